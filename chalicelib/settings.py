@@ -1,0 +1,84 @@
+"""Configuration resolved in one place: explicit argument, then environment, then default.
+
+Every environment variable the product reads is named here. Functions take an ``env``
+mapping so tests pass their own instead of mutating ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+PAGERDUTY_WEBHOOK_TOKEN = "PAGERDUTY_WEBHOOK_TOKEN"
+PAGERDUTY_WEBHOOK_SECRET = "PAGERDUTY_WEBHOOK_SECRET"
+PAGERDUTY_API_KEY = "PAGERDUTY_API_KEY"
+PAGERDUTY_FROM_EMAIL = "PAGERDUTY_FROM_EMAIL"
+PAGERDUTY_API_URL = "PAGERDUTY_API_URL"
+SLACK_BOT_TOKEN = "SLACK_BOT_TOKEN"
+SLACK_SIGNING_SECRET = "SLACK_SIGNING_SECRET"
+SLACK_API_URL = "SLACK_API_URL"
+SLACK_APPROVERS = "SLACK_APPROVERS"
+ANTHROPIC_API_KEY = "ANTHROPIC_API_KEY"
+ANTHROPIC_BASE_URL = "ANTHROPIC_BASE_URL"
+OPENAI_API_KEY = "OPENAI_API_KEY"
+OPENAI_BASE_URL = "OPENAI_BASE_URL"
+KUBECONFIG = "KUBECONFIG"
+AOF_STATE_DIR = "AOF_STATE_DIR"
+AOF_DB_PATH = "AOF_DB_PATH"
+AOF_BACKEND = "AOF_BACKEND"  # "local" (embedded engine + SQLite) or "aws"
+AOF_TABLE_PREFIX = "AOF_TABLE_PREFIX"
+AOF_FLOWS_DIR = "AOF_FLOWS_DIR"
+AOF_AGENTS_DIR = "AOF_AGENTS_DIR"
+
+#: Values of these variables are secrets: never logged, never stored in run history.
+SECRET_VARIABLES = frozenset(
+    {
+        PAGERDUTY_WEBHOOK_TOKEN,
+        PAGERDUTY_WEBHOOK_SECRET,
+        PAGERDUTY_API_KEY,
+        SLACK_BOT_TOKEN,
+        SLACK_SIGNING_SECRET,
+        ANTHROPIC_API_KEY,
+        OPENAI_API_KEY,
+    }
+)
+
+
+def resolve(
+    name: str,
+    explicit: str | None = None,
+    env: Mapping[str, str] | None = None,
+    default: str | None = None,
+) -> str | None:
+    """Explicit value first, then the environment variable ``name``, then ``default``."""
+    if explicit is not None:
+        return explicit
+    source = os.environ if env is None else env
+    value = source.get(name)
+    if value is not None and value != "":
+        return value
+    return default
+
+
+def state_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where the embedded default keeps its SQLite database (XDG state directory)."""
+    source = os.environ if env is None else env
+    explicit = source.get(AOF_STATE_DIR)
+    if explicit:
+        return Path(explicit)
+    xdg = source.get("XDG_STATE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "state"
+    return base / "aof"
+
+
+def db_path(env: Mapping[str, str] | None = None) -> Path:
+    source = os.environ if env is None else env
+    explicit = source.get(AOF_DB_PATH)
+    return Path(explicit) if explicit else state_dir(source) / "aof.db"
+
+
+def secret_values(env: Mapping[str, str] | None = None) -> list[str]:
+    """The current values of every secret variable, for redaction."""
+    source = os.environ if env is None else env
+    return [v for k in SECRET_VARIABLES if (v := source.get(k)) and len(v) >= 4]
