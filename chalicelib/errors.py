@@ -172,4 +172,5 @@ def _subclasses(cls: type[AofError]) -> list[type[AofError]]:
 
 def retryable_error_names() -> list[str]:
     """Names of every retryable error class, as a Lambda reports them in ``errorType``."""
-    return sorted({c.__name__ for c in [AofError, *_subclasses(AofError)] if c.retryable})
+    classes: list[type[AofError]] = [AofError, *_subclasses(AofError)]
+    return sorted({c.__name__ for c in classes if c.retryable})

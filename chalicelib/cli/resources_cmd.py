@@ -1,0 +1,81 @@
+"""``aofctl validate`` and ``aofctl get agents|flows``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from ..settings import AOF_AGENTS_DIR, AOF_FLOWS_DIR
+from ..spec.loader import Resources, load_paths
+from ..spec.validate import validate_resources
+from .output import print_structured, print_table
+
+
+def default_paths() -> list[str]:
+    """The project's own ``agents/`` and ``flows/`` (overridable by environment)."""
+    return [os.environ.get(AOF_AGENTS_DIR, "agents"), os.environ.get(AOF_FLOWS_DIR, "flows")]
+
+
+def load_checked(paths: list[str]) -> Resources:
+    resources = load_paths(paths)
+    resources.problems.extend(validate_resources(resources))
+    return resources
+
+
+def _validate(args: argparse.Namespace) -> int:
+    resources = load_checked(args.paths)
+    for warning in resources.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for problem in resources.problems:
+        print(problem)
+    if resources.problems:
+        print(f"{len(resources.problems)} problem(s) found", file=sys.stderr)
+        return 1
+    print(f"ok: {len(resources.agents)} agent(s), {len(resources.flows)} flow(s) valid")
+    return 0
+
+
+def _get(args: argparse.Namespace) -> int:
+    resources = load_checked(args.paths or default_paths())
+    for problem in resources.problems:
+        print(problem, file=sys.stderr)
+    rows: list[list[Any]]
+    if args.kind in ("agents", "agent"):
+        items = list(resources.agents.values())
+        rows = [
+            [
+                a.name,
+                a.spec.model,
+                ",".join(t.type for t in a.spec.tools),
+                a.spec.memory.type if a.spec.memory else "",
+            ]
+            for a in items
+        ]
+        headers = ["NAME", "MODEL", "TOOLS", "MEMORY"]
+    else:
+        items = list(resources.flows.values())  # type: ignore[arg-type]
+        rows = [
+            [f.name, f.spec.trigger.type, len(f.spec.nodes), getattr(f.spec.trigger.config, "path", "")]  # type: ignore[attr-defined]
+            for f in items
+        ]
+        headers = ["NAME", "TRIGGER", "NODES", "PATH"]
+    if args.output in ("json", "yaml"):
+        print_structured([i.model_dump(by_alias=True, exclude_defaults=True) for i in items], args.output)
+    else:
+        print_table(headers, rows)
+    return 1 if resources.problems else 0
+
+
+def add_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    validate = subparsers.add_parser("validate", help="check Agent and AgentFlow YAML files")
+    validate.add_argument("paths", nargs="+", help="files or directories of *.yaml")
+    validate.set_defaults(handler=_validate)
+
+    get = subparsers.add_parser("get", help="list resources: agents, flows, runs")
+    get.add_argument("kind", choices=["agents", "agent", "flows", "flow", "agentflows", "runs"])
+    get.add_argument("-f", "--file", dest="paths", action="append", help="where to load resources from")
+    get.add_argument("-o", "--output", choices=["table", "json", "yaml"], default="table")
+    get.add_argument("--since", help="with runs: only runs newer than e.g. 24h, 30m")
+    get.set_defaults(handler=_get)

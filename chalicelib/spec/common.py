@@ -1,0 +1,27 @@
+"""Shared pieces of the ``aof.dev/v1`` resource envelope."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+API_VERSION = "aof.dev/v1"
+
+#: Names are used in execution names, table keys and URLs: keep them DNS-label-like.
+NAME_PATTERN = r"^[a-z0-9]([a-z0-9_.-]{0,61}[a-z0-9])?$"
+
+
+class StrictModel(BaseModel):
+    """Base for every spec model: unknown fields are errors, never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, protected_namespaces=())
+
+
+class Metadata(StrictModel):
+    name: str = Field(pattern=NAME_PATTERN)
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+
+
+ApiVersion = Literal["aof.dev/v1"]
