@@ -1,0 +1,20 @@
+"""The webhook routes must not pay for heavy SDKs at cold start (DESIGN decision 8)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def loaded_after(statement: str) -> set[str]:
+    code = f"import sys; {statement}; print('\\n'.join(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return {name.split(".")[0] for name in out.stdout.split()}
+
+
+def test_webhook_package_imports_no_heavy_sdk() -> None:
+    loaded = loaded_after("import chalicelib.webhooks, chalicelib.webhooks.slack, chalicelib.webhooks.pagerduty")
+    assert not loaded & {"anthropic", "openai", "kubernetes", "mcp", "slack_sdk", "httpx", "boto3"}
