@@ -98,12 +98,21 @@ def _default_template(tpl: dict[str, Any]) -> dict[str, Any]:
         c.setdefault("imagePullPolicy", "Always" if image.endswith(":latest") or ":" not in image else "IfNotPresent")
         for p in c.get("ports") or []:
             p.setdefault("protocol", "TCP")
+        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+            if isinstance(c.get(probe), dict):
+                for k, v in (("timeoutSeconds", 1), ("periodSeconds", 10), ("successThreshold", 1),
+                             ("failureThreshold", 3)):
+                    c[probe].setdefault(k, v)
     spec.setdefault("restartPolicy", "Always")
     spec.setdefault("terminationGracePeriodSeconds", 30)
     spec.setdefault("dnsPolicy", "ClusterFirst")
     spec.setdefault("securityContext", {})
     spec.setdefault("schedulerName", "default-scheduler")
     return tpl
+
+
+def kind_of(obj: dict[str, Any]) -> str:
+    return str(obj.get("kind", ""))
 
 
 def _int_or_percent(value: Any, total: int, round_up: bool) -> int:
@@ -133,6 +142,7 @@ class Cluster:
         self.podsim: dict[str, PodSim] = {}
         self.audit: list[dict[str, Any]] = []
         self._progress: dict[str, float] = {}  # deployment uid -> last progress time
+        self._marks: dict[str, Any] = {}  # deployment uid -> last progress marker
         self._pod_counter: dict[str, int] = collections.defaultdict(int)
         self._node_rr = 0
         self._ip_counter: dict[int, int] = collections.defaultdict(int)
@@ -289,11 +299,19 @@ class Cluster:
                 self._load_statefulset(w, now)
         # initial pods, straight into their profile state
         self.reconcile(bootstrap=True)
+        # a rollout that was already stuck at scenario start is past its progress deadline
+        for dep in self._objects("deployments"):
+            uid = dep["metadata"]["uid"]
+            self._marks[uid] = self._progress_marker(dep)
+            self._progress[uid] = now - 3600
         for ev in scn.events:
             self._load_event(ev, now)
 
     def _make_node(self, n: dict[str, Any], i: int, now: float) -> dict[str, Any]:
-        ip = n.get("ip", f"10.0.{i + 1}.{20 + i}")
+        import re
+
+        m = re.match(r"^ip-(\d+)-(\d+)-(\d+)-(\d+)", n["name"])
+        ip = n.get("ip") or (".".join(m.groups()) if m else f"10.0.{i + 1}.{20 + i}")
         ready = n.get("ready", True)
         cond_time = k8s.utc(now - 3600)
         alloc_cpu = n.get("allocatable_cpu", f"{int(k8s.parse_quantity(n.get('cpu', '4')) * 1000) - 70}m")
@@ -438,10 +456,14 @@ class Cluster:
         }
         dep["metadata"]["generation"] = revision
         self._commit("deployments", dep, "ADDED")
+        previous = int(w.get("previous_replicas", 0))
+        current = int(w.get("current_replicas", w["replicas"]))
         for i, entry in enumerate(history):
             tpl = self._template_for(w, self._history_containers(w["containers"], entry))
-            self._make_rs(dep, tpl, i + 1, 0, now - parse_duration(entry.get("age"), 86400 * (len(history) - i + 1)))
-        self._make_rs(dep, template, revision, int(w["replicas"]),
+            keep = previous if i == len(history) - 1 else 0
+            self._make_rs(dep, tpl, i + 1, keep,
+                          now - parse_duration(entry.get("age"), 86400 * (len(history) - i + 1)))
+        self._make_rs(dep, template, revision, current,
                       now - parse_duration(w.get("rollout_age", w.get("pod_age")), 2 * 3600))
         self._progress[dep["metadata"]["uid"]] = now
 
@@ -496,14 +518,38 @@ class Cluster:
         if w.get("volume_claim_templates"):
             sts["spec"]["volumeClaimTemplates"] = copy.deepcopy(w["volume_claim_templates"])
         sts["metadata"]["generation"] = 1
+        for vct in w.get("volume_claim_templates") or []:
+            for i in range(int(w["replicas"])):
+                self._make_pvc(vct, w, i, created)
         rev = f"{w['name']}-{_pod_hash(template)}"
         sts["status"] = {"currentRevision": rev, "updateRevision": rev, "observedGeneration": 1, "replicas": 0}
         self._commit("statefulsets", sts, "ADDED")
 
+    def _make_pvc(self, vct: dict[str, Any], w: dict[str, Any], ordinal: int, created: float) -> None:
+        spec = copy.deepcopy(vct.get("spec") or {})
+        size = ((spec.get("resources") or {}).get("requests") or {}).get("storage", "10Gi")
+        name = f"{vct['metadata']['name']}-{w['name']}-{ordinal}"
+        labels = dict(w["labels"])
+        spec.setdefault("volumeMode", "Filesystem")
+        spec["volumeName"] = f"pvc-{self._new_uid()}"
+        pvc = {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": self._meta(name, w["namespace"], created=created, labels=labels,
+                                   annotations={"pv.kubernetes.io/bind-completed": "yes",
+                                                "volume.kubernetes.io/storage-provisioner": "ebs.csi.aws.com"}),
+            "spec": spec,
+            "status": {"phase": "Bound", "accessModes": spec.get("accessModes") or ["ReadWriteOnce"],
+                       "capacity": {"storage": size}},
+        }
+        pvc["metadata"]["finalizers"] = ["kubernetes.io/pvc-protection"]
+        self._commit("persistentvolumeclaims", pvc, "ADDED")
+
     def _load_event(self, ev: dict[str, Any], now: float) -> None:
         kind, _, name = str(ev["object"]).partition("/")
         plural = {"deployment": "deployments", "statefulset": "statefulsets", "pod": "pods", "node": "nodes",
-                  "replicaset": "replicasets", "service": "services"}[kind.lower()]
+                  "replicaset": "replicasets", "service": "services",
+                  "persistentvolumeclaim": "persistentvolumeclaims", "pvc": "persistentvolumeclaims"}[kind.lower()]
         ns = ev.get("namespace", self.scenario.namespace)
         obj = self._get(plural, "" if plural == "nodes" else ns, name)
         if obj is None:
@@ -512,6 +558,8 @@ class Cluster:
         if plural == "deployments":
             new_rs = self._new_rs_for(obj)
             vars_["rs"] = new_rs["metadata"]["name"] if new_rs else name
+            older = sorted((rs for rs in self._owned("replicasets", obj) if rs is not new_rs), key=self._revision)
+            vars_["previous_rs"] = older[-1]["metadata"]["name"] if older else name
         self._event(obj, ev["type"], ev["reason"], self._render(ev["message"], vars_), count=int(ev.get("count", 1)),
                     ago=parse_duration(ev.get("ago"), 60), source=ev.get("source"), namespace=ns)
 
@@ -539,6 +587,9 @@ class Cluster:
         now = self.now()
         last = now - ago
         first = now - (first_ago if first_ago is not None else ago + (count - 1) * 60)
+        born = k8s.parse_time(meta.get("creationTimestamp"))
+        if born is not None and first < born and kind_of(obj) != "Node":
+            first = min(born + min(60.0, (last - born) / 2), last)
         for ev in self.store["events"].values():
             io = ev["involvedObject"]
             if io.get("uid") == meta["uid"] and ev["reason"] == reason and ev["message"] == message:
@@ -822,7 +873,7 @@ class Cluster:
         name = chosen["profile"]
         prof = copy.deepcopy(self.scenario.profiles[name])
         per_pod = prof.pop("per_pod", None) or []
-        if initial and index < len(per_pod):
+        if index < len(per_pod) and (initial or not (w or {}).get("per_pod_initial_only", False)):
             prof = k8s.json_merge_patch(prof, per_pod[index])
         return name, prof
 
@@ -966,7 +1017,9 @@ class Cluster:
 
     def _pod_vars(self, pod: dict[str, Any]) -> dict[str, Any]:
         c = (pod["spec"].get("containers") or [{}])[0]
+        owner = (pod["metadata"].get("ownerReferences") or [{}])[0]
         return {
+            "ordinal": pod["metadata"]["name"].rsplit("-", 1)[-1] if owner.get("kind") == "StatefulSet" else "0",
             "pod": pod["metadata"]["name"],
             "namespace": pod["metadata"]["namespace"],
             "uid": pod["metadata"]["uid"],
@@ -1005,8 +1058,8 @@ class Cluster:
             pod_ip = old["podIP"]
         else:
             nidx = sorted(self.store["nodes"]).index(("", node_name)) if node else 0
-            self._ip_counter[nidx] += 1
-            pod_ip = f"10.244.{nidx + 1}.{(self._ip_counter[nidx] * 37) % 250 + 3}"
+            self._ip_counter[0] += 1
+            pod_ip = f"10.244.{nidx + 1}.{(self._ip_counter[0] * 37) % 250 + 3}"
         st.update({"hostIP": host_ip, "hostIPs": [{"ip": host_ip}], "startTime": created})
         starting = not sim.initial and sim.started is None and now - sim.created < self._t(self.timing.pod_start)
         if not starting and sim.started is None:
@@ -1136,6 +1189,12 @@ class Cluster:
             rs["status"] = st
             self._commit("replicasets", rs, "MODIFIED")
 
+    def _progress_marker(self, dep: dict[str, Any]) -> tuple[int, int, str]:
+        new_rs = self._new_rs_for(dep)
+        new_pods = self._rs_pods(new_rs) if new_rs else []
+        return (len(new_pods), sum(1 for p in new_pods if self._pod_ready(p)),
+                new_rs["metadata"]["name"] if new_rs else "")
+
     def _update_deployment_status(self, dep: dict[str, Any]) -> None:
         now = self.now()
         uid = dep["metadata"]["uid"]
@@ -1151,9 +1210,7 @@ class Cluster:
         old = dep.get("status") or {}
         prev_conds = {c["type"]: c for c in old.get("conditions") or []}
         # progress = any change in the new ReplicaSet's pod counts
-        marker = (updated, new_ready, new_rs["metadata"]["name"] if new_rs else "")
-        if getattr(self, "_marks", None) is None:
-            self._marks: dict[str, Any] = {}
+        marker = self._progress_marker(dep)
         if self._marks.get(uid) != marker:
             self._marks[uid] = marker
             self._progress[uid] = now

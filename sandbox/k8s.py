@@ -53,6 +53,8 @@ RESOURCES: list[Resource] = [
     ),
     Resource("services", "service", "Service", "", "v1", True, ("svc",), categories=("all",)),
     Resource("configmaps", "configmap", "ConfigMap", "", "v1", True, ("cm",)),
+    Resource("persistentvolumeclaims", "persistentvolumeclaim", "PersistentVolumeClaim", "", "v1", True, ("pvc",),
+             subresources=("status",)),
     Resource("events", "event", "Event", "", "v1", True, ("ev",)),
     Resource(
         "deployments",

@@ -9,7 +9,7 @@ The format is described in ``sandbox/README.md``; in short::
     namespace: production            # default namespace of the kubeconfig context
     incident: {event: {incident: {id, title, service: {name}, urgency, html_url, custom_details}}}
     expected: {severity, root_cause_keywords, action: {verb, target, namespace} | null, resolvable}
-    remediations: {"rollout restart": {resolves: true, outcome: "..."}, ...}
+    remediations: [{verb: "rollout restart", target: deployment/api, resolves: true, outcome: "..."}, ...]
     nodes: [...]                     # optional, three healthy workers by default
     namespaces: [...]                # optional, derived from the objects by default
     profiles: {NAME: {status, ready, restarts, usage, logs, previous_logs, events, healthy, ...}}
@@ -44,6 +44,8 @@ POD_STATUSES = (
 )
 SEVERITIES = ("low", "medium", "high", "critical")
 WORKLOAD_KINDS = ("Deployment", "StatefulSet")
+OUTCOMES = ("remediate", "escalate", "no_action")
+REMEDIATION_VERBS = ("rollout restart", "rollout undo", "delete pod", "scale")
 
 
 class ScenarioError(ValueError):
@@ -60,7 +62,7 @@ class Scenario:
     namespace: str
     incident: dict[str, Any]
     expected: dict[str, Any]
-    remediations: dict[str, Any]
+    remediations: list[dict[str, Any]]
     profiles: dict[str, dict[str, Any]]
     workloads: list[dict[str, Any]]
     nodes: list[dict[str, Any]]
@@ -157,11 +159,22 @@ def parse_scenario(doc: Any, *, path: str = "<memory>") -> Scenario:
     expected.setdefault("root_cause_keywords", [])
     expected.setdefault("action", None)
     expected.setdefault("resolvable", expected["action"] is not None)
+    expected.setdefault("outcome", "remediate" if expected["action"] is not None else "escalate")
+    if expected["outcome"] not in OUTCOMES:
+        raise ScenarioError(f"{path}: expected.outcome must be one of {OUTCOMES}")
     action = expected["action"]
     if action is not None:
         for k in ("verb", "target", "namespace"):
             if k not in action:
                 raise ScenarioError(f"{path}: expected.action needs {k!r}")
+
+    remediations = doc.get("remediations") or []
+    if not isinstance(remediations, list):
+        raise ScenarioError(f"{path}: remediations is a list of {{verb, target, resolves, outcome}}")
+    for rem in remediations:
+        if rem.get("verb") not in REMEDIATION_VERBS or "target" not in rem or "resolves" not in rem:
+            raise ScenarioError(f"{path}: remediation {rem!r}: needs verb in {REMEDIATION_VERBS}, target, resolves")
+        rem.setdefault("namespace", namespace)
 
     profiles = doc.get("profiles") or {}
     profiles.setdefault("healthy", {"status": "Running"})
@@ -205,7 +218,7 @@ def parse_scenario(doc: Any, *, path: str = "<memory>") -> Scenario:
         namespace=namespace,
         incident=inc,
         expected=expected,
-        remediations=doc.get("remediations") or {},
+        remediations=remediations,
         profiles=profiles,
         workloads=workloads,
         nodes=nodes,

@@ -142,10 +142,14 @@ class Handler(BaseHTTPRequestHandler):
         self.query = {k: v[-1] for k, v in urllib.parse.parse_qs(parsed.query, keep_blank_values=True).items()}
         parts = [urllib.parse.unquote(p) for p in parsed.path.split("/") if p]
         body = self._body() if self.command in ("POST", "PUT", "PATCH", "DELETE") else b""
+        self._entry: dict[str, Any] | None = None
         try:
             self._route(parts, body)
+            if self._entry is not None:
+                self._entry["code"] = 201 if self.command == "POST" else 200
         except ApiError as err:
-            self._record_failure(parts, err)
+            if self._entry is not None:
+                self._entry.update(code=err.code, reason=err.reason, message=err.message)
             self._error(err)
         except (BrokenPipeError, ConnectionResetError):
             pass
@@ -154,12 +158,6 @@ class Handler(BaseHTTPRequestHandler):
 
             traceback.print_exc()
             self._error(ApiError(500, "InternalError", f"sandbox internal error: {exc}"))
-
-    def _record_failure(self, parts: list[str], err: ApiError) -> None:
-        if self.command in ("POST", "PUT", "PATCH", "DELETE"):
-            self.server.cluster.record({"method": self.command, "path": "/" + "/".join(parts), "code": err.code,
-                                        "reason": err.reason, "dry_run": self.query.get("dryRun") == "All",
-                                        "user_agent": self.headers.get("User-Agent", "")})
 
     # ------------------------------------------------------------------ routing
     def _route(self, parts: list[str], body: bytes) -> None:
@@ -314,7 +312,9 @@ class Handler(BaseHTTPRequestHandler):
             "patch_type": patch_type,
             "path": self.path,
             "user_agent": self.headers.get("User-Agent", ""),
+            "code": None,
         }
+        self._entry = entry
         self.server.cluster.record(entry)
 
     @staticmethod

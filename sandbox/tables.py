@@ -174,6 +174,15 @@ def _event_row(e: dict[str, Any], now: float) -> list[Any]:
             e["metadata"]["name"]]
 
 
+def _pvc_row(c: dict[str, Any], now: float) -> list[Any]:
+    spec, st = c.get("spec") or {}, c.get("status") or {}
+    modes = ",".join({"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX",
+                      "ReadWriteOncePod": "RWOP"}.get(m, m) for m in st.get("accessModes") or [])
+    return [c["metadata"]["name"], st.get("phase", "Pending"), spec.get("volumeName", ""),
+            (st.get("capacity") or {}).get("storage", ""), modes, spec.get("storageClassName", "<unset>"),
+            "<unset>", _age(c["metadata"].get("creationTimestamp"), now), spec.get("volumeMode", "Filesystem")]
+
+
 def _cr_row(c: dict[str, Any], now: float) -> list[Any]:
     owner = next(iter(c["metadata"].get("ownerReferences") or []), None)
     ctrl = f"{owner['kind'].lower()}.apps/{owner['name']}" if owner else "<none>"
@@ -207,6 +216,10 @@ PRINTERS: dict[str, tuple[list[Col], Callable[[dict[str, Any], float], list[Any]
     "Event": ([("Last Seen", S, 0, ""), ("Type", S, 0, ""), ("Reason", S, 0, ""), ("Object", S, 0, ""),
                ("Subobject", S, 1, ""), ("Source", S, 1, ""), ("Message", S, 0, ""), ("First Seen", S, 1, ""),
                ("Count", I, 1, ""), ("Name", S, 1, "")], _event_row),
+    "PersistentVolumeClaim": ([("Name", S, 0, "name"), ("Status", S, 0, ""), ("Volume", S, 0, ""),
+                               ("Capacity", S, 0, ""), ("Access Modes", S, 0, ""), ("StorageClass", S, 0, ""),
+                               ("VolumeAttributesClass", S, 0, ""), ("Age", S, 0, ""), ("VolumeMode", S, 1, "")],
+                              _pvc_row),
     "ControllerRevision": ([("Name", S, 0, "name"), ("Controller", S, 0, ""), ("Revision", I, 0, ""),
                             ("Age", S, 0, "")], _cr_row),
 }

@@ -115,6 +115,15 @@ def check_graph(flow: AgentFlowResource, doc: SourceDocument | None) -> list[str
             )
         else:
             seen[node_id] = index
+    keys: dict[str, str] = {}
+    for index, node_id in enumerate(ids):
+        key = node_id.replace("-", "_")
+        if key in keys and keys[key] != node_id:
+            problems.append(
+                f"{at(('spec', 'nodes', index, 'id'))}: spec.nodes[{index}].id: '{node_id}' and '{keys[key]}' "
+                f"differ only by '-'/'_', which name the same record in the execution state"
+            )
+        keys.setdefault(key, node_id)
     reserved = {"event", "flow", "vars", "nodes", "env"}
     for index, node_id in enumerate(ids):
         if node_id in reserved:

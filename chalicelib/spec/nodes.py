@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 
 from .common import StrictModel
 
-NODE_ID_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9_-]{0,62}[A-Za-z0-9])?$"
+NODE_ID_PATTERN = r"^[A-Za-z]([A-Za-z0-9_-]{0,62}[A-Za-z0-9])?$"
 DEFAULT_APPROVAL_TIMEOUT_SECONDS = 600
 
 

@@ -38,6 +38,16 @@ class Resolved:
     path: StatePath
 
 
+def node_key(node_id: str) -> str:
+    """The key of a node's record under ``$.nodes``: ``-`` becomes ``_``.
+
+    Step Functions reference paths (``ResultPath``) only allow letters, digits and ``_`` in a
+    field name, and node ids commonly contain ``-`` (``verify-fix``). The validator refuses two
+    ids that differ only by ``-``/``_``.
+    """
+    return node_id.replace("-", "_")
+
+
 def jsonpath(path: StatePath) -> str:
     """A Step Functions reference path; keys that are not plain identifiers use brackets."""
     out = "$"
@@ -96,7 +106,7 @@ class FlowReferences:
         if from_node is not None and len(parts) == 1:
             fields = self.output_fields(self.graph.nodes[from_node])
             if fields is None or head in fields:
-                return Resolved("node", ("nodes", from_node, "output", head))
+                return Resolved("node", ("nodes", node_key(from_node), "output", head))
         if head == "event":
             return Resolved("event", tuple(parts))
         if head == "flow":
@@ -158,7 +168,7 @@ class FlowReferences:
                     f"'{node_id}' has no output field '{parts[2]}'"
                     + (f" (did you mean '{hint}'?)" if hint else f"; it has: {', '.join(fields) or 'none'}")
                 )
-        return Resolved("node", ("nodes", *parts))
+        return Resolved("node", ("nodes", node_key(node_id), *parts[1:]))
 
 
 def agent_output_fields(agent: AgentResource | None) -> tuple[str, ...] | None:

@@ -1,0 +1,32 @@
+"""The Agent node's engine: an LLM tool-use loop with providers, tools, memory and a gate.
+
+Importing this package is cheap: provider SDKs, ``kubernetes`` and ``mcp`` are imported only
+when a run needs them.
+"""
+
+from chalicelib.agents.gate import AllowAllGate, DefaultGate, ReadOnlyGate, ToolGate
+from chalicelib.agents.loop import AgentTimedOut, run_agent
+from chalicelib.agents.memory import InMemoryStore, MemoryStore
+from chalicelib.agents.types import (
+    Action,
+    AgentResult,
+    AgentRunOptions,
+    ModelCallRecord,
+    ToolCallRecord,
+)
+
+__all__ = [
+    "Action",
+    "AgentResult",
+    "AgentRunOptions",
+    "AgentTimedOut",
+    "AllowAllGate",
+    "DefaultGate",
+    "InMemoryStore",
+    "MemoryStore",
+    "ModelCallRecord",
+    "ReadOnlyGate",
+    "ToolCallRecord",
+    "ToolGate",
+    "run_agent",
+]

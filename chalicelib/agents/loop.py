@@ -1,0 +1,309 @@
+"""The agent runtime: instructions + input -> model -> tool calls -> results -> ... -> answer.
+
+Provider failures (timeouts, 5xx, auth) hand the same conversation to the fallback model, so tool
+calls already made are not repeated; a wrong answer gets one corrective turn, then
+``AgentOutputError``. Every tool call is classified and passed through the gate before it runs.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from chalicelib.agents.memory import history_messages, memory_from_spec
+from chalicelib.agents.parsing import extract_json
+from chalicelib.agents.providers import make_provider
+from chalicelib.agents.providers.base import Provider
+from chalicelib.agents.schema import derive_schema, schema_hint, validation_errors
+from chalicelib.agents.tools import ToolSet, build_toolset
+from chalicelib.agents.types import (
+    AgentResult,
+    AgentRunOptions,
+    Message,
+    ModelCallRecord,
+    ModelRequest,
+    ModelResponse,
+    ToolCallRecord,
+    ToolUse,
+)
+from chalicelib.errors import (
+    AgentOutputError,
+    AofError,
+    PolicyDenied,
+    ProviderError,
+    ProviderUnavailable,
+    TaskTimedOut,
+    ToolRefused,
+)
+
+DEFAULT_MAX_TOKENS = 4096
+DEFAULT_CALL_TIMEOUT = 60.0
+SUMMARY_CHARS = 500
+#: What the model gets back from one tool call; the rest is cut (the state has a size limit too).
+MAX_RESULT_CHARS = 64_000
+
+
+class AgentTimedOut(TaskTimedOut):
+    """The agent's total time budget ran out."""
+
+
+class _Run:
+    def __init__(self, agent: Any, prompt: str, options: AgentRunOptions) -> None:
+        self.agent = agent
+        self.spec = agent.spec
+        self.name = str(agent.metadata.name)
+        self.prompt = prompt
+        self.options = options
+        self.warnings: list[str] = []
+        self.tool_calls: list[ToolCallRecord] = []
+        self.model_calls: list[ModelCallRecord] = []
+        self.schema = self.spec.output_schema or derive_schema(self.spec.instructions)
+        budget = options.timeout_seconds or self.spec.timeout_seconds
+        self.deadline = options.clock() + budget if budget else None
+        self.iterations = 0
+
+    # --- time -------------------------------------------------------------------------------
+
+    def remaining(self) -> float | None:
+        if self.deadline is None:
+            return None
+        left = self.deadline - self.options.clock()
+        if left <= 0:
+            raise AgentTimedOut(f"agent {self.name} ran out of its time budget", agent=self.name)
+        return left
+
+    def call_timeout(self) -> float:
+        settings = self.spec.model_settings
+        per_call = settings.timeout_seconds or self.options.provider_timeout_seconds or DEFAULT_CALL_TIMEOUT
+        left = self.remaining()
+        return min(per_call, left) if left is not None else per_call
+
+    # --- the loop ---------------------------------------------------------------------------
+
+    def model_chain(self) -> list[str]:
+        chain = [self.spec.model]
+        if self.spec.fallback_model:
+            chain.append(self.spec.fallback_model)
+        elif self.options.default_fallback:
+            chain.append(self.options.default_fallback)
+        return list(dict.fromkeys(chain))
+
+    def run(self) -> AgentResult:
+        store, max_messages = (
+            (self.options.memory, _max_messages(self.spec.memory))
+            if self.options.memory is not None
+            else memory_from_spec(self.spec.memory, self.warnings.append)
+        )
+        key = self.options.memory_key or "default"
+        messages: list[Message] = []
+        if store is not None:
+            for m in history_messages(store.recent(self.name, key, max_messages)):
+                messages.append(Message(m["role"], [{"type": "text", "text": m["content"]}]))
+        messages.append(Message("user", [{"type": "text", "text": self.prompt}]))
+
+        toolset = build_toolset(list(self.spec.tools), self.options, self.warnings.append)
+        try:
+            result = self._run_models(messages, toolset)
+        finally:
+            toolset.close()
+        if store is not None:
+            store.append(self.name, key, {"role": "user", "content": self.prompt}, max_messages)
+            store.append(self.name, key, {"role": "assistant", "content": result.text}, max_messages)
+        return result
+
+    def _run_models(self, messages: list[Message], toolset: ToolSet) -> AgentResult:
+        chain = self.model_chain()
+        last: AofError | None = None
+        for index, model in enumerate(chain):
+            try:
+                provider = make_provider(model, self.options.env, self.options.provider_max_retries)
+                output, text = self._converse(provider, messages, toolset)
+            except (ProviderError, ProviderUnavailable) as exc:
+                last = exc
+                if index + 1 < len(chain):
+                    self.warnings.append(f"model {model} failed ({exc.message}); falling back to {chain[index + 1]}")
+                continue
+            return AgentResult(
+                output=output,
+                text=text,
+                tool_calls=self.tool_calls,
+                model_calls=self.model_calls,
+                fallback_used=model if index > 0 else None,
+                warnings=self.warnings,
+                model=model,
+                iterations=self.iterations,
+            )
+        assert last is not None
+        raise last
+
+    def _converse(self, provider: Provider, messages: list[Message], toolset: ToolSet) -> tuple[dict[str, Any], str]:
+        corrected = False
+        settings = self.spec.model_settings
+        for _ in range(self.spec.max_iterations):
+            self.iterations += 1
+            request = ModelRequest(
+                system=self.spec.instructions,
+                messages=messages,
+                tools=toolset.definitions(),
+                temperature=settings.temperature,
+                max_tokens=settings.max_tokens or DEFAULT_MAX_TOKENS,
+                timeout_seconds=self.call_timeout(),
+                output_schema=self.schema,
+            )
+            response = self._call_model(provider, request)
+            if response.tool_uses:
+                blocks: list[dict[str, Any]] = [{"type": "text", "text": response.text}] if response.text else []
+                blocks += [
+                    {"type": "tool_use", "id": u.id, "name": u.name, "input": u.input} for u in response.tool_uses
+                ]
+                messages.append(Message("assistant", blocks))
+                messages.append(Message("user", [self._call_tool(toolset, u) for u in response.tool_uses]))
+                continue
+            messages.append(Message("assistant", [{"type": "text", "text": response.text or "(empty answer)"}]))
+            if self.schema is None:
+                return {"text": response.text}, response.text
+            problems = self._check(response.text)
+            if isinstance(problems, dict):
+                return problems, response.text
+            if corrected:
+                raise AgentOutputError(
+                    f"agent {self.name}: answer does not match its output schema after a corrective turn: "
+                    + "; ".join(problems),
+                    agent=self.name,
+                    problems=problems,
+                    text=response.text[:2000],
+                )
+            corrected = True
+            messages.append(Message("user", [{"type": "text", "text": self._correction(problems)}]))
+        raise AgentOutputError(
+            f"agent {self.name}: no final answer within max_iterations={self.spec.max_iterations}",
+            agent=self.name,
+        )
+
+    def _check(self, text: str) -> dict[str, Any] | list[str]:
+        assert self.schema is not None
+        try:
+            value = extract_json(text)
+        except ValueError as exc:
+            return [str(exc)]
+        problems = validation_errors(value, self.schema)
+        if problems:
+            return problems
+        if not isinstance(value, dict):
+            return ["the answer must be a JSON object"]
+        return value
+
+    def _correction(self, problems: list[str]) -> str:
+        assert self.schema is not None
+        return (
+            "Your answer does not match the required output format:\n- "
+            + "\n- ".join(problems)
+            + "\n\nAnswer again with only a ```json fenced block matching this JSON Schema:\n"
+            + schema_hint(self.schema)
+        )
+
+    def _call_model(self, provider: Provider, request: ModelRequest) -> ModelResponse:
+        started = time.perf_counter()
+        try:
+            response = provider.complete(request)
+        except AofError as exc:
+            self.model_calls.append(
+                ModelCallRecord(provider.name, provider.model, 0, 0, 0, _ms(started), ok=False, error=exc.message)
+            )
+            raise
+        for warning in response.warnings:
+            if warning not in self.warnings:
+                self.warnings.append(warning)
+        self.model_calls.append(
+            ModelCallRecord(
+                provider=provider.name,
+                model=provider.model,
+                input_tokens=response.input_tokens,
+                output_tokens=response.output_tokens,
+                cache_read_tokens=response.cache_read_tokens,
+                cache_write_tokens=response.cache_write_tokens,
+                latency_ms=_ms(started),
+            )
+        )
+        return response
+
+    def _call_tool(self, toolset: ToolSet, use: ToolUse) -> dict[str, Any]:
+        started = time.perf_counter()
+        tool = toolset.get(use.name)
+        kind = None
+        if tool is None:
+            return self._tool_error(use, started, f"unknown tool {use.name!r}", kind, refused=True)
+        try:
+            action = tool.classify(use.name, use.input)
+            kind = action.kind
+            self.options.gate.check(action)
+        except (ToolRefused, PolicyDenied) as exc:
+            return self._tool_error(use, started, f"{type(exc).__name__}: {exc.message}", kind, refused=True)
+        try:
+            outcome = tool.invoke(use.name, use.input)
+        except AofError as exc:
+            return self._tool_error(use, started, f"{type(exc).__name__}: {exc.message}", kind)
+        except Exception as exc:  # a tool bug must reach the model as an error, not end the run
+            return self._tool_error(use, started, f"{type(exc).__name__}: {exc}", kind)
+        summary = outcome.output if outcome.ok else f"{outcome.error}\n{outcome.output}".strip()
+        self.tool_calls.append(
+            ToolCallRecord(
+                name=use.name,
+                input=use.input,
+                output_summary=summary[:SUMMARY_CHARS],
+                ok=outcome.ok,
+                error=outcome.error,
+                action_kind=kind,
+                duration_ms=_ms(started),
+                snapshot=outcome.snapshot,
+            )
+        )
+        content = outcome.output if outcome.ok else f"ERROR: {outcome.error}\n{outcome.output}".strip()
+        return {
+            "type": "tool_result",
+            "tool_use_id": use.id,
+            "content": content[:MAX_RESULT_CHARS] or "(no output)",
+            "is_error": not outcome.ok,
+        }
+
+    def _tool_error(
+        self, use: ToolUse, started: float, error: str, kind: Any, *, refused: bool = False
+    ) -> dict[str, Any]:
+        self.tool_calls.append(
+            ToolCallRecord(
+                name=use.name,
+                input=use.input,
+                output_summary="",
+                ok=False,
+                error=error,
+                action_kind=kind,
+                duration_ms=_ms(started),
+                refused=refused,
+            )
+        )
+        return {"type": "tool_result", "tool_use_id": use.id, "content": f"ERROR: {error}", "is_error": True}
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def _max_messages(memory_spec: Any) -> int:
+    from chalicelib.agents.memory import DEFAULT_MAX_MESSAGES
+
+    config = dict(getattr(memory_spec, "config", None) or {})
+    return int(config.get("max_messages") or DEFAULT_MAX_MESSAGES)
+
+
+def run_agent(agent: Any, prompt: str, options: AgentRunOptions | None = None) -> AgentResult:
+    """Run ``agent`` (an ``AgentResource``) on ``prompt`` and return its validated answer.
+
+    Raises ``AgentOutputError`` when the answer stays invalid, ``AgentTimedOut`` when the time
+    budget runs out, and the last provider error when every model in the chain failed.
+    """
+    return _Run(agent, prompt, options or AgentRunOptions()).run()
+
+
+def dumps_result(result: AgentResult) -> str:
+    return json.dumps(result.to_dict(), indent=2, default=str)

@@ -1,0 +1,166 @@
+"""Facts the offline model reads from Kubernetes objects, events, logs and metrics."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+CONFIG_ERROR_RE = re.compile(
+    r"(invalid (config|configuration|value|setting)|config(uration)? (error|invalid)|missing required|"
+    r"unknown (key|field|option|setting)|failed to (parse|load) config|cannot parse|yaml:|"
+    r"environment variable .* (not set|required)|must be set|"
+    r"no such file or directory.*\.(ya?ml|json|conf|properties))",
+    re.I,
+)
+DISK_FULL_RE = re.compile(r"no space left on device|disk (is )?full|ENOSPC", re.I)
+OOM_LOG_RE = re.compile(r"OutOfMemoryError|out of memory|memory leak|oom-?kill", re.I)
+WEDGED_RE = re.compile(
+    r"(lock(ed| file)?|stale|wedged|stuck|deadlock|could not (acquire|obtain)|already running|"
+    r"recovery (is )?(in progress|stuck)|pid file|postmaster\.pid|timed out waiting)",
+    re.I,
+)
+ERROR_LINE_RE = re.compile(r"\b(ERROR|FATAL|PANIC|Exception|panic:|Error:)", re.I)
+
+
+@dataclass
+class PodFacts:
+    name: str
+    phase: str
+    ready: bool
+    restarts: int
+    waiting: str | None
+    waiting_message: str | None
+    last_terminated: str | None
+    unschedulable: str | None
+    labels: dict[str, str]
+    owner_kind: str | None
+    owner_name: str | None
+    limits_memory: str | None
+
+    @property
+    def healthy(self) -> bool:
+        return self.ready and self.phase == "Running" and self.waiting is None
+
+    @property
+    def trouble(self) -> int:
+        """How bad this pod looks, for choosing whose logs to read."""
+        score = self.restarts
+        if self.waiting:
+            score += 100
+        if not self.ready:
+            score += 50
+        if self.last_terminated:
+            score += 10
+        return score
+
+
+@dataclass
+class Findings:
+    namespace: str
+    target: str | None
+    workload: dict[str, Any] | None
+    pods: list[PodFacts]
+    events: list[dict[str, Any]]
+    logs: str = ""
+    metrics: dict[str, str] = field(default_factory=dict)
+    revision: int = 0
+    previous_revision_exists: bool = False
+
+
+def pod_facts(pod: dict[str, Any]) -> PodFacts:
+    meta, spec, status = pod.get("metadata") or {}, pod.get("spec") or {}, pod.get("status") or {}
+    statuses = status.get("containerStatuses") or []
+    waiting = waiting_message = last = None
+    restarts = 0
+    ready = bool(statuses) and all(c.get("ready") for c in statuses)
+    for c in statuses:
+        restarts += int(c.get("restartCount") or 0)
+        w = (c.get("state") or {}).get("waiting")
+        if w and w.get("reason"):
+            waiting, waiting_message = w["reason"], w.get("message")
+        term = (c.get("lastState") or {}).get("terminated") or (c.get("state") or {}).get("terminated")
+        if term and term.get("reason"):
+            last = term["reason"]
+    unschedulable = None
+    for cond in status.get("conditions") or []:
+        if cond.get("type") == "PodScheduled" and cond.get("status") == "False":
+            unschedulable = cond.get("message") or cond.get("reason") or "unschedulable"
+    owners = meta.get("ownerReferences") or []
+    owner_kind = owners[0].get("kind") if owners else None
+    owner_name = owners[0].get("name") if owners else None
+    if owner_kind == "ReplicaSet" and owner_name and "-" in owner_name:
+        owner_kind, owner_name = "Deployment", owner_name.rsplit("-", 1)[0]
+    containers = spec.get("containers") or []
+    limit = ((containers[0].get("resources") or {}).get("limits") or {}).get("memory") if containers else None
+    return PodFacts(
+        name=str(meta.get("name", "")),
+        phase=str(status.get("phase", "Unknown")),
+        ready=ready,
+        restarts=restarts,
+        waiting=waiting,
+        waiting_message=waiting_message,
+        last_terminated=last,
+        unschedulable=unschedulable,
+        labels=dict(meta.get("labels") or {}),
+        owner_kind=owner_kind,
+        owner_name=owner_name,
+        limits_memory=limit,
+    )
+
+
+def selector_of(workload: dict[str, Any]) -> dict[str, str]:
+    return dict(((workload.get("spec") or {}).get("selector") or {}).get("matchLabels") or {})
+
+
+def belongs(pod: PodFacts, target: str | None, workload: dict[str, Any] | None) -> bool:
+    if workload is not None:
+        sel = selector_of(workload)
+        if sel:
+            return all(pod.labels.get(k) == v for k, v in sel.items())
+    if target:
+        name = target.partition("/")[2]
+        return (pod.owner_name == name) or pod.name.startswith(f"{name}-")
+    return True
+
+
+def memory_bytes(text: str | None) -> float | None:
+    if not text:
+        return None
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)([KMGT]i?|[kmgt]|)", text.strip())
+    if not match:
+        return None
+    units = {
+        "": 1,
+        "K": 1e3,
+        "M": 1e6,
+        "G": 1e9,
+        "T": 1e12,
+        "k": 1e3,
+        "m": 1e-3,
+        "Ki": 1024,
+        "Mi": 1024**2,
+        "Gi": 1024**3,
+        "Ti": 1024**4,
+    }
+    return float(match.group(1)) * units.get(match.group(2), 1)
+
+
+def event_lines(events: list[dict[str, Any]], names: set[str]) -> list[dict[str, Any]]:
+    """Warning events about the given objects (or all warnings when ``names`` is empty)."""
+    out = []
+    for ev in events:
+        obj = (ev.get("involvedObject") or {}).get("name", "")
+        if ev.get("type") != "Warning":
+            continue
+        if names and obj not in names:
+            continue
+        out.append(ev)
+    return out
+
+
+def first_match(pattern: re.Pattern[str], text: str) -> str | None:
+    for line in text.splitlines():
+        if pattern.search(line):
+            return line.strip()
+    return None

@@ -1,0 +1,326 @@
+"""The offline diagnosis: read the incident's workload, pods, events, metrics and logs; decide.
+
+Rules cover the common failure modes; anything else is reported as unknown with low confidence
+and no action. An action is only recommended when tool output justifies it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.agents.providers.builtin.facts import (
+    CONFIG_ERROR_RE,
+    DISK_FULL_RE,
+    ERROR_LINE_RE,
+    OOM_LOG_RE,
+    WEDGED_RE,
+    Findings,
+    belongs,
+    event_lines,
+    first_match,
+    memory_bytes,
+    pod_facts,
+    selector_of,
+)
+from chalicelib.agents.providers.builtin.kube import KubeChannel, as_json, items
+from chalicelib.agents.providers.builtin.transcript import Transcript
+
+TARGET_RE = re.compile(r"\b(deployment|deploy|statefulset|sts)/([a-z0-9][a-z0-9.-]*)", re.I)
+NAMESPACE_RE = re.compile(r"(?:-n|--namespace[= ]|namespace[:= ]+)\s*([a-z0-9][a-z0-9-]*)", re.I)
+_KIND = {"deploy": "deployment", "deployment": "deployment", "sts": "statefulset", "statefulset": "statefulset"}
+
+
+@dataclass
+class Diagnosis:
+    severity: str
+    root_cause: str
+    affected: list[str]
+    impact: str
+    action: dict[str, Any] | None
+    recommended_action: str
+    requires_approval: bool
+    confidence: float
+
+    def as_output(self) -> dict[str, Any]:
+        return {
+            "severity": self.severity,
+            "root_cause": self.root_cause,
+            "affected_components": self.affected,
+            "impact": self.impact,
+            "recommended_action": self.recommended_action,
+            "requires_approval": self.requires_approval,
+            "confidence": round(self.confidence, 2),
+            "action": self.action,
+        }
+
+
+def incident_scope(t: Transcript) -> tuple[str, str | None]:
+    """(namespace, "kind/name" or None) named by the prompt."""
+    resource = t.field("Resource") or ""
+    match = TARGET_RE.search(resource) or TARGET_RE.search(t.prompt)
+    target = f"{_KIND[match.group(1).lower()]}/{match.group(2)}" if match else None
+    namespace = t.field("Namespace")
+    if not namespace:
+        ns_match = NAMESPACE_RE.search(t.prompt)
+        namespace = ns_match.group(1) if ns_match else "default"
+    return namespace.split()[0], target
+
+
+def kubectl_command(verb: str, target: str, namespace: str, extra: str = "") -> str:
+    return f"kubectl {verb} {target}{extra} -n {namespace}"
+
+
+def gather(t: Transcript, kube: KubeChannel) -> Findings:
+    namespace, target = incident_scope(t)
+    workload: Any = None
+    if target:
+        # The workload first: its selector narrows the pod listing (whole namespaces are large).
+        workload = as_json(t.gather([kube.get(target.split("/")[0] + "s", namespace, target.split("/")[1])])[0])
+        if not isinstance(workload, dict):
+            workload = None
+    selector = ",".join(f"{k}={v}" for k, v in sorted(selector_of(workload).items())) if workload else None
+    calls = [kube.get("pods", namespace, selector=selector), kube.events(namespace), kube.top(namespace)]
+    if target and target.startswith("deployment/"):
+        calls.append(kube.get("replicasets", namespace, selector=selector))
+    answers = t.gather(calls)
+    offset = 0
+    all_pods = [pod_facts(p) for p in items(answers[offset])]
+    events = items(answers[offset + 1])
+    metrics: dict[str, str] = {}
+    top = as_json(answers[offset + 2])
+    if isinstance(top, dict):
+        for entry in top.get("items") or []:
+            usage = sum(memory_bytes((c.get("usage") or {}).get("memory")) or 0 for c in entry.get("containers") or [])
+            metrics[(entry.get("metadata") or {}).get("name", "")] = f"{usage / 1024**2:.0f}Mi"
+    elif answers[offset + 2].ok:
+        for line in answers[offset + 2].text.splitlines()[1:]:  # kubectl top's table
+            cols = line.split()
+            if len(cols) >= 3:
+                metrics[cols[0]] = cols[2]
+    if target is None:
+        troubled = sorted(all_pods, key=lambda p: -p.trouble)
+        if troubled and troubled[0].trouble > 0 and troubled[0].owner_name:
+            target = f"{(troubled[0].owner_kind or 'Deployment').lower()}/{troubled[0].owner_name}"
+    pods = [p for p in all_pods if belongs(p, target, workload)]
+    findings = Findings(
+        namespace=namespace, target=target, workload=workload, pods=pods, events=events, metrics=metrics
+    )
+    if workload:
+        annotations = (workload.get("metadata") or {}).get("annotations") or {}
+        findings.revision = int(annotations.get("deployment.kubernetes.io/revision", 0) or 0)
+        if target and target.startswith("deployment/"):
+            owned = [rs for rs in items(answers[-1]) if _owned_by(rs, target.split("/")[1])]
+            findings.previous_revision_exists = len(owned) > 1
+        if target and target.startswith("statefulset/"):
+            status = workload.get("status") or {}
+            findings.previous_revision_exists = status.get("currentRevision") != status.get("updateRevision")
+    worst = sorted((p for p in pods if p.trouble > 0 and not p.unschedulable), key=lambda p: -p.trouble)
+    if worst:
+        pod = worst[0]
+        log_calls = [kube.logs(pod.name, namespace)]
+        if pod.restarts > 0 or pod.last_terminated:
+            log_calls.append(kube.logs(pod.name, namespace, previous=True))
+        findings.logs = "\n".join(a.text for a in t.gather(log_calls) if a.ok)
+    return findings
+
+
+def _owned_by(rs: dict[str, Any], name: str) -> bool:
+    owners = (rs.get("metadata") or {}).get("ownerReferences") or []
+    return any(o.get("kind") == "Deployment" and o.get("name") == name for o in owners)
+
+
+def diagnose(f: Findings) -> Diagnosis:
+    target = f.target or "the workload"
+    ns = f.namespace
+    pods = f.pods
+    names = [p.name for p in pods]
+    workload_name = target.split("/")[-1]
+    affected = [*names, workload_name] if names else [workload_name]
+    warnings = event_lines(f.events, {*names, workload_name})
+    warning_text = "\n".join(f"{e.get('reason')}: {e.get('message')}" for e in warnings)
+    unhealthy = [p for p in pods if not p.healthy]
+    ready = [p for p in pods if p.ready]
+    all_down = bool(pods) and not ready
+    evidence_text = f"{f.logs}\n{warning_text}"
+
+    if f.target and f.workload is None and not pods:
+        return _unknown(f, affected, f"{target} was not found in namespace {ns}; nothing to diagnose", 0.2)
+
+    pending = [
+        p
+        for p in pods
+        if p.unschedulable
+        or any(
+            e.get("reason") == "FailedScheduling"
+            for e in warnings
+            if (e.get("involvedObject") or {}).get("name") == p.name
+        )
+    ]
+    if pending:
+        why = pending[0].unschedulable or next(
+            (str(e.get("message")) for e in warnings if e.get("reason") == "FailedScheduling"), "no node fits"
+        )
+        return Diagnosis(
+            severity="critical" if all_down else "high",
+            root_cause=f"{len(pending)} pod(s) of {target} are Pending and unschedulable (FailedScheduling): {why}",
+            affected=affected,
+            impact=f"{len(ready)}/{len(pods)} replicas serving; new pods cannot be scheduled",
+            action=None,
+            recommended_action="No safe automatic action: scheduling needs cluster capacity or a change of "
+            "resource requests/affinity; escalate to the on-call engineer",
+            requires_approval=True,
+            confidence=0.8,
+        )
+
+    disk = first_match(DISK_FULL_RE, evidence_text)
+    if disk:
+        return Diagnosis(
+            severity="critical" if all_down else "high",
+            root_cause=f"Disk full on {target}: No space left on device ({disk[:160]})",
+            affected=affected,
+            impact=f"{len(ready)}/{len(pods)} replicas serving; writes are failing",
+            action=None,
+            recommended_action="No safe automatic action: the volume is full (No space left on device); a "
+            "restart will not free space. Escalate to expand the volume or clean up data",
+            requires_approval=True,
+            confidence=0.85,
+        )
+
+    image = [p for p in pods if p.waiting in ("ImagePullBackOff", "ErrImagePull")]
+    if image:
+        detail = image[0].waiting_message or next(
+            (str(e.get("message")) for e in warnings if e.get("reason") in ("Failed", "ErrImagePull")), ""
+        )
+        if f.previous_revision_exists and target.startswith("deployment/"):
+            return Diagnosis(
+                severity="high",
+                root_cause=f"ImagePullBackOff after a new deploy of {target} (revision {f.revision}): the new "
+                f"image cannot be pulled. {detail[:200]}".strip(),
+                affected=affected,
+                impact=f"{len(ready)}/{len(pods)} replicas serving; the rollout is stuck",
+                action={"verb": "rollout undo", "target": target, "namespace": ns},
+                recommended_action=kubectl_command("rollout undo", target, ns),
+                requires_approval=all_down,
+                confidence=0.85,
+            )
+        return _unknown(
+            f, affected, f"ImagePullBackOff on {target} with no previous revision to roll back to", 0.4, severity="high"
+        )
+
+    crash = [
+        p
+        for p in pods
+        if p.waiting in ("CrashLoopBackOff", "CreateContainerConfigError", "Error")
+        or (p.last_terminated == "Error" and not p.ready)
+    ]
+    oom = [p for p in pods if p.last_terminated == "OOMKilled"] or (
+        [p for p in pods if p.restarts > 0] if first_match(OOM_LOG_RE, f.logs) else []
+    )
+    config_line = first_match(CONFIG_ERROR_RE, evidence_text)
+
+    if target.startswith("statefulset/") and all_down and (crash or unhealthy):
+        wedged = first_match(WEDGED_RE, evidence_text)
+        if wedged and not oom:
+            return Diagnosis(
+                severity="critical",
+                root_cause=f"All replicas of {target} are failing: the database is wedged in a stale state "
+                f"({wedged[:200]}); a restart clears it",
+                affected=affected,
+                impact=f"0/{len(pods)} replicas ready: the service is down for every user",
+                action={"verb": "rollout restart", "target": target, "namespace": ns},
+                recommended_action=kubectl_command("rollout restart", target, ns),
+                requires_approval=True,
+                confidence=0.7,
+            )
+
+    if crash and config_line and not oom and (f.previous_revision_exists or f.revision > 1):
+        return Diagnosis(
+            severity="critical" if all_down else "high",
+            root_cause=f"CrashLoopBackOff after a new revision of {target} (revision {f.revision}): "
+            f"configuration error at startup: {config_line[:200]}",
+            affected=affected,
+            impact=f"{len(ready)}/{len(pods)} replicas serving; new pods crash on start",
+            action={"verb": "rollout undo", "target": target, "namespace": ns},
+            recommended_action=kubectl_command("rollout undo", target, ns),
+            requires_approval=all_down,
+            confidence=0.85,
+        )
+
+    if oom:
+        leak = first_match(OOM_LOG_RE, f.logs)
+        usage = ", ".join(f"{p.name}={f.metrics[p.name]}" for p in pods if p.name in f.metrics)
+        limit = next((p.limits_memory for p in pods if p.limits_memory), None)
+        kind_word = "statefulset" if target.startswith("statefulset/") else "deployment"
+        return Diagnosis(
+            severity="critical" if all_down else "high",
+            root_cause=f"High memory usage on {target}: containers are OOMKilled at the {limit or 'memory'} limit "
+            f"and restart; memory grows until the limit (memory leak suspected). "
+            f"{('Usage: ' + usage + '. ') if usage else ''}{('Log: ' + leak[:160]) if leak else ''}".strip(),
+            affected=affected,
+            impact=f"{len(ready)}/{len(pods)} replicas ready; requests fail while pods restart",
+            action={"verb": "rollout restart", "target": target, "namespace": ns},
+            recommended_action=kubectl_command("rollout restart", target, ns)
+            + f" (fresh pods reset the leaking {kind_word}'s memory; fix the leak afterwards)",
+            requires_approval=all_down,
+            confidence=0.85 if leak else 0.7,
+        )
+
+    if crash:
+        line = config_line or first_match(ERROR_LINE_RE, f.logs) or "no error in the logs"
+        return _unknown(
+            f,
+            affected,
+            f"{target} is in CrashLoopBackOff ({line[:200]}) without a new revision or known cause",
+            0.35,
+            severity="critical" if all_down else "high",
+        )
+
+    if not unhealthy and pods:
+        return Diagnosis(
+            severity="low",
+            root_cause=f"False alarm: all {len(pods)} pods of {target} are Running and Ready with no restarts "
+            f"or warning events; no fault found",
+            affected=affected,
+            impact="No user-facing impact observed",
+            action=None,
+            recommended_action="No action needed: monitor the alert and tune its threshold if it recurs",
+            requires_approval=False,
+            confidence=0.8 if not warnings else 0.6,
+        )
+    return _unknown(
+        f,
+        affected,
+        f"{len(unhealthy)} unhealthy pod(s) of {target} with no recognised cause",
+        0.3,
+        severity="critical" if all_down else "medium",
+    )
+
+
+def _unknown(f: Findings, affected: list[str], why: str, confidence: float, severity: str = "medium") -> Diagnosis:
+    return Diagnosis(
+        severity=severity,
+        root_cause=f"Undetermined: {why}",
+        affected=affected,
+        impact="Unknown; a human should look",
+        action=None,
+        recommended_action="No safe automatic action can be justified from the cluster state; escalate to "
+        "the on-call engineer",
+        requires_approval=True,
+        confidence=confidence,
+    )
+
+
+def no_tools_diagnosis() -> Diagnosis:
+    return Diagnosis(
+        severity="medium",
+        root_cause="Undetermined: the offline model has no Kubernetes tool (kubectl via Shell, or Kubernetes) "
+        "to inspect the cluster",
+        affected=[],
+        impact="Unknown",
+        action=None,
+        recommended_action="No action: escalate to the on-call engineer",
+        requires_approval=True,
+        confidence=0.1,
+    )

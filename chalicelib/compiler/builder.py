@@ -1,0 +1,474 @@
+"""Lay a flow's node graph out as Step Functions states.
+
+Shape of the output, and why:
+
+* Every executing node is one Task named by its id. A ``Conditional`` node is itself a
+  ``Choice`` (its named conditions inlined into the rules of the nodes it leads to), so the
+  console shows each decision and no Lambda is spent on it.
+* At a fork, branches whose conditions can never hold together are *exclusive*: one
+  ``Choice`` picks the branch. Other forks run their branches in a ``Parallel`` and merge.
+* Branches that meet again (request-approval | auto-approve -> remediate) share a ``Next``:
+  the meeting node's gate. A node whose conditions are not already implied by the branch it
+  sits on gets a gate ``Choice`` (``<id>?``).
+* Whatever is not taken is *skipped*: one ``Pass`` records ``$.nodes.<id>`` as skipped with
+  the reason for the node and for everything that only it leads to.
+* Approvals wait on a task token; a timeout goes through an explicit timed-out task (not
+  approved, message updated, humans paged) and then to where the approval would have led.
+* An unhandled node failure is caught, recorded and escalated by the lifecycle task before
+  the execution fails: never a silent ``Fail``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..expr import Condition, Expr, Literal, Or, Ref, evaluate_expr, parse_condition
+from ..expr.scope import MISSING
+from ..spec.graph import FlowGraph
+from ..spec.models import AgentFlowResource, AgentResource, ConditionalNode, WaitNode, is_approval
+from ..spec.references import FlowReferences, jsonpath, node_key
+from .rules import FALSE, Rule, RuleCompiler, finish, is_const, reduce_boolean_compare
+from .tasks import lifecycle_task, task_state
+
+FAILURE_STATE = "flow failed"
+FAIL_STATE = "Failed"
+
+
+def _gate_name(node_id: str) -> str:
+    return f"{node_id}?"
+
+
+def _skip_name(node_id: str) -> str:
+    return f"skip {node_id}"
+
+
+@dataclass(frozen=True)
+class Gate:
+    """The condition of one ``conditions:`` entry, as (from node, parsed condition)."""
+
+    from_node: str
+    condition: Condition
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.from_node, self.condition.text)
+
+
+@dataclass
+class Builder:
+    flow: AgentFlowResource
+    agents: dict[str, AgentResource]
+    states: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.graph = FlowGraph.of(self.flow)
+        self.refs = FlowReferences(self.flow, self.agents)
+        self.order = self.graph.topological_order()
+        self.gates: dict[str, list[Gate]] = {
+            node.id: [Gate(c.from_, parse_condition(c.when)) for c in node.conditions]
+            for node in self.flow.spec.nodes
+        }
+
+    # -- conditions -----------------------------------------------------------------------
+
+    def _expr_of(self, node_id: str, gate: Gate) -> Expr:
+        """A gate's expression, with ``when: true`` on a single-condition Conditional expanded."""
+        source = self.graph.nodes[gate.from_node]
+        expr = gate.condition.expr
+        if isinstance(expr, Literal) and isinstance(expr.value, bool):
+            if isinstance(source, ConditionalNode) and source.config.condition is not None:
+                inner = parse_condition(source.config.condition).expr
+                return inner if expr.value else _negate(inner)
+            status = Ref((gate.from_node, "status"))  # resolved through node_key
+            from ..expr import Compare
+
+            return Compare("==" if expr.value else "!=", status, Literal("succeeded"))
+        return expr
+
+    def _compiler(self, node_id: str, gate: Gate | None) -> RuleCompiler:
+        from_node = gate.from_node if gate else None
+
+        def path_of(ref: Ref) -> str:
+            return jsonpath(self.refs.resolve(ref, node_id, from_node).path)
+
+        def substitute(ref: Ref) -> Expr | None:
+            if from_node is None or len(ref.parts) != 1:
+                return None
+            source = self.graph.nodes[from_node]
+            if isinstance(source, ConditionalNode) and source.config.conditions:
+                for named in source.config.conditions:
+                    if named.name == ref.parts[0]:
+                        return parse_condition(named.expression).expr
+            return None
+
+        return RuleCompiler(path_of, substitute)
+
+    def gate_rule(self, node_id: str, want: bool = True) -> Rule:
+        """Rule for "the node's conditions hold" (entries are alternatives: any one suffices)."""
+        rules = []
+        for gate in self.gates[node_id]:
+            compiler = self._compiler(node_id, gate)
+            expr = self._expr_of(node_id, gate)
+            rules.append(compiler.true_rule(expr) if want else compiler.false_rule(expr))
+        if not rules:
+            return {"__const__": True}
+        from .rules import _and, _or
+
+        return _or(*rules) if want else _and(*rules)
+
+    def exclusive(self, node_ids: list[str]) -> bool:
+        """True when no two of these nodes' conditions can hold at the same time.
+
+        Each distinct comparison is treated as an independent boolean and every assignment is
+        tried; unrelated atoms only make the answer more cautious (a Parallel instead of a Choice).
+        """
+        if any(not self.gates[n] for n in node_ids):
+            return False
+        exprs = {n: Or(tuple(self._inline(n, g) for g in self.gates[n])) for n in node_ids}
+        atoms: list[Expr] = []
+        for expr in exprs.values():
+            _collect_atoms(expr, atoms)
+        if len(atoms) > 12:
+            return False
+        for values in itertools.product([True, False], repeat=len(atoms)):
+            assignment = dict(zip(atoms, values, strict=True))
+            holding = [n for n, e in exprs.items() if _truth(e, assignment)]
+            if len(holding) > 1:
+                return False
+        return True
+
+    def _inline(self, node_id: str, gate: Gate) -> Expr:
+        compiler = self._compiler(node_id, gate)
+        return _substitute(self._expr_of(node_id, gate), compiler.substitute)
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def join_of(self, branches: list[str]) -> str | None:
+        """The first node (in topological order) every branch reaches: where they meet again."""
+        reach = [{b, *self.graph.descendants(b)} for b in branches]
+        common = set.intersection(*reach)
+        for node in self.order:
+            if node in common:
+                return node
+        return None
+
+    def region(self, start: str, stop: str | None) -> list[str]:
+        """Nodes reachable from ``start`` before reaching ``stop``, in topological order."""
+        seen = {start, *self.graph.descendants(start)}
+        if stop is not None:
+            seen -= {stop, *self.graph.descendants(stop)}
+        return [n for n in self.order if n in seen]
+
+    def build(self) -> dict[str, Any]:
+        entry = self.graph.entries[0]
+        start = self.chain(entry, None, assumed=frozenset(), states=self.states)
+        self.states[FAILURE_STATE] = lifecycle_task("node_failed", self.flow.name, None, FAIL_STATE)
+        self.states[FAILURE_STATE]["Comment"] = "A node failed: record it and hand the incident to a human"
+        self.states[FAIL_STATE] = {"Type": "Fail", "Error": "NodeFailed", "Cause": "A node failed; see the run history"}
+        return {"start": start, "states": self.states}
+
+    def chain(self, node_id: str, stop: str | None, assumed: frozenset[tuple[str, str]], states: dict[str, Any]) -> str:
+        """Emit states for ``node_id`` and what follows it up to ``stop``; return the entry state."""
+        body = self.emit_node(node_id, stop, assumed, states)
+        needed = [g for g in self.gates[node_id] if g.key not in assumed]
+        if not needed:
+            return body
+        gate = _gate_name(node_id)
+        skipped = self.region(node_id, stop)
+        after_skip = stop
+        skip = self.emit_skip(node_id, skipped, after_skip, states, f"conditions of '{node_id}' did not hold")
+        states[gate] = {
+            "Type": "Choice",
+            "Comment": f"Run '{node_id}' only if: " + " OR ".join(f"[{g.from_node}] {g.condition.text}" for g in self.gates[node_id]),
+            "Choices": [finish(self.gate_rule(node_id), body)] if not is_const(self.gate_rule(node_id), False) else [],
+            "Default": skip,
+        }
+        if not states[gate]["Choices"]:
+            return skip
+        return gate
+
+    def emit_skip(
+        self, node_id: str, skipped: list[str], next_state: str | None, states: dict[str, Any], reason: str
+    ) -> str:
+        name = _skip_name(node_id)
+        if name in states:
+            return name
+        records = {
+            node_key(n): {"status": "skipped", "skipped": True, "reason": reason if n == node_id else f"'{node_id}' was skipped"}
+            for n in skipped
+        }
+        literal = json.dumps(records, separators=(",", ":"), sort_keys=True)
+        state: dict[str, Any] = {
+            "Type": "Pass",
+            "Comment": f"Skip {', '.join(skipped)}",
+            "Parameters": {
+                "event.$": "$.event",
+                "vars.$": "$.vars",
+                "flow.$": "$.flow",
+                "nodes.$": f"States.JsonMerge($.nodes, States.StringToJson('{_escape(literal)}'), false)",
+            },
+        }
+        if next_state is None:
+            state["End"] = True
+        else:
+            state["Next"] = self.entry_of(next_state, states)
+        states[name] = state
+        return name
+
+    def entry_of(self, node_id: str, states: dict[str, Any]) -> str:
+        """The state a branch goes to when it reaches ``node_id`` (its gate, if it has one)."""
+        return _gate_name(node_id) if self.gates[node_id] else node_id
+
+    def emit_node(self, node_id: str, stop: str | None, assumed: frozenset[tuple[str, str]], states: dict[str, Any]) -> str:
+        node = self.graph.nodes[node_id]
+        successors = [s for s in self.graph.successors[node_id]]
+        if isinstance(node, ConditionalNode):
+            return self.emit_fork(node_id, successors, stop, assumed, states, choice_name=node_id)
+        if len(successors) > 1:
+            after = f"after {node_id}"
+            follow: str | None = self.emit_fork(node_id, successors, stop, assumed, states, choice_name=after)
+        elif successors:
+            follow = self.follow(successors[0], stop, assumed, states)
+        else:
+            follow = None
+        if isinstance(node, WaitNode):
+            wait: dict[str, Any] = {"Type": "Wait", "Comment": f"Wait node '{node_id}'"}
+            if node.config.seconds is not None:
+                wait["Seconds"] = node.config.seconds
+            else:
+                wait["TimestampPath"] = jsonpath(("vars", str(node.config.until).strip("${}")))
+            wait.update({"Next": follow} if follow else {"End": True})
+            states[node_id] = wait
+            return node_id
+        if node.type in ("Parallel", "Join"):
+            marker: dict[str, Any] = {
+                "Type": "Pass",
+                "Comment": f"{node.type} node '{node_id}'",
+                "Result": {"status": "succeeded", "output": {}},
+                "ResultPath": jsonpath(("nodes", node_key(node_id))),
+            }
+            marker.update({"Next": follow} if follow else {"End": True})
+            states[node_id] = marker
+            return node_id
+        timeout_state = None
+        if is_approval(node):
+            timeout_state = f"{node_id} timed out"
+            states[timeout_state] = lifecycle_task("approval_timed_out", self.flow.name, node_id, follow)
+            states[timeout_state]["Comment"] = f"No decision on '{node_id}' in time: not approved, humans paged"
+        states[node_id] = task_state(
+            node,
+            self.flow.name,
+            self.agents,
+            next_state=follow,
+            failure_state=FAILURE_STATE,
+            timeout_state=timeout_state,
+        )
+        return node_id
+
+    def follow(self, successor: str, stop: str | None, assumed: frozenset[tuple[str, str]], states: dict[str, Any]) -> str | None:
+        """Continue a chain into ``successor`` (or hand back to the caller at ``stop``)."""
+        if successor == stop:
+            return self.entry_of(successor, states)
+        if len(self.graph.predecessors[successor]) > 1:
+            # A meeting point reached from inside a branch: the fork that owns it lays it out.
+            return self.entry_of(successor, states)
+        return self.chain(successor, stop, assumed, states)
+
+    def emit_fork(
+        self,
+        node_id: str,
+        successors: list[str],
+        stop: str | None,
+        assumed: frozenset[tuple[str, str]],
+        states: dict[str, Any],
+        choice_name: str,
+    ) -> str:
+        join = self.join_of(successors) if len(successors) > 1 else None
+        if join is not None and stop is not None and join not in self.region(node_id, stop) and join != stop:
+            join = stop
+        inner_stop = join if join is not None else stop
+        after_join = None
+        if join is not None and join != stop:
+            after_join = self.chain(join, stop, assumed, states)
+        elif join is not None:
+            after_join = self.entry_of(join, states)
+
+        if not successors:
+            states[choice_name] = {"Type": "Pass", "Comment": "Conditional with nothing after it", "End": True}
+            return choice_name
+
+        if len(successors) == 1 or self.exclusive(successors):
+            choices = []
+            for succ in successors:
+                branch_assumed = assumed | {g.key for g in self.gates[succ]}
+                entry = self.emit_node_with_region(succ, inner_stop, frozenset(branch_assumed), states)
+                rule = self.gate_rule(succ)
+                if not is_const(rule, False):
+                    choices.append(finish(rule, entry))
+            skipped = [n for s in successors for n in self.region(s, inner_stop)]
+            skipped = list(dict.fromkeys(skipped))
+            skip_next = after_join if join is not None else None
+            reason = f"no branch after '{node_id}' had its conditions hold"
+            skip = self.emit_skip_raw(f"skip after {node_id}", skipped, skip_next, states, reason)
+            states[choice_name] = {
+                "Type": "Choice",
+                "Comment": f"Decision '{node_id}'" if choice_name == node_id else f"Branches after '{node_id}'",
+                "Choices": choices,
+                "Default": skip,
+            }
+            if not choices:
+                states[choice_name] = {"Type": "Pass", "Next": skip}
+            return choice_name
+
+        # Not exclusive: every branch runs, side by side, and their records are merged.
+        branches = []
+        for succ in successors:
+            branch_states: dict[str, Any] = {}
+            branch_entry = self.chain(succ, inner_stop, assumed, branch_states)
+            for state in branch_states.values():
+                _end_at(state, self.entry_of(inner_stop, states) if inner_stop else None)
+            branches.append({"StartAt": branch_entry, "States": branch_states})
+        merge_nodes = "$[0].nodes"
+        merge_vars = "$[0].vars"
+        for index in range(1, len(successors)):
+            merge_nodes = f"States.JsonMerge({merge_nodes}, $[{index}].nodes, false)"
+            merge_vars = f"States.JsonMerge({merge_vars}, $[{index}].vars, false)"
+        parallel: dict[str, Any] = {
+            "Type": "Parallel",
+            "Comment": f"Branches after '{node_id}' run side by side",
+            "Branches": branches,
+            "ResultSelector": {"event.$": "$[0].event", "flow.$": "$[0].flow", "vars.$": merge_vars, "nodes.$": merge_nodes},
+            "ResultPath": "$",
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": FAILURE_STATE}],
+        }
+        parallel.update({"Next": after_join} if after_join else {"End": True})
+        states[choice_name] = parallel
+        return choice_name
+
+    def emit_node_with_region(
+        self, node_id: str, stop: str | None, assumed: frozenset[tuple[str, str]], states: dict[str, Any]
+    ) -> str:
+        """The body of a branch whose gate the fork's Choice already checked."""
+        return self.emit_node(node_id, stop, assumed, states)
+
+    def emit_skip_raw(
+        self, name: str, skipped: list[str], next_entry: str | None, states: dict[str, Any], reason: str
+    ) -> str:
+        records = {node_key(n): {"status": "skipped", "skipped": True, "reason": reason} for n in skipped}
+        literal = json.dumps(records, separators=(",", ":"), sort_keys=True)
+        state: dict[str, Any] = {
+            "Type": "Pass",
+            "Comment": f"Skip {', '.join(skipped)}",
+            "Parameters": {
+                "event.$": "$.event",
+                "vars.$": "$.vars",
+                "flow.$": "$.flow",
+                "nodes.$": f"States.JsonMerge($.nodes, States.StringToJson('{_escape(literal)}'), false)",
+            },
+        }
+        state.update({"Next": next_entry} if next_entry else {"End": True})
+        states[name] = state
+        return name
+
+
+def _end_at(state: dict[str, Any], outside: str | None) -> None:
+    """Inside a Parallel branch, a jump to the meeting point outside becomes the branch's end."""
+    if outside is not None and state.get("Next") == outside:
+        del state["Next"]
+        state["End"] = True
+    for key in ("Default",):
+        if outside is not None and state.get(key) == outside:
+            state[key] = outside  # Choice defaults cannot end a branch; callers avoid this shape
+
+
+def _escape(text: str) -> str:
+    """Escape a string literal for an intrinsic function argument."""
+    out = text.replace("\\", "\\\\")
+    for char in "'{}":
+        out = out.replace(char, "\\" + char)
+    return out
+
+
+def _negate(expr: Expr) -> Expr:
+    from ..expr import Not
+
+    return Not(expr)
+
+
+def _substitute(expr: Expr, substitute: Any) -> Expr:
+    from ..expr import And, Compare, Not
+
+    if isinstance(expr, Ref):
+        inlined = substitute(expr)
+        return _substitute(inlined, substitute) if inlined is not None else expr
+    if isinstance(expr, Not):
+        return Not(_substitute(expr.item, substitute))
+    if isinstance(expr, And):
+        return And(tuple(_substitute(i, substitute) for i in expr.items))
+    if isinstance(expr, Or):
+        return Or(tuple(_substitute(i, substitute) for i in expr.items))
+    if isinstance(expr, Compare):
+        compare = Compare(expr.op, _substitute(expr.left, substitute), _substitute(expr.right, substitute))
+        reduced = reduce_boolean_compare(compare)
+        return _substitute(reduced, substitute) if reduced is not None else compare
+    return expr
+
+
+def _collect_atoms(expr: Expr, atoms: list[Expr]) -> None:
+    from ..expr import And, Compare, Not
+
+    if isinstance(expr, And | Or):
+        for item in expr.items:
+            _collect_atoms(item, atoms)
+    elif isinstance(expr, Not):
+        _collect_atoms(expr.item, atoms)
+    elif isinstance(expr, Compare | Ref):
+        key = _canonical(expr)
+        if key not in atoms:
+            atoms.append(key)
+
+
+def _canonical(expr: Expr) -> Expr:
+    """``a != x`` and ``a == x`` are the same atom (negated); bare refs are ``ref == true``."""
+    from ..expr import Compare
+
+    if isinstance(expr, Ref):
+        return Compare("==", expr, Literal(True))
+    if isinstance(expr, Compare) and expr.op == "!=":
+        return Compare("==", expr.left, expr.right)
+    return expr
+
+
+def _truth(expr: Expr, assignment: dict[Expr, bool]) -> bool:
+    from ..expr import And, Compare, Not
+
+    if isinstance(expr, Literal):
+        return expr.value is True
+    if isinstance(expr, And):
+        return all(_truth(i, assignment) for i in expr.items)
+    if isinstance(expr, Or):
+        return any(_truth(i, assignment) for i in expr.items)
+    if isinstance(expr, Not):
+        return not _truth(expr.item, assignment)
+    if isinstance(expr, Compare | Ref):
+        canonical = _canonical(expr)
+        if isinstance(canonical, Compare) and all(isinstance(s, Literal) for s in (canonical.left, canonical.right)):
+            value = evaluate_expr(canonical, _NoScope())
+            holds = value is True
+        else:
+            holds = assignment[canonical]
+        if isinstance(expr, Compare) and expr.op == "!=":
+            return not holds
+        return holds
+    return False
+
+
+class _NoScope:
+    def lookup(self, ref: Ref) -> Any:
+        return MISSING
+
+
+__all__ = ["FALSE", "Builder"]

@@ -1,0 +1,205 @@
+"""Loading a definition: refuse anything outside the subset this engine runs, naming state and field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import choice, paths, templates
+from .errors import DefinitionError
+
+LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+LAMBDA_INVOKE_WAIT = "arn:aws:states:::lambda:invoke.waitForTaskToken"
+RESOURCES = frozenset({LAMBDA_INVOKE, LAMBDA_INVOKE_WAIT})
+
+_TOP_FIELDS = frozenset({"StartAt", "States", "Comment", "TimeoutSeconds", "Version", "QueryLanguage"})
+_COMMON = frozenset({"Type", "Comment", "InputPath", "OutputPath"})
+_FLOW = frozenset({"Next", "End"})
+_FIELDS: dict[str, frozenset[str]] = {
+    "Task": _COMMON
+    | _FLOW
+    | {"Resource", "Parameters", "ResultSelector", "ResultPath", "Retry", "Catch", "TimeoutSeconds"},
+    "Pass": _COMMON | _FLOW | {"Result", "ResultPath", "Parameters"},
+    "Choice": _COMMON | {"Choices", "Default"},
+    "Wait": _COMMON | _FLOW | {"Seconds", "SecondsPath", "Timestamp", "TimestampPath"},
+    "Parallel": _COMMON | _FLOW | {"Branches", "Parameters", "ResultSelector", "ResultPath", "Retry", "Catch"},
+    "Succeed": _COMMON,
+    "Fail": frozenset({"Type", "Comment", "Error", "Cause"}),
+}
+_RETRY_FIELDS = frozenset(
+    {"ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy", "Comment"}
+)
+_CATCH_FIELDS = frozenset({"ErrorEquals", "Next", "ResultPath", "Comment"})
+
+Problem = tuple[str | None, str | None, str]
+
+
+def validate(definition: Any) -> None:
+    """Raise :class:`DefinitionError` listing every unsupported or invalid thing."""
+    problems: list[Problem] = []
+    if not isinstance(definition, dict):
+        raise DefinitionError([(None, None, "a definition must be a JSON object")])
+    _machine(definition, problems, top=True)
+    if problems:
+        raise DefinitionError(problems)
+
+
+def _machine(d: dict[str, Any], problems: list[Problem], *, top: bool) -> None:
+    allowed = _TOP_FIELDS if top else frozenset({"StartAt", "States", "Comment"})
+    for field in d:
+        if field not in allowed:
+            problems.append((None, field, "unsupported top-level field"))
+    if d.get("QueryLanguage", "JSONPath") != "JSONPath":
+        problems.append((None, "QueryLanguage", "only JSONPath is supported"))
+    if "TimeoutSeconds" in d and not _positive_int(d["TimeoutSeconds"]):
+        problems.append((None, "TimeoutSeconds", "must be a positive integer"))
+    states = d.get("States")
+    if not isinstance(states, dict) or not states:
+        problems.append((None, "States", "must be a non-empty object"))
+        return
+    if d.get("StartAt") not in states:
+        problems.append((None, "StartAt", f"names no state: {d.get('StartAt')!r}"))
+    for name, state in states.items():
+        _state(name, state, states, problems)
+
+
+def _positive_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v > 0
+
+
+def _state(name: str, s: Any, states: dict[str, Any], problems: list[Problem]) -> None:
+    if not isinstance(s, dict):
+        problems.append((name, None, "a state must be an object"))
+        return
+    kind = s.get("Type")
+    if kind not in _FIELDS:
+        problems.append((name, "Type", f"unsupported state type {kind!r}"))
+        return
+    for field in s:
+        if field not in _FIELDS[kind]:
+            problems.append((name, field, f"unsupported field for a {kind} state"))
+    if kind in ("Task", "Pass", "Wait", "Parallel"):
+        if ("Next" in s) == bool(s.get("End")):
+            problems.append((name, "Next", "exactly one of Next or End: true is required"))
+        elif "Next" in s and s["Next"] not in states:
+            problems.append((name, "Next", f"names no state: {s['Next']!r}"))
+    for field in ("InputPath", "OutputPath", "ResultPath"):
+        if field in s and s[field] is not None:
+            _path(name, field, s[field], problems, reference=field == "ResultPath")
+    for field in ("Parameters", "ResultSelector"):
+        if field in s:
+            for msg in templates.problems(s[field]):
+                problems.append((name, field, msg))
+    if kind == "Task":
+        if s.get("Resource") not in RESOURCES:
+            problems.append((name, "Resource", f"unsupported resource {s.get('Resource')!r}"))
+        params = s.get("Parameters")
+        if not isinstance(params, dict) or not ("FunctionName" in params or "FunctionName.$" in params):
+            problems.append((name, "Parameters", "a lambda:invoke task needs Parameters.FunctionName"))
+        if "TimeoutSeconds" in s and not _positive_int(s["TimeoutSeconds"]):
+            problems.append((name, "TimeoutSeconds", "must be a positive integer"))
+    if kind in ("Task", "Parallel"):
+        _retry_catch(name, s, states, problems)
+    if kind == "Choice":
+        _choices(name, s, states, problems)
+    if kind == "Wait":
+        given = [f for f in ("Seconds", "SecondsPath", "Timestamp", "TimestampPath") if f in s]
+        if len(given) != 1:
+            problems.append((name, "Seconds", "exactly one of Seconds/SecondsPath/Timestamp/TimestampPath"))
+    if kind == "Parallel":
+        branches = s.get("Branches")
+        if not isinstance(branches, list) or not branches:
+            problems.append((name, "Branches", "must be a non-empty list"))
+        else:
+            for i, branch in enumerate(branches):
+                sub: list[Problem] = []
+                if isinstance(branch, dict):
+                    _machine(branch, sub, top=False)
+                else:
+                    sub.append((None, None, "a branch must be an object"))
+                for st, field, msg in sub:
+                    where = f"{name}.Branches[{i}]" + (f".{st}" if st else "")
+                    problems.append((where if st else f"{name}.Branches[{i}]", field, msg))
+
+
+def _path(name: str, field: str, value: Any, problems: list[Problem], *, reference: bool) -> None:
+    if not isinstance(value, str):
+        problems.append((name, field, "must be a JSONPath string or null"))
+        return
+    msg = paths.validate_path(value)
+    if msg is None and reference and not paths.is_definite(value):
+        msg = f"{value!r} is not a reference path (one node, no wildcards or filters)"
+    if msg is not None:
+        problems.append((name, field, msg))
+
+
+def _retry_catch(name: str, s: dict[str, Any], states: dict[str, Any], problems: list[Problem]) -> None:
+    for i, retrier in enumerate(s.get("Retry", [])):
+        where = f"Retry[{i}]"
+        if not isinstance(retrier, dict) or not isinstance(retrier.get("ErrorEquals"), list):
+            problems.append((name, where, "needs ErrorEquals"))
+            continue
+        for field in retrier:
+            if field not in _RETRY_FIELDS:
+                problems.append((name, f"{where}.{field}", "unsupported Retry field"))
+        if retrier.get("JitterStrategy", "NONE") not in ("NONE", "FULL"):
+            problems.append((name, f"{where}.JitterStrategy", "must be NONE or FULL"))
+    for i, catcher in enumerate(s.get("Catch", [])):
+        where = f"Catch[{i}]"
+        if not isinstance(catcher, dict) or not isinstance(catcher.get("ErrorEquals"), list):
+            problems.append((name, where, "needs ErrorEquals"))
+            continue
+        for field in catcher:
+            if field not in _CATCH_FIELDS:
+                problems.append((name, f"{where}.{field}", "unsupported Catch field"))
+        if catcher.get("Next") not in states:
+            problems.append((name, f"{where}.Next", f"names no state: {catcher.get('Next')!r}"))
+        if catcher.get("ResultPath") is not None:
+            _path(name, f"{where}.ResultPath", catcher["ResultPath"], problems, reference=True)
+
+
+def _choices(name: str, s: dict[str, Any], states: dict[str, Any], problems: list[Problem]) -> None:
+    rules = s.get("Choices")
+    if not isinstance(rules, list) or not rules:
+        problems.append((name, "Choices", "must be a non-empty list"))
+        return
+    if "Default" in s and s["Default"] not in states:
+        problems.append((name, "Default", f"names no state: {s['Default']!r}"))
+    for i, rule in enumerate(rules):
+        where = f"Choices[{i}]"
+        if not isinstance(rule, dict):
+            problems.append((name, where, "a rule must be an object"))
+            continue
+        if rule.get("Next") not in states:
+            problems.append((name, f"{where}.Next", f"names no state: {rule.get('Next')!r}"))
+        _rule(name, where, rule, problems, top=True)
+
+
+def _rule(name: str, where: str, rule: Any, problems: list[Problem], *, top: bool) -> None:
+    if not isinstance(rule, dict):
+        problems.append((name, where, "a rule must be an object"))
+        return
+    allowed = {"Variable", "Comment"} | ({"Next"} if top else set())
+    ops = choice.rule_operator(rule)
+    for field in rule:
+        if field not in allowed and field not in choice.OPERATORS and field not in choice.BOOLEAN_OPERATORS:
+            problems.append((name, f"{where}.{field}", "unsupported choice rule field"))
+    if len(ops) != 1:
+        problems.append((name, where, "a rule needs exactly one operator"))
+        return
+    op = ops[0]
+    if op in ("And", "Or"):
+        subs = rule[op]
+        if not isinstance(subs, list) or not subs:
+            problems.append((name, f"{where}.{op}", "must be a non-empty list"))
+            return
+        for j, sub in enumerate(subs):
+            _rule(name, f"{where}.{op}[{j}]", sub, problems, top=False)
+    elif op == "Not":
+        _rule(name, f"{where}.Not", rule["Not"], problems, top=False)
+    else:
+        if "Variable" not in rule:
+            problems.append((name, f"{where}.Variable", "a data-test rule needs Variable"))
+        else:
+            _path(name, f"{where}.Variable", rule["Variable"], problems, reference=False)
+        if op.endswith("Path"):
+            _path(name, f"{where}.{op}", rule[op], problems, reference=False)

@@ -1,0 +1,534 @@
+"""Executing states: one run advances state by state, checkpointing each transition in SQLite.
+
+A run's checkpoint (``cursor``) names the current state, its raw input and a phase:
+
+- ``enter``: the state has not started (or is re-entered after a crash before any effect);
+- ``invoke``: a Task is in flight; after a crash it is invoked again with the same
+  idempotency key (and the same task token);
+- ``await_token``: a ``.waitForTaskToken`` Task waits for send_task_success/failure or its deadline;
+- ``retry_wait`` / ``wait``: sleeping until ``wake_at`` (Retry backoff, Wait state);
+- ``parallel``: waiting for the branch runs (child rows) to finish.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import secrets
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from . import choice, paths, templates
+from .clock import Clock, iso
+from .definition import LAMBDA_INVOKE_WAIT
+from .errors import StatesError
+from .invoker import TaskInvoker, error_of, lambda_envelope
+from .store import RUNNING, Event, Run, Store
+
+REGION = "local"
+TIMER = "timer"  # Wait states and Retry backoff: safe to fast-forward in run_until_idle
+DEADLINE = "deadline"  # task-token deadlines: only real (or advanced) time reaches them
+READY = "ready"
+
+
+class _Stopped(Exception):
+    """The run stopped being RUNNING under us (aborted, timed out): drop the work."""
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def error_matches(names: list[str], error: str) -> bool:
+    for name in names:
+        if name == error:
+            return True
+        # States.ALL and States.TaskFailed never catch States.Runtime (Step Functions rule).
+        if name == "States.ALL" and error != "States.Runtime":
+            return True
+        if name == "States.TaskFailed" and error not in ("States.Timeout", "States.Runtime"):
+            return True
+    return False
+
+
+class Interpreter:
+    def __init__(
+        self,
+        store: Store,
+        invoker: TaskInvoker,
+        clock: Clock,
+        emit: Callable[[list[Event], Run], None],
+        wake: Callable[[], None],
+        on_root_finished: Callable[[Run], None],
+    ) -> None:
+        self.store = store
+        self.invoker = invoker
+        self.clock = clock
+        self._emit = emit
+        self._wake = wake
+        self._on_root_finished = on_root_finished
+
+    # --- driving ----------------------------------------------------------------------------
+    def step(self, run_id: str) -> None:
+        """Advance the run until it blocks (waits, parallel, token) or finishes."""
+        run = self.store.get_run(run_id)
+        try:
+            while run is not None and run.status == RUNNING:
+                now = self.clock.time()
+                if run.deadline is not None and now >= run.deadline:
+                    self.time_out(run.root_id)
+                    return
+                if run.wake_at is None or run.wake_at > now:
+                    return
+                if not self._advance(run):
+                    return
+        except _Stopped:
+            return
+
+    def _advance(self, run: Run) -> bool:
+        phase = run.cursor["phase"]
+        try:
+            if phase == "enter":
+                return self._enter(run)
+            if phase == "invoke":
+                return self._invoke(run)
+            if phase == "await_token":
+                # Read-then-park under one transaction so a concurrent send_task_success
+                # cannot set wake_at between our read and our write (and be overwritten).
+                with self.store.transaction():
+                    return self._await_token(run)
+            if phase == "retry_wait":
+                return self._schedule_task(run, [])
+            if phase == "wait":
+                state = self._state(run)
+                out = paths.select(state.get("OutputPath", "$"), self._effective_input(run, state))
+                return self._exit(run, [], out)
+            if phase == "parallel":
+                # Same reason: a branch finishing concurrently must not have its wake-up lost.
+                with self.store.transaction():
+                    return self._collect_branches(run)
+        except StatesError as err:
+            return self._handle_error(run, [], err.error, err.cause)
+        raise RuntimeError(f"unknown phase {phase!r}")
+
+    # --- helpers ----------------------------------------------------------------------------
+    def _state(self, run: Run) -> dict[str, Any]:
+        state: dict[str, Any] = run.definition["States"][run.cursor["state"]]
+        return state
+
+    def _event(self, run: Run, type_: str, **details: Any) -> Event:
+        return Event(run.root_id, type_, self.clock.time(), details)
+
+    def _context(self, run: Run, token: str | None = None) -> dict[str, Any]:
+        cur = run.cursor
+        ctx = {
+            **run.context,
+            "State": {
+                "EnteredTime": cur.get("entered_time"),
+                "Name": cur["state"],
+                "RetryCount": cur.get("retry_count", 0),
+            },
+        }
+        if token is not None:
+            ctx["Task"] = {"Token": token}
+        return ctx
+
+    def _effective_input(self, run: Run, state: dict[str, Any]) -> Any:
+        return paths.select(state.get("InputPath", "$"), run.cursor["input"])
+
+    def _save(self, run: Run, events: list[Event], **fields: Any) -> None:
+        """Commit events and the run's new checkpoint together, or raise _Stopped."""
+        with self.store.transaction():
+            if not self.store.update_run(run.id, **fields):
+                raise _Stopped
+            self.store.add_events(events)
+        for key, value in fields.items():
+            setattr(run, key, value)
+        self._emit(events, run)
+
+    # --- entering a state -------------------------------------------------------------------
+    def _enter(self, run: Run) -> bool:
+        cur = dict(run.cursor)
+        name = cur["state"]
+        state = run.definition["States"][name]
+        kind = state["Type"]
+        counts = dict(cur.get("counts", {}))
+        counts[name] = counts.get(name, 0) + 1
+        cur.update(
+            counts=counts,
+            entered_time=iso(self.clock.time()),
+            retry_count=0,
+            retriers=[0] * len(state.get("Retry", [])),
+        )
+        run.cursor = cur
+        events = [self._event(run, f"{kind}StateEntered", name=name, input=_compact(cur["input"]))]
+        try:
+            if kind == "Pass":
+                return self._exit(run, events, self._pass_output(run, state))
+            if kind == "Choice":
+                return self._choose(run, events, state)
+            if kind == "Succeed":
+                out = paths.select(state.get("OutputPath", "$"), self._effective_input(run, state))
+                events.append(self._event(run, "SucceedStateExited", name=name, output=_compact(out)))
+                return self._finish(run, events, "SUCCEEDED", output=out)
+            if kind == "Fail":
+                return self._finish(run, events, "FAILED", error=state.get("Error", ""), cause=state.get("Cause", ""))
+            if kind == "Wait":
+                return self._start_wait(run, events, state)
+            if kind == "Task":
+                return self._schedule_task(run, events)
+            if kind == "Parallel":
+                return self._start_parallel(run, events, state)
+        except StatesError as err:
+            return self._handle_error(run, events, err.error, err.cause)
+        raise RuntimeError(f"unsupported state type {kind!r}")  # refused at load time
+
+    def _pass_output(self, run: Run, state: dict[str, Any]) -> Any:
+        effective = self._effective_input(run, state)
+        if "Parameters" in state:
+            effective = templates.render(state["Parameters"], effective, self._context(run))
+        result = state["Result"] if "Result" in state else effective
+        merged = paths.merge_result(state.get("ResultPath", "$"), run.cursor["input"], result)
+        return paths.select(state.get("OutputPath", "$"), merged)
+
+    def _choose(self, run: Run, events: list[Event], state: dict[str, Any]) -> bool:
+        effective = self._effective_input(run, state)
+        target = next((r["Next"] for r in state["Choices"] if choice.matches(r, effective)), None)
+        if target is None:
+            target = state.get("Default")
+        if target is None:
+            raise StatesError("States.NoChoiceMatched", f"No Matches! (state {run.cursor['state']!r})")
+        out = paths.select(state.get("OutputPath", "$"), effective)
+        return self._exit(run, events, out, next_state=target)
+
+    def _start_wait(self, run: Run, events: list[Event], state: dict[str, Any]) -> bool:
+        effective = self._effective_input(run, state)
+        now = self.clock.time()
+        if "Seconds" in state:
+            until = now + float(state["Seconds"])
+        elif "SecondsPath" in state:
+            seconds = paths.read(state["SecondsPath"], effective)
+            if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
+                raise StatesError("States.Runtime", f"SecondsPath gave {seconds!r}, not seconds")
+            until = now + float(seconds)
+        else:
+            stamp = state.get("Timestamp") or paths.read(state["TimestampPath"], effective)
+            parsed = choice._timestamp(stamp)
+            if parsed is None:
+                raise StatesError("States.Runtime", f"not a timestamp: {stamp!r}")
+            until = parsed.timestamp()
+        cur = {**run.cursor, "phase": "wait"}
+        self._save(run, events, cursor=cur, wake_at=until, wake_kind=TIMER)
+        return True
+
+    # --- tasks ------------------------------------------------------------------------------
+    def _schedule_task(self, run: Run, events: list[Event]) -> bool:
+        """Compute the parameters (and token) of the next attempt and mark it in flight."""
+        state = self._state(run)
+        cur = dict(run.cursor)
+        run.cursor = cur
+        token = secrets.token_urlsafe(24) if state["Resource"] == LAMBDA_INVOKE_WAIT else None
+        effective = self._effective_input(run, state)
+        params = templates.render(state["Parameters"], effective, self._context(run, token))
+        now = self.clock.time()
+        timeout = state.get("TimeoutSeconds")
+        cur.update(
+            phase="invoke",
+            params=params,
+            token=token,
+            task_deadline=None if timeout is None else now + float(timeout),
+        )
+        resource = state["Resource"].rsplit(":", 1)[-1]
+        events.append(
+            self._event(
+                run,
+                "TaskScheduled",
+                resourceType="lambda",
+                resource=resource,
+                region=REGION,
+                parameters=_compact(params),
+                **({"timeoutInSeconds": timeout} if timeout is not None else {}),
+            )
+        )
+        events.append(self._event(run, "TaskStarted", resourceType="lambda", resource=resource))
+        with self.store.transaction():
+            if token is not None:
+                self.store.put_token(token, run.id, run.root_id, cur["state"])
+            self._save(run, events, cursor=cur, wake_at=now, wake_kind=READY)
+        return True
+
+    def _invoke(self, run: Run) -> bool:
+        state = self._state(run)
+        cur = run.cursor
+        params = cur["params"]
+        resource = state["Resource"].rsplit(":", 1)[-1]
+        key = f"{run.id}:{cur['state']}:{cur['counts'][cur['state']]}"
+        token = cur.get("token")
+        deadline = cur.get("task_deadline")
+        payload = params.get("Payload", {})
+        outcome = self._call(str(params["FunctionName"]), payload, token, key, deadline)
+        events: list[Event] = []
+        if isinstance(outcome, _TimedOut):
+            events.append(
+                self._event(
+                    run, "TaskTimedOut", resourceType="lambda", resource=resource, error="States.Timeout", cause=""
+                )
+            )
+            return self._handle_error(run, events, "States.Timeout", "")
+        if isinstance(outcome, BaseException):
+            error, cause = error_of(outcome)
+            events.append(
+                self._event(run, "TaskFailed", resourceType="lambda", resource=resource, error=error, cause=cause)
+            )
+            return self._handle_error(run, events, error, cause)
+        result = lambda_envelope(outcome)
+        if token is None:
+            events.append(
+                self._event(run, "TaskSucceeded", resourceType="lambda", resource=resource, output=_compact(result))
+            )
+            return self._task_result(run, events, state, result)
+        events.append(
+            self._event(run, "TaskSubmitted", resourceType="lambda", resource=resource, output=_compact(result))
+        )
+        cur = {**cur, "phase": "await_token"}
+        # Wake now: the token may have been resolved while the function was still running.
+        self._save(run, events, cursor=cur, wake_at=self.clock.time(), wake_kind=READY)
+        return True
+
+    def _call(self, function_name: str, payload: Any, token: str | None, key: str, deadline: float | None) -> Any:
+        def call() -> Any:
+            try:
+                return self.invoker.invoke(function_name, payload, task_token=token, idempotency_key=key)
+            except Exception as exc:  # the function's error is the task's outcome
+                return exc
+
+        if deadline is None or token is not None:
+            return call()
+        # A Python call cannot be interrupted: on timeout we stop waiting and discard its result.
+        box: list[Any] = []
+        worker = threading.Thread(target=lambda: box.append(call()), daemon=True)
+        worker.start()
+        while worker.is_alive():
+            left = deadline - self.clock.time()
+            if left <= 0:
+                return _TimedOut()
+            worker.join(timeout=min(left, 0.05))
+        return box[0]
+
+    def _await_token(self, run: Run) -> bool:
+        state = self._state(run)
+        cur = run.cursor
+        resource = state["Resource"].rsplit(":", 1)[-1]
+        record = self.store.get_token(cur["token"])
+        status = record["status"] if record else "WAITING"
+        if status == "SUCCEEDED" and record is not None:
+            output = json.loads(record["output"])
+            events = [
+                self._event(run, "TaskSucceeded", resourceType="lambda", resource=resource, output=record["output"])
+            ]
+            return self._task_result(run, events, state, output)
+        if status == "FAILED" and record is not None:
+            error, cause = record["error"] or "", record["cause"] or ""
+            events = [
+                self._event(run, "TaskFailed", resourceType="lambda", resource=resource, error=error, cause=cause)
+            ]
+            return self._handle_error(run, events, error, cause)
+        deadline = cur.get("task_deadline")
+        if deadline is not None and self.clock.time() >= deadline:
+            if not self.store.resolve_token(cur["token"], "TIMED_OUT", None, "States.Timeout", None):
+                return True  # resolved in the meantime: read it on the next loop
+            events = [
+                self._event(
+                    run, "TaskTimedOut", resourceType="lambda", resource=resource, error="States.Timeout", cause=""
+                )
+            ]
+            return self._handle_error(run, events, "States.Timeout", "")
+        self._save(run, [], wake_at=deadline, wake_kind=DEADLINE)
+        return False
+
+    def _task_result(self, run: Run, events: list[Event], state: dict[str, Any], result: Any) -> bool:
+        try:
+            if "ResultSelector" in state:
+                result = templates.render(state["ResultSelector"], result, self._context(run))
+            merged = paths.merge_result(state.get("ResultPath", "$"), run.cursor["input"], result)
+            out = paths.select(state.get("OutputPath", "$"), merged)
+        except StatesError as err:
+            return self._handle_error(run, events, err.error, err.cause)
+        return self._exit(run, events, out)
+
+    # --- parallel ---------------------------------------------------------------------------
+    def _start_parallel(self, run: Run, events: list[Event], state: dict[str, Any]) -> bool:
+        effective = self._effective_input(run, state)
+        if "Parameters" in state:
+            effective = templates.render(state["Parameters"], effective, self._context(run))
+        cur = {**run.cursor, "phase": "parallel"}
+        count = cur["counts"][cur["state"]]
+        events.append(self._event(run, "ParallelStateStarted"))
+        now = self.clock.time()
+        with self.store.transaction():
+            for i, branch in enumerate(state["Branches"]):
+                child_id = f"{run.id}/{cur['state']}.{count}.{i}"
+                self.store.insert_run(
+                    Run(
+                        id=child_id,
+                        root_id=run.root_id,
+                        parent_id=run.id,
+                        branch_index=i,
+                        machine=run.machine,
+                        name=child_id,
+                        status=RUNNING,
+                        definition=branch,
+                        context=run.context,
+                        input=effective,
+                        output=None,
+                        error=None,
+                        cause=None,
+                        start_time=now,
+                        stop_time=None,
+                        deadline=run.deadline,
+                        cursor={"state": branch["StartAt"], "input": effective, "phase": "enter"},
+                        wake_at=now,
+                        wake_kind=READY,
+                    )
+                )
+            cur["children"] = [f"{run.id}/{cur['state']}.{count}.{i}" for i in range(len(state["Branches"]))]
+            self._save(run, events, cursor=cur, wake_at=None, wake_kind=None)
+        self._wake()
+        return False
+
+    def _collect_branches(self, run: Run) -> bool:
+        state = self._state(run)
+        children = [self.store.get_run(cid) for cid in run.cursor["children"]]
+        failed = next((c for c in children if c is not None and c.status == "FAILED"), None)
+        if failed is not None:
+            for c in children:
+                if c is not None and c.status == RUNNING:
+                    self.store.update_run(c.id, status="ABORTED", stop_time=self.clock.time())
+            events = [self._event(run, "ParallelStateFailed")]
+            return self._handle_error(run, events, failed.error or "", failed.cause or "")
+        if any(c is None or c.status != "SUCCEEDED" for c in children):
+            self._save(run, [], wake_at=None, wake_kind=None)
+            return False
+        results = [c.output for c in children if c is not None]
+        events = [self._event(run, "ParallelStateSucceeded")]
+        return self._task_result(run, events, state, results)
+
+    # --- leaving a state --------------------------------------------------------------------
+    def _exit(self, run: Run, events: list[Event], output: Any, next_state: str | None = None) -> bool:
+        state = self._state(run)
+        name = run.cursor["state"]
+        events.append(self._event(run, f"{state['Type']}StateExited", name=name, output=_compact(output)))
+        target = next_state if next_state is not None else state.get("Next")
+        if target is None:
+            return self._finish(run, events, "SUCCEEDED", output=output)
+        cur = {"state": target, "input": output, "phase": "enter", "counts": run.cursor.get("counts", {})}
+        self._save(run, events, cursor=cur, wake_at=self.clock.time(), wake_kind=READY)
+        return True
+
+    def _handle_error(self, run: Run, events: list[Event], error: str, cause: str) -> bool:
+        state = self._state(run)
+        cur = dict(run.cursor)
+        if error != "States.Runtime":
+            for i, retrier in enumerate(state.get("Retry", [])):
+                if not error_matches(retrier["ErrorEquals"], error):
+                    continue
+                retriers = list(cur.get("retriers") or [0] * len(state["Retry"]))
+                attempts = retriers[i]
+                if attempts >= int(retrier.get("MaxAttempts", 3)):
+                    break
+                delay = float(retrier.get("IntervalSeconds", 1)) * float(retrier.get("BackoffRate", 2.0)) ** attempts
+                if "MaxDelaySeconds" in retrier:
+                    delay = min(delay, float(retrier["MaxDelaySeconds"]))
+                if retrier.get("JitterStrategy") == "FULL":
+                    delay = random.uniform(0, delay)  # noqa: S311 - jitter, not security
+                retriers[i] = attempts + 1
+                cur.update(phase="retry_wait", retriers=retriers, retry_count=cur.get("retry_count", 0) + 1)
+                self._save(run, events, cursor=cur, wake_at=self.clock.time() + delay, wake_kind=TIMER)
+                return True
+            for catcher in state.get("Catch", []):
+                if error_matches(catcher["ErrorEquals"], error):
+                    output = paths.merge_result(
+                        catcher.get("ResultPath", "$"), cur["input"], {"Error": error, "Cause": cause}
+                    )
+                    return self._exit(run, events, output, next_state=catcher["Next"])
+        return self._finish(run, events, "FAILED", error=error, cause=cause)
+
+    def _finish(
+        self,
+        run: Run,
+        events: list[Event],
+        status: str,
+        *,
+        output: Any = None,
+        error: str | None = None,
+        cause: str | None = None,
+    ) -> bool:
+        now = self.clock.time()
+        if run.is_root:
+            if status == "SUCCEEDED":
+                events.append(self._event(run, "ExecutionSucceeded", output=_compact(output)))
+            else:
+                events.append(self._event(run, "ExecutionFailed", error=error, cause=cause))
+        with self.store.transaction():
+            self._save(
+                run,
+                events,
+                status=status,
+                output=output,
+                error=error,
+                cause=cause,
+                stop_time=now,
+                wake_at=None,
+                wake_kind=None,
+            )
+            if run.is_root:
+                self.store.close_tokens(run.root_id)
+            elif run.parent_id is not None:
+                # The parent collects when a branch fails or the last one finishes.
+                self.store.update_run(run.parent_id, wake_at=now, wake_kind=READY)
+        if run.is_root:
+            self._on_root_finished(run)
+        self._wake()
+        return False
+
+    # --- whole-execution outcomes -----------------------------------------------------------
+    def time_out(self, root_id: str) -> None:
+        self._end_root(root_id, "TIMED_OUT", "ExecutionTimedOut", error="States.Timeout", cause="")
+
+    def abort(self, root_id: str, error: str | None, cause: str | None) -> bool:
+        return self._end_root(root_id, "ABORTED", "ExecutionAborted", error=error, cause=cause)
+
+    def _end_root(self, root_id: str, status: str, event_type: str, *, error: str | None, cause: str | None) -> bool:
+        root = self.store.get_run(root_id)
+        if root is None or root.status not in (RUNNING, "QUEUED"):
+            return False
+        now = self.clock.time()
+        details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
+        events = [Event(root_id, event_type, now, details)]
+        with self.store.transaction():
+            if not self.store.update_run(
+                root_id,
+                expect=root.status,
+                status=status,
+                error=error,
+                cause=cause,
+                stop_time=now,
+                wake_at=None,
+                wake_kind=None,
+            ):
+                return False
+            for child in self.store.descendants_running(root_id):
+                self.store.update_run(child, status="ABORTED", stop_time=now, wake_at=None)
+            self.store.close_tokens(root_id)
+            if root.status == RUNNING:
+                self.store.add_events(events)
+        root.status = status
+        self._emit(events, root)
+        self._on_root_finished(root)
+        self._wake()
+        return True
+
+
+class _TimedOut:
+    pass

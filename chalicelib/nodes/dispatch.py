@@ -1,0 +1,63 @@
+"""Route a task to its node handler: the one place the Lambdas and the embedded engine share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .deps import NodeDeps
+from .models import LifecycleInput, NodeInput, NodeOutput
+
+#: Lambda function short names (as ``app.py`` declares them) by node type.
+FUNCTIONS = {
+    "Transform": "transform_node",
+    "Agent": "agent_node",
+    "Slack": "slack_node",
+    "Approval": "approval_node",
+    "HTTP": "http_node",
+    "Lifecycle": "lifecycle",
+}
+
+#: Placeholder in compiled definitions -> function short name.
+PLACEHOLDER_FUNCTIONS = {
+    "TransformNodeFunctionArn": "transform_node",
+    "AgentNodeFunctionArn": "agent_node",
+    "SlackNodeFunctionArn": "slack_node",
+    "ApprovalNodeFunctionArn": "approval_node",
+    "HttpNodeFunctionArn": "http_node",
+    "LifecycleFunctionArn": "lifecycle",
+}
+
+
+def run_task(function: str, payload: dict[str, Any], deps: NodeDeps) -> dict[str, Any]:
+    """Run the handler behind ``function`` (short name, possibly prefixed) on a task payload."""
+    name = function.rsplit(":", 1)[-1]
+    for short in PLACEHOLDER_FUNCTIONS.values():
+        if name == short or name.endswith("-" + short):
+            name = short
+            break
+    output: NodeOutput
+    if name == "lifecycle":
+        from . import lifecycle
+
+        output = lifecycle.handle(LifecycleInput.model_validate(payload), deps)
+        return output.payload()
+    event = NodeInput.model_validate(payload)
+    if name == "transform_node":
+        from . import transform
+
+        output = transform.handle(event, artifacts=deps.store.artifacts, clock=deps.clock)
+    elif name == "agent_node":
+        from . import agent
+
+        output = agent.handle(event, deps)
+    elif name in ("slack_node", "approval_node"):
+        from . import slack
+
+        output = slack.handle(event, deps)
+    elif name == "http_node":
+        from . import http
+
+        output = http.handle(event, deps)
+    else:
+        raise ValueError(f"no node handler for function {function!r}")
+    return output.payload()

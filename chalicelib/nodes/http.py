@@ -1,0 +1,197 @@
+"""The ``HTTP`` node: templated request, secrets resolved at run time and redacted in history.
+
+A request to the PagerDuty REST API gets what PagerDuty requires (``From`` header from
+``PAGERDUTY_FROM_EMAIL``, its ``Accept`` media type) and is sent to ``PAGERDUTY_API_URL`` when
+that is configured. Resolving an incident also adds the diagnosis as a note on its timeline.
+With no ``PAGERDUTY_API_KEY`` the PagerDuty call is printed instead of sent (the embedded
+default needs no account).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import ServiceError, ServiceUnavailable
+from ..expr import parse_template
+from ..settings import PAGERDUTY_API_KEY, PAGERDUTY_API_URL, PAGERDUTY_FROM_EMAIL, resolve
+from .deps import NodeDeps
+from .models import NodeInput, NodeOutput
+from .scope import StateScope, redact
+
+PAGERDUTY_HOST = "api.pagerduty.com"
+MAX_BODY_IN_STATE = 4096
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # a redirect is answered as the response itself, never followed
+
+
+def _render(value: Any, scope: StateScope) -> Any:
+    if isinstance(value, str):
+        return parse_template(value).render(scope).text
+    if isinstance(value, dict):
+        return {k: _render(v, scope) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_render(v, scope) for v in value]
+    return value
+
+
+def _pagerduty_target(url: str, deps: NodeDeps) -> tuple[str, bool]:
+    parts = urllib.parse.urlsplit(url)
+    if (parts.hostname or "").lower() != PAGERDUTY_HOST:
+        return url, False
+    base = resolve(PAGERDUTY_API_URL, None, deps.env)
+    if base:
+        url = base.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
+    return url, True
+
+
+def handle(event: NodeInput, deps: NodeDeps, *, sleep: Callable[[float], None] = time.sleep) -> NodeOutput:
+    config = event.node.config
+    scope = StateScope(event.state, env=deps.env, now=deps.clock(), started_at=event.context.started_at or None)
+    url = str(_render(config.get("url", ""), scope))
+    headers = {str(k): str(v) for k, v in _render(config.get("headers") or {}, scope).items()}
+    body = _render(config.get("body"), scope)
+    method = str(config.get("method", "GET")).upper()
+    url, is_pagerduty = _pagerduty_target(url, deps)
+    secrets = scope.used_secrets
+    shown_request = redact({"method": method, "url": url, "headers": headers}, secrets)
+
+    if is_pagerduty and not resolve(PAGERDUTY_API_KEY, None, deps.env):
+        return _simulated_pagerduty(event, deps, method, url, body, shown_request)
+
+    data: bytes | None = None
+    if body is not None:
+        data = (body if isinstance(body, str) else json.dumps(body)).encode()
+    if is_pagerduty:
+        headers.setdefault("Accept", "application/vnd.pagerduty+json;version=2")
+        sender = resolve(PAGERDUTY_FROM_EMAIL, None, deps.env)
+        if sender and method in ("PUT", "POST"):
+            headers.setdefault("From", sender)
+    else:
+        from ..agents.tools.http import HTTPConfig, check_url
+
+        check_url(url, HTTPConfig(allow_private=bool(config.get("allow_private", False))))
+
+    status, raw, response_headers = _send(
+        method, url, headers, data, float(config.get("timeout_seconds", 10)), int(config.get("retries", 2)), sleep
+    )
+    text = raw.decode("utf-8", errors="replace")
+    parsed: Any = None
+    try:
+        parsed = json.loads(text) if text else None
+    except json.JSONDecodeError:
+        parsed = None
+    meta: dict[str, Any] = {"request": shown_request}
+    ref = None
+    if len(raw) > MAX_BODY_IN_STATE:
+        ref = deps.store.artifacts.put_artifact(event.context.run_id, f"{event.node.id}-response", raw)
+        parsed = None if len(json.dumps(parsed)) > MAX_BODY_IN_STATE else parsed
+    output = {
+        "status_code": status,
+        "ok": 200 <= status < 300,
+        "json": redact(parsed, secrets),
+        "body": redact(text[:MAX_BODY_IN_STATE], secrets),
+        "headers": {k: v for k, v in response_headers.items() if k.lower() in ("content-type", "location")},
+        "ref": ref,
+    }
+    if not output["ok"]:
+        raise ServiceError(f"{method} {redact(url, secrets)} answered {status}: {redact(text[:300], secrets)}")
+    if is_pagerduty and _resolves_incident(method, body):
+        meta["resolved_incident"] = True
+        _add_note(event, deps)
+    return NodeOutput(status="succeeded", output=output, meta=meta)
+
+
+def _send(
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    data: bytes | None,
+    timeout: float,
+    retries: int,
+    sleep: Callable[[float], None],
+) -> tuple[int, bytes, dict[str, str]]:
+    opener = urllib.request.build_opener(_NoRedirect)
+    attempt = 0
+    while True:
+        request = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310
+        try:
+            with opener.open(request, timeout=timeout) as response:
+                return int(response.status), response.read(1_048_576), dict(response.headers)
+        except urllib.error.HTTPError as error:
+            status, body, got = error.code, error.read(65536), dict(error.headers or {})
+            if status in (429, 500, 502, 503, 504) and attempt < retries:
+                retry_after = got.get("Retry-After", "")
+                sleep(min(float(retry_after), 30.0) if retry_after.isdigit() else 0.5 * 2**attempt)
+                attempt += 1
+                continue
+            if status >= 500 or status == 429:
+                raise ServiceUnavailable(f"{method} {url} answered {status} after {attempt + 1} attempt(s)") from None
+            return status, body, got
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+            if attempt < retries:
+                sleep(0.5 * 2**attempt)
+                attempt += 1
+                continue
+            raise ServiceUnavailable(f"{method} {url} failed: {getattr(error, 'reason', error)}") from None
+
+
+def _resolves_incident(method: str, body: Any) -> bool:
+    if method != "PUT" or not isinstance(body, str):
+        return False
+    try:
+        parsed = json.loads(body)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(parsed, dict) and parsed.get("incident", {}).get("status") == "resolved"
+
+
+def _diagnosis_note(event: NodeInput) -> str:
+    lines = ["AOF auto-remediation summary"]
+    for key, record in (event.state.get("nodes") or {}).items():
+        output = record.get("output") if isinstance(record, dict) else None
+        if isinstance(output, dict):
+            for field in ("severity", "root_cause", "recommended_action", "action_taken", "result"):
+                if field in output:
+                    lines.append(f"- {key}.{field}: {output[field]}")
+    return "\n".join(lines)
+
+
+def _incident_id(event: NodeInput) -> str | None:
+    incident = (event.state.get("event") or {}).get("incident") or {}
+    value = incident.get("id") or (event.state.get("vars") or {}).get("INCIDENT_ID")
+    return str(value) if value else None
+
+
+def _add_note(event: NodeInput, deps: NodeDeps) -> None:
+    client = deps.pagerduty()
+    incident_id = _incident_id(event)
+    if client is not None and incident_id:
+        client.add_note(incident_id, _diagnosis_note(event))
+
+
+def _simulated_pagerduty(
+    event: NodeInput, deps: NodeDeps, method: str, url: str, body: Any, shown: dict[str, Any]
+) -> NodeOutput:
+    import sys
+
+    out = deps.out or sys.stdout
+    resolving = _resolves_incident(method, body)
+    what = "resolve" if resolving else f"{method} {urllib.parse.urlsplit(url).path}"
+    out.write(f"\n  ⇢ PagerDuty (printed: {PAGERDUTY_API_KEY} is not set): {what} incident {_incident_id(event)}\n")
+    if resolving:
+        out.write("    note: " + _diagnosis_note(event).replace("\n", "\n          ") + "\n")
+    out.flush()
+    meta: dict[str, Any] = {"request": shown, "simulated": True}
+    if resolving:
+        meta["resolved_incident"] = True
+    output: dict[str, Any] = {"status_code": 200, "ok": True, "json": None, "body": "", "headers": {}, "ref": None}
+    return NodeOutput(status="succeeded", output=output, meta=meta)

@@ -1,0 +1,86 @@
+"""The lifecycle Lambda: an approval that timed out, or a node that failed.
+
+Both end the same way for the incident: no automatic action, the message says so, humans
+are paged (a PagerDuty note and a Slack message with what was tried).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..store import RunEvent
+from .deps import NodeDeps
+from .models import LifecycleInput, NodeOutput
+
+
+def _incident(event: LifecycleInput) -> str:
+    incident = (event.state.get("event") or {}).get("incident") or {}
+    return str(incident.get("id") or event.context.run_id)
+
+
+def _page_humans(event: LifecycleInput, deps: NodeDeps, summary: str) -> None:
+    client = deps.pagerduty()
+    if client is not None:
+        try:
+            client.add_note(_incident(event), summary)
+        except Exception as error:
+            summary += f"\n(PagerDuty note failed: {type(error).__name__})"
+    deps.notifier.post(_incident(event), "#incidents", summary, None)
+
+
+def _log(deps: NodeDeps, event: LifecycleInput, kind: str, details: dict[str, Any]) -> None:
+    if deps.store.runs.get_run(event.context.run_id) is not None:
+        deps.store.runs.append_event(event.context.run_id, RunEvent(type=kind, node_id=event.node_id, details=details))
+
+
+def handle(event: LifecycleInput, deps: NodeDeps) -> NodeOutput:
+    if event.action == "approval_timed_out":
+        return _approval_timed_out(event, deps)
+    return _node_failed(event, deps)
+
+
+def _approval_timed_out(event: LifecycleInput, deps: NodeDeps) -> NodeOutput:
+    from ..errors import ApprovalError
+    from ..integrations.slack_blocks import timed_out_blocks
+
+    for approval in deps.store.approvals.find_pending_by_run(event.context.run_id):
+        if approval.node_id != event.node_id:
+            continue
+        try:
+            deps.store.approvals.decide(approval.approval_id, "timed_out", "timeout", deps.clock())
+        except ApprovalError:
+            continue
+        if approval.channel and approval.message_ts:
+            text = "No decision in time: not approved."
+            deps.notifier.update(approval.channel, approval.message_ts, text, timed_out_blocks(text, deps.clock()))
+    summary = (
+        f"⏱️ No decision on '{event.node_id}' in time for incident {_incident(event)}: "
+        "automatic remediation NOT approved. Paging a human."
+    )
+    _page_humans(event, deps, summary)
+    _log(deps, event, "ApprovalTimedOut", {"node": event.node_id})
+    output = {"decision": "timeout", "reaction": None, "approved": False, "timed_out": True, "approval_id": None}
+    return NodeOutput(status="timed_out", output=output)
+
+
+def _node_failed(event: LifecycleInput, deps: NodeDeps) -> NodeOutput:
+    failed = {
+        key: record
+        for key, record in (event.state.get("nodes") or {}).items()
+        if isinstance(record, dict) and "Error" in record
+    }
+    tried = [
+        f"- {key}: {record.get('output', {}).get('action_taken')}"
+        for key, record in (event.state.get("nodes") or {}).items()
+        if isinstance(record, dict) and isinstance(record.get("output"), dict) and record["output"].get("action_taken")
+    ]
+    lines = [f"🔴 Incident {_incident(event)}: the automated response failed and needs a human."]
+    for key, record in failed.items():
+        lines.append(f"- {key} failed: {record.get('Error')}: {str(record.get('Cause'))[:300]}")
+    if tried:
+        lines.append("What was tried:")
+        lines.extend(tried)
+    summary = "\n".join(lines)
+    _page_humans(event, deps, summary)
+    _log(deps, event, "NodeFailed", {"failed": {k: v.get("Error") for k, v in failed.items()}})
+    return NodeOutput(status="failed", output={"failed": list(failed)})

@@ -1,0 +1,113 @@
+"""The ``Slack`` node: a message in the incident's thread, or an approval that waits for a human.
+
+An approval stores its task token with the plan it covers (and that plan's hash), the allowed
+approvers and an expiry, then posts the message with Approve / Pause / Skip buttons. The
+tutorial's reactions (✅ ⏸️ ❌) resolve it too. The Lambda returns at once; the execution
+waits on the token until a decision or its timeout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from typing import Any
+
+from ..expr import parse_template
+from ..settings import SLACK_APPROVERS, resolve
+from ..store import ApprovalRecord
+from .deps import NodeDeps
+from .models import NodeInput, NodeOutput
+from .scope import StateScope
+
+DEFAULT_TIMEOUT_SECONDS = 600
+
+
+def render_message(event: NodeInput, deps: NodeDeps) -> str:
+    # No environment here: a secret referenced in a Slack message reads as missing, never leaks.
+    scope = StateScope(event.state, env=None, now=deps.clock(), started_at=event.context.started_at or None)
+    return parse_template(str(event.node.config.get("message", ""))).render(scope).text
+
+
+def incident_id(event: NodeInput) -> str:
+    incident = (event.state.get("event") or {}).get("incident") or {}
+    return str(incident.get("id") or event.context.run_id or "unknown")
+
+
+def approval_id_for(event: NodeInput) -> str:
+    """Derived from the execution and node: a retried Lambda finds the approval it created."""
+    return hashlib.sha256(event.idempotency_key.encode()).hexdigest()[:20]
+
+
+def plan_of(event: NodeInput) -> dict[str, Any]:
+    """What the approval covers: every proposed action upstream, and the incident."""
+    proposals = {}
+    for key, record in (event.state.get("nodes") or {}).items():
+        output = record.get("output") if isinstance(record, dict) else None
+        if isinstance(output, dict) and output.get("recommended_action"):
+            proposals[key] = output["recommended_action"]
+    variables = event.state.get("vars") or {}
+    return {
+        "incident": incident_id(event),
+        "proposed_actions": proposals,
+        "namespace": variables.get("K8S_NAMESPACE"),
+        "resource": variables.get("K8S_RESOURCE"),
+    }
+
+
+def approvers_of(event: NodeInput, deps: NodeDeps) -> list[str]:
+    configured = [str(a) for a in event.node.config.get("approvers") or []]
+    if configured:
+        return configured
+    from_env = resolve(SLACK_APPROVERS, None, deps.env) or ""
+    return [a.strip() for a in from_env.split(",") if a.strip()]
+
+
+def handle(event: NodeInput, deps: NodeDeps) -> NodeOutput:
+    text = render_message(event, deps)
+    channel = str(event.node.config.get("channel", "#incidents"))
+    waits = bool(event.node.config.get("wait_for_reaction")) or event.node.type == "Approval"
+    if not waits:
+        channel_id, ts = deps.notifier.post(incident_id(event), channel, text, _blocks(text))
+        return NodeOutput(status="succeeded", output={"channel": channel_id, "ts": ts, "thread_ts": ts})
+    return _request_approval(event, deps, text, channel)
+
+
+def _blocks(text: str) -> list[dict[str, Any]] | None:
+    from ..integrations.slack_blocks import markdown_to_blocks
+
+    return markdown_to_blocks(text)
+
+
+def _request_approval(event: NodeInput, deps: NodeDeps, text: str, channel: str) -> NodeOutput:
+    from ..integrations.slack_blocks import approval_blocks
+
+    if not event.task_token:
+        raise ValueError(f"approval node '{event.node.id}' was invoked without a task token")
+    approval_id = approval_id_for(event)
+    now = deps.clock()
+    timeout = int(event.node.config.get("timeout_seconds") or DEFAULT_TIMEOUT_SECONDS)
+    existing = deps.store.approvals.get_approval(approval_id)
+    record = ApprovalRecord(
+        approval_id=approval_id,
+        run_id=event.context.run_id,
+        node_id=event.node.id,
+        task_token=event.task_token,
+        plan=plan_of(event),
+        approvers=approvers_of(event, deps),
+        requested_by="aof",
+        channel=existing.channel if existing else None,
+        message_ts=existing.message_ts if existing else None,
+        expires_at=int((now + timedelta(seconds=timeout)).timestamp()),
+    )
+    deps.store.approvals.put_approval(record)
+    if existing is None or not existing.message_ts:
+        footer = f"\n\nApproval id: {approval_id} (or from a terminal: aofctl approve {event.context.run_id} --decision approve|pause|skip)"
+        channel_id, ts = deps.notifier.post(
+            incident_id(event), channel, text + footer, approval_blocks(text, approval_id)
+        )
+        record = record.model_copy(update={"channel": channel_id, "message_ts": ts})
+        deps.store.approvals.put_approval(record)
+    return NodeOutput(
+        status="waiting",
+        output={"approval_id": approval_id, "channel": record.channel, "ts": record.message_ts},
+    )

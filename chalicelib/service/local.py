@@ -1,0 +1,136 @@
+"""The embedded default wired together: flows compiled and registered on the local engine,
+node handlers called in-process, runs recorded in the SQLite store."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from .. import settings
+from ..compiler import compile_flow, substitute_arns
+from ..engine import Engine, ExecutionAlreadyExists, FunctionInvoker, ProgressEvent
+from ..nodes import PLACEHOLDER_FUNCTIONS, deps_from_env, run_task
+from ..nodes.deps import NodeDeps
+from ..runtime.local import LocalRuntime
+from ..spec import Resources, load_resources
+from ..store import RunEvent, RunRecord, Store, open_store
+from .outcome import outcome_of, severity_of
+
+TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+
+class LocalApp:
+    """One process's view of the product on the embedded engine."""
+
+    def __init__(
+        self,
+        paths: list[str] | None = None,
+        *,
+        env: Mapping[str, str] | None = None,
+        state_dir: str | Path | None = None,
+        out: TextIO | None = None,
+        max_workers: int = 4,
+        start: bool = True,
+    ) -> None:
+        self.env = dict(os.environ if env is None else env)
+        base = Path(state_dir) if state_dir else settings.state_dir(self.env)
+        base.mkdir(parents=True, exist_ok=True)
+        self.resources: Resources = load_resources(paths or ["agents", "flows"])
+        self.store: Store = open_store(f"sqlite:///{(base / 'aof.db').resolve()}")
+        self.deps: NodeDeps = deps_from_env(self.store, self.env, out)
+        self.engine = Engine(base / "engine.db", FunctionInvoker(self._dispatch), max_workers=max_workers, env=self.env)
+        self.runtime = LocalRuntime(self.engine)
+        self.deps.send_task_success = self.runtime.send_task_success
+        self._finished = threading.Event()
+        for name, flow in self.resources.flows.items():
+            definition = substitute_arns(compile_flow(flow, self.resources.agents), PLACEHOLDER_FUNCTIONS)
+            limit = flow.spec.rate_limit.max_concurrent if flow.spec.rate_limit else None
+            self.engine.register_state_machine(name, definition, max_concurrent=limit)
+        self.engine.subscribe(self._on_progress)
+        if start:
+            self.engine.start()
+            self.engine.resume()
+
+    def _dispatch(self, function: str, payload: dict[str, Any]) -> Any:
+        return run_task(function, payload, self.deps)
+
+    # -- runs -------------------------------------------------------------------------------
+
+    def flow_for_path(self, path: str) -> str | None:
+        for name, flow in self.resources.flows.items():
+            config = flow.spec.trigger.config
+            if getattr(config, "path", None) == path:
+                return name
+        return None
+
+    def start_run(self, flow: str, flow_event: dict[str, Any], execution_name: str) -> str:
+        """Record the run and start its execution; a repeated name returns the same run."""
+        incident = flow_event.get("incident") or {}
+        now = datetime.now(UTC)
+        existing = self.store.runs.get_run(execution_name)
+        if existing is None:
+            self.store.runs.create_run(
+                RunRecord(
+                    run_id=execution_name,
+                    flow=flow,
+                    incident_id=str(incident.get("id") or "") or None,
+                    event_id=str(flow_event.get("event_id") or "") or None,
+                    status="running",
+                    title=str(incident.get("title") or "")[:500],
+                )
+            )
+            self.store.runs.append_event(execution_name, RunEvent(type="RunStarted", details={"flow": flow}))
+        state = {
+            "event": flow_event,
+            "vars": {},
+            "nodes": {},
+            "flow": {"name": flow, "run_id": execution_name, "started_at": now.isoformat()},
+        }
+        try:
+            execution_id = self.runtime.start_execution(flow, state, name=execution_name)
+            self.store.runs.update_run(execution_name, execution_arn=execution_id)
+        except ExecutionAlreadyExists:
+            pass
+        return execution_name
+
+    def execution_id(self, run_id: str) -> str:
+        run = self.store.runs.get_run(run_id)
+        if run is None or not run.execution_arn:
+            raise KeyError(run_id)
+        return run.execution_arn
+
+    def _on_progress(self, event: ProgressEvent) -> None:
+        if event.type in ("ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
+            self.finish(event.execution_id)
+
+    def finish(self, execution_id: str) -> None:
+        """Record the outcome of a finished execution on its run (idempotent)."""
+        description = self.runtime.describe(execution_id)
+        if description.status not in TERMINAL:
+            return
+        run = self.store.runs.get_run(description.name)
+        if run is None or run.outcome is not None:
+            return
+        outcome = outcome_of(description.status, description.output)
+        status = {"resolved": "succeeded", "escalated": "escalated", "failed": "failed"}[outcome]
+        self.store.runs.update_run(
+            run.run_id,
+            status=status,
+            outcome=outcome,
+            ended_at=datetime.now(UTC),
+            severity=severity_of(description.output),
+        )
+        self.store.runs.append_event(run.run_id, RunEvent(type="RunFinished", details={"outcome": outcome}))
+
+    def wait(self, run_id: str, timeout: float = 600.0) -> Any:
+        description = self.engine.wait_for(self.execution_id(run_id), timeout=timeout)
+        self.finish(description.execution_id)
+        return description
+
+    def close(self) -> None:
+        self.engine.stop()
+        self.store.close()

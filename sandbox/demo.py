@@ -1,0 +1,109 @@
+"""``make demo``: the tutorial's two incidents, end to end, on the embedded default.
+
+No accounts needed: a sandbox Kubernetes cluster plays production, the offline model
+(``builtin:triage``) stands in for the LLM when no API key is set, and Slack and PagerDuty are
+printed to the terminal (or reached for real when their tokens are set).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from chalicelib.cli.run_cmd import LiveView, load_event, summary
+from chalicelib.nodes.approvals import resolve_approval
+from chalicelib.service.local import LocalApp
+from sandbox.testing import running_sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+FLOW = "incident-auto-response"
+
+
+def banner(text: str) -> None:
+    print("\n" + "═" * 78 + f"\n  {text}\n" + "═" * 78, flush=True)
+
+
+def story(app: LocalApp, run_id: str) -> None:
+    """The run told from its recorded state: diagnosis, decision, action, verification."""
+    description = app.runtime.describe(app.execution_id(run_id))
+    nodes = (description.output or {}).get("nodes") or {}
+    diagnosis = (nodes.get("diagnose") or {}).get("output") or {}
+    remediation = (nodes.get("remediate") or {}).get("output") or {}
+    approval = (nodes.get("request_approval") or {}).get("output") or {}
+    print("\nWhat happened")
+    print(f"  Diagnosis     : {diagnosis.get('severity', '?')} - {str(diagnosis.get('root_cause', '?'))[:160]}")
+    print(f"  Proposed fix  : {diagnosis.get('recommended_action', '?')}")
+    if approval:
+        print(f"  Approval      : {approval.get('decision')} by {approval.get('decided_by')}")
+    elif (nodes.get("auto_approve") or {}).get("status") == "succeeded":
+        print("  Approval      : not needed (not critical), auto-approved")
+    if remediation:
+        print(f"  Action taken  : {remediation.get('action_taken')} -> {remediation.get('result')}")
+        print(f"  Verification  : {str(remediation.get('verification', ''))[:160]}")
+
+
+def run_incident(app: LocalApp, event_file: Path, approve_as: str | None) -> int:
+    from chalicelib.webhooks.execution_names import execution_name
+
+    flow_event = load_event(str(event_file))
+    incident = flow_event["incident"]
+    banner(f"PagerDuty: {incident['id']} {incident['title']}")
+    name = execution_name(str(incident["id"]), f"demo-{time.time_ns()}")
+    run_id = app.start_run(FLOW, flow_event, name)
+    if approve_as:
+        threading.Thread(target=approve_when_asked, args=(app, run_id, approve_as), daemon=True).start()
+    app.wait(run_id, timeout=300)
+    code = summary(app, run_id, sys.stdout)
+    story(app, run_id)
+    return code
+
+
+def approve_when_asked(app: LocalApp, run_id: str, who: str) -> None:
+    """Plays the on-call engineer: waits for the approval request, then approves it."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        pending = app.store.approvals.find_pending_by_run(run_id)
+        if pending and pending[0].message_ts:
+            time.sleep(1.0)
+            print(f"\n  👤 {who} reviews the plan and approves (same as: aofctl approve {run_id} --decision approve)")
+            result = resolve_approval(
+                app.store, app.runtime.send_task_success, pending[0].approval_id, "approve", who, datetime.now(UTC)
+            )
+            print(f"  ✔ {result.message}\n", flush=True)
+            return
+        time.sleep(0.2)
+
+
+def main() -> int:
+    os.chdir(ROOT)
+    state = Path(tempfile.mkdtemp(prefix="aof-demo-"))
+    codes: list[int] = []
+    for scenario, event, approver in (
+        ("test001-high-memory", "examples/events/test001.json", None),
+        ("test002-postgres-down", "examples/events/test002.json", "U0ONCALL (alice)"),
+    ):
+        with running_sandbox(scenario) as cluster:
+            env = {**os.environ, **cluster.env}
+            banner(f"Sandbox cluster up: scenario {scenario} (KUBECONFIG={cluster.kubeconfig_path})")
+            app = LocalApp(["agents", "flows"], env=env, state_dir=state / scenario)
+            app.engine.subscribe(LiveView(sys.stdout))
+            try:
+                codes.append(run_incident(app, ROOT / event, approver))
+            finally:
+                app.close()
+    banner("Demo finished")
+    for name, code in zip(("TEST001", "TEST002"), codes, strict=True):
+        print(f"  {name}: {'resolved automatically' if code == 0 else 'escalated to a human'}")
+    print(f"\n  Run history kept in {state} (SQLite). Try: aofctl validate agents flows")
+    return 0 if all(c in (0, 2) for c in codes) else 1
+
+
+if __name__ == "__main__":
+    json.dumps({})  # keep json imported for users extending the demo
+    sys.exit(main())
