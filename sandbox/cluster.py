@@ -19,7 +19,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sandbox import k8s
@@ -100,8 +100,12 @@ def _default_template(tpl: dict[str, Any]) -> dict[str, Any]:
             p.setdefault("protocol", "TCP")
         for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
             if isinstance(c.get(probe), dict):
-                for k, v in (("timeoutSeconds", 1), ("periodSeconds", 10), ("successThreshold", 1),
-                             ("failureThreshold", 3)):
+                for k, v in (
+                    ("timeoutSeconds", 1),
+                    ("periodSeconds", 10),
+                    ("successThreshold", 1),
+                    ("failureThreshold", 3),
+                ):
                     c[probe].setdefault(k, v)
     spec.setdefault("restartPolicy", "Always")
     spec.setdefault("terminationGracePeriodSeconds", 30)
@@ -133,7 +137,9 @@ class Cluster:
         self.scenario = scenario
         self.speed = speed
         self.timing = Timing()
-        self.rng = random.Random(seed if seed is not None else int(hashlib.sha256(scenario.name.encode()).hexdigest()[:8], 16))
+        self.rng = random.Random(
+            seed if seed is not None else int(hashlib.sha256(scenario.name.encode()).hexdigest()[:8], 16)
+        )
         self.lock = threading.RLock()
         self.cond = threading.Condition(self.lock)
         self.rv = 1000
@@ -269,7 +275,9 @@ class Cluster:
                 {
                     "apiVersion": "v1",
                     "kind": "Namespace",
-                    "metadata": self._meta(ns, None, created=now - 90 * 86400, labels={"kubernetes.io/metadata.name": ns}),
+                    "metadata": self._meta(
+                        ns, None, created=now - 90 * 86400, labels={"kubernetes.io/metadata.name": ns}
+                    ),
                     "spec": {"finalizers": ["kubernetes"]},
                     "status": {"phase": "Active"},
                 },
@@ -284,7 +292,9 @@ class Cluster:
                     "apiVersion": "v1",
                     "kind": "ConfigMap",
                     "metadata": self._meta(
-                        cm["name"], cm.get("namespace", scn.namespace), created=now - parse_duration(cm.get("age"), 86400)
+                        cm["name"],
+                        cm.get("namespace", scn.namespace),
+                        created=now - parse_duration(cm.get("age"), 86400),
                     ),
                     "data": {k: str(v) for k, v in (cm.get("data") or {}).items()},
                 },
@@ -335,28 +345,51 @@ class Cluster:
             ),
             "spec": {"podCIDR": f"10.244.{i + 1}.0/24", "providerID": f"aws:///us-east-1a/i-0{i:015x}"},
             "status": {
-                "capacity": {"cpu": str(n.get("cpu", "4")), "memory": str(n.get("memory", "16Gi")), "pods": "110",
-                             "ephemeral-storage": "83873772Ki"},
-                "allocatable": {"cpu": alloc_cpu, "memory": alloc_mem, "pods": "110", "ephemeral-storage": "77298068111"},
+                "capacity": {
+                    "cpu": str(n.get("cpu", "4")),
+                    "memory": str(n.get("memory", "16Gi")),
+                    "pods": "110",
+                    "ephemeral-storage": "83873772Ki",
+                },
+                "allocatable": {
+                    "cpu": alloc_cpu,
+                    "memory": alloc_mem,
+                    "pods": "110",
+                    "ephemeral-storage": "77298068111",
+                },
                 "conditions": [
-                    {"type": t, "status": "True" if pressure.get(t) else "False", "reason": f"KubeletHasNo{t}"
-                     if not pressure.get(t) else f"KubeletHas{t}", "message": f"kubelet has no {t}",
-                     "lastHeartbeatTime": cond_time, "lastTransitionTime": cond_time}
+                    {
+                        "type": t,
+                        "status": "True" if pressure.get(t) else "False",
+                        "reason": f"KubeletHasNo{t}" if not pressure.get(t) else f"KubeletHas{t}",
+                        "message": f"kubelet has no {t}",
+                        "lastHeartbeatTime": cond_time,
+                        "lastTransitionTime": cond_time,
+                    }
                     for t in ("MemoryPressure", "DiskPressure", "PIDPressure")
                 ]
                 + [
-                    {"type": "Ready", "status": "True" if ready else "False",
-                     "reason": "KubeletReady" if ready else "KubeletNotReady",
-                     "message": "kubelet is posting ready status" if ready else "container runtime is down",
-                     "lastHeartbeatTime": cond_time, "lastTransitionTime": cond_time}
+                    {
+                        "type": "Ready",
+                        "status": "True" if ready else "False",
+                        "reason": "KubeletReady" if ready else "KubeletNotReady",
+                        "message": "kubelet is posting ready status" if ready else "container runtime is down",
+                        "lastHeartbeatTime": cond_time,
+                        "lastTransitionTime": cond_time,
+                    }
                 ],
                 "addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": n["name"]}],
                 "nodeInfo": {
-                    "machineID": f"ec2{i:029x}", "systemUUID": f"ec2{i:05x}-0000-0000-0000-000000000000",
-                    "bootID": f"{i:08x}-1111-2222-3333-444444444444", "kernelVersion": "6.1.112-124.190.amzn2023.x86_64",
-                    "osImage": "Amazon Linux 2023.6.20241111", "containerRuntimeVersion": "containerd://1.7.23",
-                    "kubeletVersion": "v1.30.6-eks-94953ac", "kubeProxyVersion": "v1.30.6-eks-94953ac",
-                    "operatingSystem": "linux", "architecture": "amd64",
+                    "machineID": f"ec2{i:029x}",
+                    "systemUUID": f"ec2{i:05x}-0000-0000-0000-000000000000",
+                    "bootID": f"{i:08x}-1111-2222-3333-444444444444",
+                    "kernelVersion": "6.1.112-124.190.amzn2023.x86_64",
+                    "osImage": "Amazon Linux 2023.6.20241111",
+                    "containerRuntimeVersion": "containerd://1.7.23",
+                    "kubeletVersion": "v1.30.6-eks-94953ac",
+                    "kubeProxyVersion": "v1.30.6-eks-94953ac",
+                    "operatingSystem": "linux",
+                    "architecture": "amd64",
                 },
                 "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
             },
@@ -366,15 +399,23 @@ class Cluster:
         ns = svc.get("namespace", self.scenario.namespace)
         ports = []
         for p in svc.get("ports") or [{"port": 80}]:
-            port = {"name": p.get("name"), "protocol": p.get("protocol", "TCP"), "port": int(p["port"]),
-                    "targetPort": p.get("targetPort", p["port"])}
+            port = {
+                "name": p.get("name"),
+                "protocol": p.get("protocol", "TCP"),
+                "port": int(p["port"]),
+                "targetPort": p.get("targetPort", p["port"]),
+            }
             ports.append({k: v for k, v in port.items() if v is not None})
         n = len(self.store["services"]) + 10
         return {
             "apiVersion": "v1",
             "kind": "Service",
-            "metadata": self._meta(svc["name"], ns, created=now - parse_duration(svc.get("age"), 30 * 86400),
-                                   labels=svc.get("labels") or {"app": svc["name"]}),
+            "metadata": self._meta(
+                svc["name"],
+                ns,
+                created=now - parse_duration(svc.get("age"), 30 * 86400),
+                labels=svc.get("labels") or {"app": svc["name"]},
+            ),
             "spec": {
                 "type": svc.get("type", "ClusterIP"),
                 "selector": svc.get("selector") or {"app": svc["name"]},
@@ -441,8 +482,9 @@ class Cluster:
         dep: dict[str, Any] = {
             "apiVersion": "apps/v1",
             "kind": "Deployment",
-            "metadata": self._meta(w["name"], w["namespace"], created=created, labels=w["labels"],
-                                   annotations={REVISION: str(revision)}),
+            "metadata": self._meta(
+                w["name"], w["namespace"], created=created, labels=w["labels"], annotations={REVISION: str(revision)}
+            ),
             "spec": {
                 "replicas": int(w["replicas"]),
                 "selector": self._selector(w),
@@ -461,14 +503,15 @@ class Cluster:
         for i, entry in enumerate(history):
             tpl = self._template_for(w, self._history_containers(w["containers"], entry))
             keep = previous if i == len(history) - 1 else 0
-            self._make_rs(dep, tpl, i + 1, keep,
-                          now - parse_duration(entry.get("age"), 86400 * (len(history) - i + 1)))
-        self._make_rs(dep, template, revision, current,
-                      now - parse_duration(w.get("rollout_age", w.get("pod_age")), 2 * 3600))
+            self._make_rs(dep, tpl, i + 1, keep, now - parse_duration(entry.get("age"), 86400 * (len(history) - i + 1)))
+        self._make_rs(
+            dep, template, revision, current, now - parse_duration(w.get("rollout_age", w.get("pod_age")), 2 * 3600)
+        )
         self._progress[dep["metadata"]["uid"]] = now
 
-    def _make_rs(self, dep: dict[str, Any], template: dict[str, Any], revision: int, replicas: int,
-                 created: float) -> dict[str, Any]:
+    def _make_rs(
+        self, dep: dict[str, Any], template: dict[str, Any], revision: int, replicas: int, created: float
+    ) -> dict[str, Any]:
         h = _pod_hash(template)
         tpl = copy.deepcopy(template)
         tpl["metadata"].setdefault("labels", {})[HASH_LABEL] = h
@@ -535,21 +578,38 @@ class Cluster:
         pvc = {
             "apiVersion": "v1",
             "kind": "PersistentVolumeClaim",
-            "metadata": self._meta(name, w["namespace"], created=created, labels=labels,
-                                   annotations={"pv.kubernetes.io/bind-completed": "yes",
-                                                "volume.kubernetes.io/storage-provisioner": "ebs.csi.aws.com"}),
+            "metadata": self._meta(
+                name,
+                w["namespace"],
+                created=created,
+                labels=labels,
+                annotations={
+                    "pv.kubernetes.io/bind-completed": "yes",
+                    "volume.kubernetes.io/storage-provisioner": "ebs.csi.aws.com",
+                },
+            ),
             "spec": spec,
-            "status": {"phase": "Bound", "accessModes": spec.get("accessModes") or ["ReadWriteOnce"],
-                       "capacity": {"storage": size}},
+            "status": {
+                "phase": "Bound",
+                "accessModes": spec.get("accessModes") or ["ReadWriteOnce"],
+                "capacity": {"storage": size},
+            },
         }
         pvc["metadata"]["finalizers"] = ["kubernetes.io/pvc-protection"]
         self._commit("persistentvolumeclaims", pvc, "ADDED")
 
     def _load_event(self, ev: dict[str, Any], now: float) -> None:
         kind, _, name = str(ev["object"]).partition("/")
-        plural = {"deployment": "deployments", "statefulset": "statefulsets", "pod": "pods", "node": "nodes",
-                  "replicaset": "replicasets", "service": "services",
-                  "persistentvolumeclaim": "persistentvolumeclaims", "pvc": "persistentvolumeclaims"}[kind.lower()]
+        plural = {
+            "deployment": "deployments",
+            "statefulset": "statefulsets",
+            "pod": "pods",
+            "node": "nodes",
+            "replicaset": "replicasets",
+            "service": "services",
+            "persistentvolumeclaim": "persistentvolumeclaims",
+            "pvc": "persistentvolumeclaims",
+        }[kind.lower()]
         ns = ev.get("namespace", self.scenario.namespace)
         obj = self._get(plural, "" if plural == "nodes" else ns, name)
         if obj is None:
@@ -560,8 +620,16 @@ class Cluster:
             vars_["rs"] = new_rs["metadata"]["name"] if new_rs else name
             older = sorted((rs for rs in self._owned("replicasets", obj) if rs is not new_rs), key=self._revision)
             vars_["previous_rs"] = older[-1]["metadata"]["name"] if older else name
-        self._event(obj, ev["type"], ev["reason"], self._render(ev["message"], vars_), count=int(ev.get("count", 1)),
-                    ago=parse_duration(ev.get("ago"), 60), source=ev.get("source"), namespace=ns)
+        self._event(
+            obj,
+            ev["type"],
+            ev["reason"],
+            self._render(ev["message"], vars_),
+            count=int(ev.get("count", 1)),
+            ago=parse_duration(ev.get("ago"), 60),
+            source=ev.get("source"),
+            namespace=ns,
+        )
 
     # ------------------------------------------------------------------ events
     @staticmethod
@@ -599,9 +667,13 @@ class Cluster:
                 self._commit("events", ev, "MODIFIED")
                 return
         kind = obj.get("kind", "")
-        component = source or {"Pod": "kubelet", "Deployment": "deployment-controller",
-                               "ReplicaSet": "replicaset-controller", "StatefulSet": "statefulset-controller",
-                               "Node": "kubelet"}.get(kind, "kubelet")
+        component = source or {
+            "Pod": "kubelet",
+            "Deployment": "deployment-controller",
+            "ReplicaSet": "replicaset-controller",
+            "StatefulSet": "statefulset-controller",
+            "Node": "kubelet",
+        }.get(kind, "kubelet")
         if kind == "Pod" and reason in ("Scheduled", "FailedScheduling"):
             component = "default-scheduler"
         host = (obj.get("spec") or {}).get("nodeName") if kind == "Pod" else (meta["name"] if kind == "Node" else None)
@@ -660,7 +732,9 @@ class Cluster:
                 self._update_sts_status(sts)
 
     def _garbage_collect(self) -> None:
-        uids = {o["metadata"]["uid"] for p in ("deployments", "replicasets", "statefulsets") for o in self.store[p].values()}
+        uids = {
+            o["metadata"]["uid"] for p in ("deployments", "replicasets", "statefulsets") for o in self.store[p].values()
+        }
         for plural in ("replicasets", "pods"):
             for obj in list(self.store[plural].values()):
                 owners = obj["metadata"].get("ownerReferences") or []
@@ -671,7 +745,8 @@ class Cluster:
         uid = owner["metadata"]["uid"]
         ns = owner["metadata"].get("namespace")
         return [
-            o for o in self._objects(plural, ns)
+            o
+            for o in self._objects(plural, ns)
             if any(r.get("uid") == uid and r.get("controller") for r in o["metadata"].get("ownerReferences") or [])
         ]
 
@@ -711,8 +786,12 @@ class Cluster:
         self._commit("replicasets", rs, "MODIFIED")
         if not self._bootstrapping:
             direction = "up" if replicas > old else "down"
-            self._event(dep, "Normal", "ScalingReplicaSet",
-                        f"Scaled {direction} replica set {rs['metadata']['name']} from {old} to {replicas}")
+            self._event(
+                dep,
+                "Normal",
+                "ScalingReplicaSet",
+                f"Scaled {direction} replica set {rs['metadata']['name']} from {old} to {replicas}",
+            )
 
     def _reconcile_deployment(self, dep: dict[str, Any], bootstrap: bool) -> None:
         now = self.now()
@@ -776,8 +855,10 @@ class Cluster:
         # scale down old ReplicaSets within maxUnavailable (unhealthy ones first)
         min_available = replicas - max_unavail
         new_unavailable = new_spec - avail(new_rs)
-        all_spec = sum(int(self._get("replicasets", r["metadata"]["namespace"], r["metadata"]["name"])["spec"]["replicas"])
-                       for r in [new_rs, *old])
+        all_spec = sum(
+            int(self._get("replicasets", r["metadata"]["namespace"], r["metadata"]["name"])["spec"]["replicas"])
+            for r in [new_rs, *old]
+        )
         budget = all_spec - min_available - new_unavailable
         for rs in old:
             if budget <= 0:
@@ -813,8 +894,9 @@ class Cluster:
                 self._create_pod_for_rs(rs, bootstrap)
         elif len(pods) > want:
             # delete not-ready and newest first
-            victims = sorted(pods, key=lambda p: (self._pod_ready(p),
-                                                  -(k8s.parse_time(p["metadata"]["creationTimestamp"]) or 0)))
+            victims = sorted(
+                pods, key=lambda p: (self._pod_ready(p), -(k8s.parse_time(p["metadata"]["creationTimestamp"]) or 0))
+            )
             for pod in victims[: len(pods) - want]:
                 self._delete_now("pods", pod)
                 self._event(rs, "Normal", "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}")
@@ -824,19 +906,29 @@ class Cluster:
         top = owner
         if owner["kind"] == "ReplicaSet":
             refs = owner["metadata"].get("ownerReferences") or []
-            dep = next((d for d in self._objects("deployments", owner["metadata"]["namespace"])
-                        if refs and d["metadata"]["uid"] == refs[0]["uid"]), None)
+            dep = next(
+                (
+                    d
+                    for d in self._objects("deployments", owner["metadata"]["namespace"])
+                    if refs and d["metadata"]["uid"] == refs[0]["uid"]
+                ),
+                None,
+            )
             if dep is None:
                 return None, owner
             top = dep
         for w in self.scenario.workloads:
-            if w["kind"] == top["kind"] and w["name"] == top["metadata"]["name"] and \
-                    w["namespace"] == top["metadata"]["namespace"]:
+            if (
+                w["kind"] == top["kind"]
+                and w["name"] == top["metadata"]["name"]
+                and w["namespace"] == top["metadata"]["namespace"]
+            ):
                 return w, top
         return None, top
 
-    def _pick_profile(self, w: dict[str, Any] | None, template: dict[str, Any], initial: bool,
-                      revision: int, index: int) -> tuple[str, dict[str, Any]]:
+    def _pick_profile(
+        self, w: dict[str, Any] | None, template: dict[str, Any], initial: bool, revision: int, index: int
+    ) -> tuple[str, dict[str, Any]]:
         rules = (w or {}).get("pods") or [{"profile": "healthy"}]
         containers = template["spec"].get("containers") or []
         images = [c.get("image", "") for c in containers]
@@ -887,10 +979,18 @@ class Cluster:
         self._node_rr += 1
         return node
 
-    def _create_pod(self, owner: dict[str, Any], name: str, template: dict[str, Any], labels: dict[str, str],
-                    initial: bool, revision: int, index: int,
-                    extra_spec: dict[str, Any] | None = None) -> dict[str, Any]:
-        w, top = self._workload_for(owner)
+    def _create_pod(
+        self,
+        owner: dict[str, Any],
+        name: str,
+        template: dict[str, Any],
+        labels: dict[str, str],
+        initial: bool,
+        revision: int,
+        index: int,
+        extra_spec: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        w, _top = self._workload_for(owner)
         pname, prof = self._pick_profile(w, template, initial, revision, index)
         now = self.now()
         created = now - parse_duration(prof.get("age", (w or {}).get("pod_age")), 2 * 3600) if initial else now
@@ -903,16 +1003,32 @@ class Cluster:
         spec["priority"] = 0
         spec["preemptionPolicy"] = "PreemptLowerPriority"
         spec["tolerations"] = spec.get("tolerations") or [
-            {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
-            {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
+            {
+                "key": "node.kubernetes.io/not-ready",
+                "operator": "Exists",
+                "effect": "NoExecute",
+                "tolerationSeconds": 300,
+            },
+            {
+                "key": "node.kubernetes.io/unreachable",
+                "operator": "Exists",
+                "effect": "NoExecute",
+                "tolerationSeconds": 300,
+            },
         ]
         if node is not None:
             spec["nodeName"] = node["metadata"]["name"]
         pod = {
             "apiVersion": "v1",
             "kind": "Pod",
-            "metadata": self._meta(name, owner["metadata"]["namespace"], created=created, labels=labels,
-                                   annotations=template["metadata"].get("annotations"), owner=owner),
+            "metadata": self._meta(
+                name,
+                owner["metadata"]["namespace"],
+                created=created,
+                labels=labels,
+                annotations=template["metadata"].get("annotations"),
+                owner=owner,
+            ),
             "spec": spec,
             "status": {"phase": "Pending", "qosClass": self._qos(spec)},
         }
@@ -931,18 +1047,26 @@ class Cluster:
             if owner["kind"] == "ReplicaSet":
                 self._event(owner, "Normal", "SuccessfulCreate", f"Created pod: {name}")
             else:
-                self._event(owner, "Normal", "SuccessfulCreate",
-                            f"create Pod {name} in StatefulSet {owner['metadata']['name']} successful")
+                self._event(
+                    owner,
+                    "Normal",
+                    "SuccessfulCreate",
+                    f"create Pod {name} in StatefulSet {owner['metadata']['name']} successful",
+                )
         if node is not None:
-            self._event(pod, "Normal", "Scheduled",
-                        f"Successfully assigned {pod['metadata']['namespace']}/{name} to {node['metadata']['name']}",
-                        ago=created and (now - created), count=1)
+            self._event(
+                pod,
+                "Normal",
+                "Scheduled",
+                f"Successfully assigned {pod['metadata']['namespace']}/{name} to {node['metadata']['name']}",
+                ago=created and (now - created),
+                count=1,
+            )
         if initial:
             self._emit_profile_events(pod, sim)
         return pod
 
     def _create_pod_for_rs(self, rs: dict[str, Any], bootstrap: bool) -> dict[str, Any]:
-        w, _top = self._workload_for(rs)
         key = rs["metadata"]["uid"]
         index = self._pod_counter[key]
         self._pod_counter[key] += 1
@@ -952,8 +1076,9 @@ class Cluster:
             if name not in existing:
                 break
         tpl = rs["spec"]["template"]
-        return self._create_pod(rs, name, tpl, dict(tpl["metadata"].get("labels") or {}), bootstrap,
-                                self._revision(rs), index)
+        return self._create_pod(
+            rs, name, tpl, dict(tpl["metadata"].get("labels") or {}), bootstrap, self._revision(rs), index
+        )
 
     def _sts_revision(self, sts: dict[str, Any]) -> str:
         return f"{sts['metadata']['name']}-{_pod_hash(sts['spec']['template'])}"
@@ -973,8 +1098,15 @@ class Cluster:
                 labels[STS_POD_NAME_LABEL] = pname
                 labels["apps.kubernetes.io/pod-index"] = str(i)
                 pods[pname] = self._create_pod(
-                    sts, pname, tpl, labels, bootstrap, 0, i,
-                    extra_spec={"hostname": pname, "subdomain": sts["spec"].get("serviceName", name)})
+                    sts,
+                    pname,
+                    tpl,
+                    labels,
+                    bootstrap,
+                    0,
+                    i,
+                    extra_spec={"hostname": pname, "subdomain": sts["spec"].get("serviceName", name)},
+                )
         for pname, pod in list(pods.items()):
             idx = int(pname.rsplit("-", 1)[1])
             if idx >= replicas:
@@ -992,8 +1124,12 @@ class Cluster:
                     return  # wait for this updated pod
                 continue
             self._delete_now("pods", pod)
-            self._event(sts, "Normal", "SuccessfulDelete",
-                        f"delete Pod {pod['metadata']['name']} in StatefulSet {name} successful")
+            self._event(
+                sts,
+                "Normal",
+                "SuccessfulDelete",
+                f"delete Pod {pod['metadata']['name']} in StatefulSet {name} successful",
+            )
             return
         del ns
 
@@ -1034,8 +1170,15 @@ class Cluster:
         for ev in sim.profile.get("events") or []:
             count = int(ev.get("count", 1)) if sim.initial else 1
             ago = parse_duration(ev.get("ago"), 60) if sim.initial else 0.0
-            self._event(pod, ev.get("type", "Normal"), ev["reason"], self._render(ev["message"], vars_),
-                        count=count, ago=ago, source=ev.get("source"))
+            self._event(
+                pod,
+                ev.get("type", "Normal"),
+                ev["reason"],
+                self._render(ev["message"], vars_),
+                count=count,
+                ago=ago,
+                source=ev.get("source"),
+            )
         sim.events_done = True
 
     def _pod_status(self, pod: dict[str, Any], sim: PodSim, now: float) -> dict[str, Any]:
@@ -1047,10 +1190,21 @@ class Cluster:
         st: dict[str, Any] = {"phase": "Pending", "qosClass": old.get("qosClass") or self._qos(spec)}
         created = k8s.utc(sim.created)
         if node_name is None or status_kind == "Pending":
-            msg = prof.get("message") or "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are " \
-                                          "available: 3 No preemption victims found for incoming pod."
-            st["conditions"] = [{"type": "PodScheduled", "status": "False", "lastProbeTime": None,
-                                 "lastTransitionTime": created, "reason": "Unschedulable", "message": msg}]
+            msg = (
+                prof.get("message")
+                or "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are "
+                "available: 3 No preemption victims found for incoming pod."
+            )
+            st["conditions"] = [
+                {
+                    "type": "PodScheduled",
+                    "status": "False",
+                    "lastProbeTime": None,
+                    "lastTransitionTime": created,
+                    "reason": "Unschedulable",
+                    "message": msg,
+                }
+            ]
             return st
         node = self._get("nodes", "", node_name)
         host_ip = node["status"]["addresses"][0]["address"] if node else "10.0.0.1"
@@ -1086,27 +1240,44 @@ class Cluster:
             if eff not in ("ContainerCreating", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError"):
                 digest = hashlib.sha256(c.get("image", "").encode()).hexdigest()
                 cs["imageID"] = f"{c.get('image', '').split(':')[0]}@sha256:{digest}"
-                cs["containerID"] = f"containerd://{hashlib.sha256((pod['metadata']['uid'] + str(sim.restarts)).encode()).hexdigest()}"
+                cs["containerID"] = (
+                    f"containerd://{hashlib.sha256((pod['metadata']['uid'] + str(sim.restarts)).encode()).hexdigest()}"
+                )
             if sim.restarts > 0 or eff in FAILING:
                 last = prof.get("last_state") or {}
                 reason = last.get("reason") or ("OOMKilled" if status_kind == "OOMKilled" else "Error")
                 code = int(last.get("exitCode", prof.get("exit_code", 137 if reason == "OOMKilled" else 1)))
                 if sim.restarts > 0:
-                    cs["lastState"] = {"terminated": {"exitCode": code, "reason": reason,
-                                                      "startedAt": k8s.utc((sim.last_restart or now) - 300),
-                                                      "finishedAt": started_at,
-                                                      "containerID": cs.get("containerID", "")}}
+                    cs["lastState"] = {
+                        "terminated": {
+                            "exitCode": code,
+                            "reason": reason,
+                            "startedAt": k8s.utc((sim.last_restart or now) - 300),
+                            "finishedAt": started_at,
+                            "containerID": cs.get("containerID", ""),
+                        }
+                    }
             if eff in ("Running", "NotReady", "OOMKilled"):
                 cs["state"] = {"running": {"startedAt": started_at}}
                 cs["started"] = True
             elif eff == "CrashLoopBackOff":
-                cs["state"] = {"waiting": {"reason": "CrashLoopBackOff",
-                                           "message": f"back-off 5m0s restarting failed container={c['name']} "
-                                                      f"pod={pod['metadata']['name']}_{pod['metadata']['namespace']}"
-                                                      f"({pod['metadata']['uid']})"}}
+                cs["state"] = {
+                    "waiting": {
+                        "reason": "CrashLoopBackOff",
+                        "message": f"back-off 5m0s restarting failed container={c['name']} "
+                        f"pod={pod['metadata']['name']}_{pod['metadata']['namespace']}"
+                        f"({pod['metadata']['uid']})",
+                    }
+                }
             elif eff == "Error":
-                cs["state"] = {"terminated": {"exitCode": int(prof.get("exit_code", 1)), "reason": "Error",
-                                              "startedAt": started_at, "finishedAt": k8s.utc(now)}}
+                cs["state"] = {
+                    "terminated": {
+                        "exitCode": int(prof.get("exit_code", 1)),
+                        "reason": "Error",
+                        "startedAt": started_at,
+                        "finishedAt": k8s.utc(now),
+                    }
+                }
             elif eff == "ContainerCreating":
                 cs["state"] = {"waiting": {"reason": "ContainerCreating"}}
             elif eff in ("ImagePullBackOff", "ErrImagePull"):
@@ -1114,12 +1285,23 @@ class Cluster:
                 cs["state"] = {"waiting": {"reason": eff, "message": self._render(msg, self._pod_vars(pod))}}
             elif eff == "CreateContainerConfigError":
                 cs["state"] = {"waiting": {"reason": eff, "message": prof.get("message", "configuration error")}}
-            cs["volumeMounts"] = [{"name": "kube-api-access", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
-                                   "readOnly": True, "recursiveReadOnly": "Disabled"}]
+            cs["volumeMounts"] = [
+                {
+                    "name": "kube-api-access",
+                    "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+                    "readOnly": True,
+                    "recursiveReadOnly": "Disabled",
+                }
+            ]
             if not cs["lastState"]:
                 cs["lastState"] = {}
             containers.append(cs)
-        running_phase = eff not in ("ContainerCreating", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError")
+        running_phase = eff not in (
+            "ContainerCreating",
+            "ImagePullBackOff",
+            "ErrImagePull",
+            "CreateContainerConfigError",
+        )
         st["phase"] = "Running" if running_phase else "Pending"
         if running_phase or eff != "ContainerCreating":
             st["podIP"] = pod_ip
@@ -1129,17 +1311,41 @@ class Cluster:
         init_t = k8s.utc(sim.created + 1)
         ready_t = k8s.utc(sim.started or now)
         st["conditions"] = [
-            {"type": "PodReadyToStartContainers", "status": "True" if running_phase else "False",
-             "lastProbeTime": None, "lastTransitionTime": init_t},
+            {
+                "type": "PodReadyToStartContainers",
+                "status": "True" if running_phase else "False",
+                "lastProbeTime": None,
+                "lastTransitionTime": init_t,
+            },
             {"type": "Initialized", "status": "True", "lastProbeTime": None, "lastTransitionTime": created},
-            {"type": "Ready", "status": "True" if ready else "False", "lastProbeTime": None,
-             "lastTransitionTime": ready_t, **({} if ready else {"reason": "ContainersNotReady",
-                                                               "message": f"containers with unready status: "
-                                                                          f"[{' '.join(c['name'] for c in containers)}]"})},
-            {"type": "ContainersReady", "status": "True" if ready else "False", "lastProbeTime": None,
-             "lastTransitionTime": ready_t, **({} if ready else {"reason": "ContainersNotReady",
-                                                               "message": f"containers with unready status: "
-                                                                          f"[{' '.join(c['name'] for c in containers)}]"})},
+            {
+                "type": "Ready",
+                "status": "True" if ready else "False",
+                "lastProbeTime": None,
+                "lastTransitionTime": ready_t,
+                **(
+                    {}
+                    if ready
+                    else {
+                        "reason": "ContainersNotReady",
+                        "message": f"containers with unready status: [{' '.join(c['name'] for c in containers)}]",
+                    }
+                ),
+            },
+            {
+                "type": "ContainersReady",
+                "status": "True" if ready else "False",
+                "lastProbeTime": None,
+                "lastTransitionTime": ready_t,
+                **(
+                    {}
+                    if ready
+                    else {
+                        "reason": "ContainersNotReady",
+                        "message": f"containers with unready status: [{' '.join(c['name'] for c in containers)}]",
+                    }
+                ),
+            },
             {"type": "PodScheduled", "status": "True", "lastProbeTime": None, "lastTransitionTime": created},
         ]
         st["containerStatuses"] = containers
@@ -1177,8 +1383,13 @@ class Cluster:
     def _update_rs_status(self, rs: dict[str, Any]) -> None:
         pods = self._rs_pods(rs)
         ready = sum(1 for p in pods if self._pod_ready(p))
-        st: dict[str, Any] = {"replicas": len(pods), "fullyLabeledReplicas": len(pods), "readyReplicas": ready,
-                              "availableReplicas": ready, "observedGeneration": rs["metadata"].get("generation", 1)}
+        st: dict[str, Any] = {
+            "replicas": len(pods),
+            "fullyLabeledReplicas": len(pods),
+            "readyReplicas": ready,
+            "availableReplicas": ready,
+            "observedGeneration": rs["metadata"].get("generation", 1),
+        }
         if not ready:
             st.pop("readyReplicas")
             st.pop("availableReplicas")
@@ -1192,8 +1403,11 @@ class Cluster:
     def _progress_marker(self, dep: dict[str, Any]) -> tuple[int, int, str]:
         new_rs = self._new_rs_for(dep)
         new_pods = self._rs_pods(new_rs) if new_rs else []
-        return (len(new_pods), sum(1 for p in new_pods if self._pod_ready(p)),
-                new_rs["metadata"]["name"] if new_rs else "")
+        return (
+            len(new_pods),
+            sum(1 for p in new_pods if self._pod_ready(p)),
+            new_rs["metadata"]["name"] if new_rs else "",
+        )
 
     def _update_deployment_status(self, dep: dict[str, Any]) -> None:
         now = self.now()
@@ -1214,8 +1428,9 @@ class Cluster:
         if self._marks.get(uid) != marker:
             self._marks[uid] = marker
             self._progress[uid] = now
-        max_unavail = _int_or_percent(((dep["spec"].get("strategy") or {}).get("rollingUpdate") or {})
-                                      .get("maxUnavailable"), replicas, False)
+        max_unavail = _int_or_percent(
+            ((dep["spec"].get("strategy") or {}).get("rollingUpdate") or {}).get("maxUnavailable"), replicas, False
+        )
         available_ok = ready >= replicas - max_unavail
         rs_name = new_rs["metadata"]["name"] if new_rs else ""
 
@@ -1223,26 +1438,49 @@ class Cluster:
             prev = prev_conds.get(ctype)
             changed = not prev or prev.get("status") != status or prev.get("reason") != reason
             return {
-                "type": ctype, "status": status,
-                "lastUpdateTime": k8s.utc(now) if changed or (prev and prev.get("message") != message)
+                "type": ctype,
+                "status": status,
+                "lastUpdateTime": k8s.utc(now)
+                if changed or (prev and prev.get("message") != message)
                 else prev.get("lastUpdateTime"),
-                "lastTransitionTime": k8s.utc(now) if not prev or prev.get("status") != status
+                "lastTransitionTime": k8s.utc(now)
+                if not prev or prev.get("status") != status
                 else prev.get("lastTransitionTime"),
-                "reason": reason, "message": message,
+                "reason": reason,
+                "message": message,
             }
 
-        conds = [cond("Available", "True" if available_ok else "False",
-                      "MinimumReplicasAvailable" if available_ok else "MinimumReplicasUnavailable",
-                      "Deployment has minimum availability." if available_ok
-                      else "Deployment does not have minimum availability.")]
+        conds = [
+            cond(
+                "Available",
+                "True" if available_ok else "False",
+                "MinimumReplicasAvailable" if available_ok else "MinimumReplicasUnavailable",
+                "Deployment has minimum availability."
+                if available_ok
+                else "Deployment does not have minimum availability.",
+            )
+        ]
         if complete:
-            conds.append(cond("Progressing", "True", "NewReplicaSetAvailable",
-                              f'ReplicaSet "{rs_name}" has successfully progressed.'))
+            conds.append(
+                cond(
+                    "Progressing",
+                    "True",
+                    "NewReplicaSetAvailable",
+                    f'ReplicaSet "{rs_name}" has successfully progressed.',
+                )
+            )
         elif now - self._progress.get(uid, now) > self._t(self.timing.progress_deadline) or (
-                prev_conds.get("Progressing", {}).get("reason") == "ProgressDeadlineExceeded"
-                and self._marks.get(uid) == marker):
-            conds.append(cond("Progressing", "False", "ProgressDeadlineExceeded",
-                              f'ReplicaSet "{rs_name}" has timed out progressing.'))
+            prev_conds.get("Progressing", {}).get("reason") == "ProgressDeadlineExceeded"
+            and self._marks.get(uid) == marker
+        ):
+            conds.append(
+                cond(
+                    "Progressing",
+                    "False",
+                    "ProgressDeadlineExceeded",
+                    f'ReplicaSet "{rs_name}" has timed out progressing.',
+                )
+            )
         else:
             conds.append(cond("Progressing", "True", "ReplicaSetUpdated", f'ReplicaSet "{rs_name}" is progressing.'))
         # keep the historic initial state for scenario failures: an initially stuck rollout is past its deadline
@@ -1292,14 +1530,20 @@ class Cluster:
 
     # ------------------------------------------------------------------ API: reads
     def list_objects(
-        self, plural: str, namespace: str | None, label_selector: str | None = None,
+        self,
+        plural: str,
+        namespace: str | None,
+        label_selector: str | None = None,
         field_selector: str | None = None,
     ) -> tuple[list[dict[str, Any]], str]:
         reqs = k8s.parse_label_selector(label_selector)
         fsel = k8s.parse_field_selector(field_selector)
         with self.lock:
-            items = [copy.deepcopy(o) for o in self._objects(plural, namespace)
-                     if k8s.labels_match(reqs, o["metadata"].get("labels")) and k8s.fields_match(fsel, o)]
+            items = [
+                copy.deepcopy(o)
+                for o in self._objects(plural, namespace)
+                if k8s.labels_match(reqs, o["metadata"].get("labels")) and k8s.fields_match(fsel, o)
+            ]
             return items, str(self.rv)
 
     def get_object(self, res: Resource, namespace: str, name: str) -> dict[str, Any]:
@@ -1330,8 +1574,13 @@ class Cluster:
             spec = obj.get("spec") or {}
             r = spec.get("replicas", 1)
             if not isinstance(r, int) or isinstance(r, bool) or r < 0:
-                causes.append(("spec.replicas", "FieldValueInvalid",
-                               f"Invalid value: {json.dumps(r)}: must be greater than or equal to 0"))
+                causes.append(
+                    (
+                        "spec.replicas",
+                        "FieldValueInvalid",
+                        f"Invalid value: {json.dumps(r)}: must be greater than or equal to 0",
+                    )
+                )
             tpl = spec.get("template") or {}
             containers = (tpl.get("spec") or {}).get("containers")
             if not containers:
@@ -1345,21 +1594,36 @@ class Cluster:
             if not sel:
                 causes.append(("spec.selector", "FieldValueRequired", "Required value"))
             elif not k8s.labels_match(sel, (tpl.get("metadata") or {}).get("labels")):
-                causes.append(("spec.template.metadata.labels", "FieldValueInvalid",
-                               f"Invalid value: {json.dumps((tpl.get('metadata') or {}).get('labels'))}: "
-                               "`selector` does not match template `labels`"))
+                causes.append(
+                    (
+                        "spec.template.metadata.labels",
+                        "FieldValueInvalid",
+                        f"Invalid value: {json.dumps((tpl.get('metadata') or {}).get('labels'))}: "
+                        "`selector` does not match template `labels`",
+                    )
+                )
             if old is not None and spec.get("selector") != old["spec"].get("selector"):
-                causes.append(("spec.selector", "FieldValueInvalid",
-                               f"Invalid value: {json.dumps(spec.get('selector'))}: field is immutable"))
+                causes.append(
+                    (
+                        "spec.selector",
+                        "FieldValueInvalid",
+                        f"Invalid value: {json.dumps(spec.get('selector'))}: field is immutable",
+                    )
+                )
         if res.kind == "Pod" and old is None:
             if not (obj.get("spec") or {}).get("containers"):
                 causes.append(("spec.containers", "FieldValueRequired", "Required value"))
         import re
 
         if old is None and not re.match(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", name or ""):
-            causes.append(("metadata.name", "FieldValueInvalid",
-                           f'Invalid value: "{name}": a lowercase RFC 1123 subdomain must consist of lower case '
-                           "alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"))
+            causes.append(
+                (
+                    "metadata.name",
+                    "FieldValueInvalid",
+                    f'Invalid value: "{name}": a lowercase RFC 1123 subdomain must consist of lower case '
+                    "alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+                )
+            )
         if causes:
             raise k8s.invalid(res.kind, res.group, name, causes)
 
@@ -1391,8 +1655,9 @@ class Cluster:
     def _store_plural(self, res: Resource) -> str:
         return "events" if res.group == "events.k8s.io" else res.plural
 
-    def patch_object(self, res: Resource, namespace: str, name: str, content_type: str, body: bytes,
-                     dry_run: bool) -> dict[str, Any]:
+    def patch_object(
+        self, res: Resource, namespace: str, name: str, content_type: str, body: bytes, dry_run: bool
+    ) -> dict[str, Any]:
         plural = self._store_plural(res)
         with self.lock:
             old = self._get(plural, namespace, name)
@@ -1412,13 +1677,15 @@ class Cluster:
             self._after_write(res, new)
             return copy.deepcopy(new)
 
-    def replace_object(self, res: Resource, namespace: str, name: str, body: dict[str, Any],
-                       dry_run: bool) -> dict[str, Any]:
+    def replace_object(
+        self, res: Resource, namespace: str, name: str, body: dict[str, Any], dry_run: bool
+    ) -> dict[str, Any]:
         plural = self._store_plural(res)
         with self.lock:
             if (body.get("metadata") or {}).get("name") not in (None, name):
                 raise k8s.bad_request(
-                    f"the name of the object ({body['metadata']['name']}) does not match the name on the URL ({name})")
+                    f"the name of the object ({body['metadata']['name']}) does not match the name on the URL ({name})"
+                )
             old = self._get(plural, namespace, name)
             if old is None:
                 raise k8s.not_found(res, name)
@@ -1443,8 +1710,12 @@ class Cluster:
             name = meta.get("name", "")
             if res.namespaced:
                 if not self.has_namespace(namespace):
-                    raise ApiError(404, "NotFound", f'namespaces "{namespace}" not found',
-                                   details={"name": namespace, "kind": "namespaces"})
+                    raise ApiError(
+                        404,
+                        "NotFound",
+                        f'namespaces "{namespace}" not found',
+                        details={"name": namespace, "kind": "namespaces"},
+                    )
                 meta["namespace"] = namespace
             self._validate(res, body, None)
             if self._get(plural, namespace if res.namespaced else "", name) is not None:
@@ -1460,8 +1731,10 @@ class Cluster:
                 body["spec"].setdefault("replicas", 1)
                 body.setdefault("status", {})
                 if res.kind == "Deployment":
-                    body["spec"].setdefault("strategy", {"type": "RollingUpdate",
-                                                         "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}})
+                    body["spec"].setdefault(
+                        "strategy",
+                        {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}},
+                    )
                     body["spec"].setdefault("revisionHistoryLimit", 10)
                     body["spec"].setdefault("progressDeadlineSeconds", 600)
             if res.kind == "Namespace":
@@ -1473,16 +1746,18 @@ class Cluster:
                 return body
             self._commit(plural, body, "ADDED")
             if res.kind == "Pod":
-                sim = PodSim("healthy", copy.deepcopy(self.scenario.profiles["healthy"]), created=self.now(),
-                             initial=False)
+                sim = PodSim(
+                    "healthy", copy.deepcopy(self.scenario.profiles["healthy"]), created=self.now(), initial=False
+                )
                 node = self._pick_node(sim.profile)
                 if node:
                     body["spec"]["nodeName"] = node["metadata"]["name"]
                 self.podsim[meta["uid"]] = sim
             return copy.deepcopy(body)
 
-    def delete_object(self, res: Resource, namespace: str, name: str, dry_run: bool,
-                      options: dict[str, Any] | None = None) -> dict[str, Any]:
+    def delete_object(
+        self, res: Resource, namespace: str, name: str, dry_run: bool, options: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         plural = self._store_plural(res)
         with self.lock:
             old = self._get(plural, namespace, name)
@@ -1526,15 +1801,19 @@ class Cluster:
         return {
             "kind": "Scale",
             "apiVersion": "autoscaling/v1",
-            "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
-                         if k in meta},
+            "metadata": {
+                k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp") if k in meta
+            },
             "spec": {"replicas": int(obj["spec"].get("replicas", 1))},
-            "status": {"replicas": int((obj.get("status") or {}).get("replicas", 0)),
-                       "selector": k8s.selector_string(obj["spec"].get("selector"))},
+            "status": {
+                "replicas": int((obj.get("status") or {}).get("replicas", 0)),
+                "selector": k8s.selector_string(obj["spec"].get("selector")),
+            },
         }
 
-    def update_scale(self, res: Resource, namespace: str, name: str, *, content_type: str | None,
-                     body: bytes, dry_run: bool) -> dict[str, Any]:
+    def update_scale(
+        self, res: Resource, namespace: str, name: str, *, content_type: str | None, body: bytes, dry_run: bool
+    ) -> dict[str, Any]:
         with self.lock:
             obj = self._get(res.plural, namespace, name)
             if obj is None:
@@ -1552,9 +1831,18 @@ class Cluster:
                 raise k8s.conflict(res, name)
             replicas = (new_scale.get("spec") or {}).get("replicas", 0)
             if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
-                raise k8s.invalid("Scale", "autoscaling", name, [(
-                    "spec.replicas", "FieldValueInvalid",
-                    f"Invalid value: {json.dumps(replicas)}: must be greater than or equal to 0")])
+                raise k8s.invalid(
+                    "Scale",
+                    "autoscaling",
+                    name,
+                    [
+                        (
+                            "spec.replicas",
+                            "FieldValueInvalid",
+                            f"Invalid value: {json.dumps(replicas)}: must be greater than or equal to 0",
+                        )
+                    ],
+                )
             new = copy.deepcopy(obj)
             new["spec"]["replicas"] = replicas
             if replicas != obj["spec"].get("replicas"):
@@ -1567,8 +1855,7 @@ class Cluster:
             return self._scale_of(new)
 
     # ------------------------------------------------------------------ logs & metrics
-    def pod_log(self, namespace: str, name: str, container: str | None, previous: bool,
-                tail_lines: int | None) -> str:
+    def pod_log(self, namespace: str, name: str, container: str | None, previous: bool, tail_lines: int | None) -> str:
         with self.lock:
             pod = self._get("pods", namespace, name)
             if pod is None:
@@ -1578,14 +1865,16 @@ class Cluster:
                 raise k8s.bad_request(f"container {container} is not valid for pod {name}")
             if not container and len(names) > 1:
                 raise k8s.bad_request(
-                    f"a container name must be specified for pod {name}, choose one of: [{' '.join(names)}]")
+                    f"a container name must be specified for pod {name}, choose one of: [{' '.join(names)}]"
+                )
             cname = container or names[0]
             sim = self.podsim.get(pod["metadata"]["uid"])
             prof = sim.profile if sim else {}
-            cstat = next((c for c in (pod.get("status") or {}).get("containerStatuses") or []
-                          if c["name"] == cname), None)
-            if cstat is None or "waiting" in (cstat.get("state") or {}) and \
-                    cstat["state"]["waiting"].get("reason") != "CrashLoopBackOff":
+            cstat = next(
+                (c for c in (pod.get("status") or {}).get("containerStatuses") or [] if c["name"] == cname), None
+            )
+            waiting = (cstat or {}).get("state", {}).get("waiting")
+            if cstat is None or (waiting is not None and waiting.get("reason") != "CrashLoopBackOff"):
                 reason = (cstat or {}).get("state", {}).get("waiting", {}).get("reason", "ContainerCreating")
                 if reason in ("ImagePullBackOff", "ErrImagePull"):
                     msg = "trying and failing to pull image"
@@ -1631,8 +1920,9 @@ class Cluster:
     def _fmt_mem(b: float) -> str:
         return f"{round(b / 1024)}Ki"
 
-    def pod_metrics(self, namespace: str | None, label_selector: str | None = None,
-                    name: str | None = None) -> list[dict[str, Any]]:
+    def pod_metrics(
+        self, namespace: str | None, label_selector: str | None = None, name: str | None = None
+    ) -> list[dict[str, Any]]:
         reqs = k8s.parse_label_selector(label_selector)
         out = []
         with self.lock:
@@ -1647,20 +1937,30 @@ class Cluster:
                 containers = pod["spec"]["containers"]
                 cpu = k8s.cpu_milli(usage["cpu"])
                 mem = k8s.mem_bytes(usage["memory"])
-                out.append({
-                    "kind": "PodMetrics",
-                    "apiVersion": "metrics.k8s.io/v1beta1",
-                    "metadata": {"name": pod["metadata"]["name"], "namespace": pod["metadata"]["namespace"],
-                                 "creationTimestamp": k8s.utc(self.now()),
-                                 "labels": pod["metadata"].get("labels") or {}},
-                    "timestamp": k8s.utc(self.now() - 10),
-                    "window": "15.01s",
-                    "containers": [
-                        {"name": c["name"], "usage": {"cpu": self._fmt_cpu(cpu / len(containers) / 1000),
-                                                      "memory": self._fmt_mem(mem / len(containers))}}
-                        for c in containers
-                    ],
-                })
+                out.append(
+                    {
+                        "kind": "PodMetrics",
+                        "apiVersion": "metrics.k8s.io/v1beta1",
+                        "metadata": {
+                            "name": pod["metadata"]["name"],
+                            "namespace": pod["metadata"]["namespace"],
+                            "creationTimestamp": k8s.utc(self.now()),
+                            "labels": pod["metadata"].get("labels") or {},
+                        },
+                        "timestamp": k8s.utc(self.now() - 10),
+                        "window": "15.01s",
+                        "containers": [
+                            {
+                                "name": c["name"],
+                                "usage": {
+                                    "cpu": self._fmt_cpu(cpu / len(containers) / 1000),
+                                    "memory": self._fmt_mem(mem / len(containers)),
+                                },
+                            }
+                            for c in containers
+                        ],
+                    }
+                )
         return out
 
     def node_metrics(self, name: str | None = None, label_selector: str | None = None) -> list[dict[str, Any]]:
@@ -1684,21 +1984,33 @@ class Cluster:
                         if u:
                             cpu += k8s.cpu_milli(u["cpu"])
                             mem += k8s.mem_bytes(u["memory"])
-                out.append({
-                    "kind": "NodeMetrics",
-                    "apiVersion": "metrics.k8s.io/v1beta1",
-                    "metadata": {"name": nname, "creationTimestamp": k8s.utc(self.now()),
-                                 "labels": node["metadata"].get("labels") or {}},
-                    "timestamp": k8s.utc(self.now() - 10),
-                    "window": "20.05s",
-                    "usage": {"cpu": self._fmt_cpu(cpu / 1000), "memory": self._fmt_mem(mem)},
-                })
+                out.append(
+                    {
+                        "kind": "NodeMetrics",
+                        "apiVersion": "metrics.k8s.io/v1beta1",
+                        "metadata": {
+                            "name": nname,
+                            "creationTimestamp": k8s.utc(self.now()),
+                            "labels": node["metadata"].get("labels") or {},
+                        },
+                        "timestamp": k8s.utc(self.now() - 10),
+                        "window": "20.05s",
+                        "usage": {"cpu": self._fmt_cpu(cpu / 1000), "memory": self._fmt_mem(mem)},
+                    }
+                )
         return out
 
     # ------------------------------------------------------------------ watch
-    def watch(self, plural: str, namespace: str | None, resource_version: str | None,
-              label_selector: str | None, field_selector: str | None, timeout: float,
-              should_stop: Callable[[], bool]) -> Iterator[tuple[str, dict[str, Any]]]:
+    def watch(
+        self,
+        plural: str,
+        namespace: str | None,
+        resource_version: str | None,
+        label_selector: str | None,
+        field_selector: str | None,
+        timeout: float,
+        should_stop: Callable[[], bool],
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
         reqs = k8s.parse_label_selector(label_selector)
         fsel = k8s.parse_field_selector(field_selector)
 
@@ -1750,8 +2062,9 @@ class Cluster:
 
     def get(self, plural: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
         with self.lock:
-            obj = self._get(plural, "" if plural in ("nodes", "namespaces") else (namespace or self.scenario.namespace),
-                            name)
+            obj = self._get(
+                plural, "" if plural in ("nodes", "namespaces") else (namespace or self.scenario.namespace), name
+            )
             return copy.deepcopy(obj) if obj else None
 
     def pods(self, namespace: str | None = None, selector: str | None = None) -> list[dict[str, Any]]:
@@ -1796,13 +2109,15 @@ class Cluster:
         out = []
         for p in sorted(pods, key=lambda p: p["metadata"]["name"]):
             cs = (p.get("status") or {}).get("containerStatuses") or []
-            out.append({
-                "name": p["metadata"]["name"],
-                "status": pod_status_reason(p),
-                "ready": self._pod_ready(p),
-                "restarts": sum(int(c.get("restartCount", 0)) for c in cs),
-                "profile": self.pod_profile(p["metadata"]["name"], p["metadata"]["namespace"]),
-            })
+            out.append(
+                {
+                    "name": p["metadata"]["name"],
+                    "status": pod_status_reason(p),
+                    "ready": self._pod_ready(p),
+                    "restarts": sum(int(c.get("restartCount", 0)) for c in cs),
+                    "profile": self.pod_profile(p["metadata"]["name"], p["metadata"]["namespace"]),
+                }
+            )
         return out
 
     def rollout_complete(self, target: str, namespace: str | None = None) -> bool:
@@ -1816,17 +2131,23 @@ class Cluster:
                     return False
                 st = dep.get("status") or {}
                 want = int(dep["spec"].get("replicas", 1))
-                return (st.get("observedGeneration", 0) >= dep["metadata"].get("generation", 1)
-                        and st.get("updatedReplicas", 0) == want and st.get("replicas", 0) == want
-                        and st.get("availableReplicas", 0) == want)
+                return (
+                    st.get("observedGeneration", 0) >= dep["metadata"].get("generation", 1)
+                    and st.get("updatedReplicas", 0) == want
+                    and st.get("replicas", 0) == want
+                    and st.get("availableReplicas", 0) == want
+                )
             if kind in ("statefulset", "sts", "statefulsets"):
                 sts = self._get("statefulsets", ns, name)
                 if sts is None:
                     return False
                 st = sts.get("status") or {}
                 want = int(sts["spec"].get("replicas", 1))
-                return (st.get("updateRevision") == self._sts_revision(sts) == st.get("currentRevision")
-                        and st.get("readyReplicas", 0) == want and st.get("updatedReplicas", 0) == want)
+                return (
+                    st.get("updateRevision") == self._sts_revision(sts) == st.get("currentRevision")
+                    and st.get("readyReplicas", 0) == want
+                    and st.get("updatedReplicas", 0) == want
+                )
         return False
 
     def workload_healthy(self, target: str, namespace: str | None = None) -> bool:

@@ -53,8 +53,16 @@ RESOURCES: list[Resource] = [
     ),
     Resource("services", "service", "Service", "", "v1", True, ("svc",), categories=("all",)),
     Resource("configmaps", "configmap", "ConfigMap", "", "v1", True, ("cm",)),
-    Resource("persistentvolumeclaims", "persistentvolumeclaim", "PersistentVolumeClaim", "", "v1", True, ("pvc",),
-             subresources=("status",)),
+    Resource(
+        "persistentvolumeclaims",
+        "persistentvolumeclaim",
+        "PersistentVolumeClaim",
+        "",
+        "v1",
+        True,
+        ("pvc",),
+        subresources=("status",),
+    ),
     Resource("events", "event", "Event", "", "v1", True, ("ev",)),
     Resource(
         "deployments",
@@ -463,7 +471,9 @@ def json_patch(doc: Any, ops: Any) -> Any:
             parts = _pointer(op["path"])
             if kind == "test":
                 if _walk(doc, parts) != op.get("value"):
-                    raise ApiError(422, "Invalid", f"the server rejected our request: test operation failed at {op['path']}")
+                    raise ApiError(
+                        422, "Invalid", f"the server rejected our request: test operation failed at {op['path']}"
+                    )
                 continue
             if kind in ("move", "copy"):
                 src = _pointer(op["from"])

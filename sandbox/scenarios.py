@@ -149,7 +149,7 @@ def parse_scenario(doc: Any, *, path: str = "<memory>") -> Scenario:
     try:
         inner = inc["event"]["incident"]
         for k in ("id", "title", "service", "urgency", "html_url", "custom_details"):
-            inner[k]  # noqa: B018 - presence check
+            inner[k]
     except (KeyError, TypeError) as exc:
         raise ScenarioError(f"{path}: incident must be {{event: {{incident: {{id, title, ...}}}}}}: {exc}") from exc
 
@@ -238,9 +238,7 @@ def _normalise_container(c: dict[str, Any]) -> None:
         c["env"] = [{"name": k, "value": str(v)} for k, v in env.items()]
     ports = c.get("ports")
     if isinstance(ports, list):
-        c["ports"] = [
-            {"containerPort": int(p), "protocol": "TCP"} if isinstance(p, int | str) else p for p in ports
-        ]
+        c["ports"] = [{"containerPort": int(p), "protocol": "TCP"} if isinstance(p, int | str) else p for p in ports]
 
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")

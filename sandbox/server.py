@@ -38,15 +38,37 @@ def _discovery_resources(group: str, version: str) -> list[dict[str, Any]]:
         out.append(entry)
         for sub in r.subresources:
             if sub == "scale":
-                out.append({"name": f"{r.plural}/scale", "singularName": "", "namespaced": r.namespaced,
-                            "group": "autoscaling", "version": "v1", "kind": "Scale",
-                            "verbs": ["get", "patch", "update"]})
+                out.append(
+                    {
+                        "name": f"{r.plural}/scale",
+                        "singularName": "",
+                        "namespaced": r.namespaced,
+                        "group": "autoscaling",
+                        "version": "v1",
+                        "kind": "Scale",
+                        "verbs": ["get", "patch", "update"],
+                    }
+                )
             elif sub == "log":
-                out.append({"name": f"{r.plural}/log", "singularName": "", "namespaced": r.namespaced,
-                            "kind": "Pod", "verbs": ["get"]})
+                out.append(
+                    {
+                        "name": f"{r.plural}/log",
+                        "singularName": "",
+                        "namespaced": r.namespaced,
+                        "kind": "Pod",
+                        "verbs": ["get"],
+                    }
+                )
             else:
-                out.append({"name": f"{r.plural}/{sub}", "singularName": "", "namespaced": r.namespaced,
-                            "kind": r.kind, "verbs": ["get", "patch", "update"]})
+                out.append(
+                    {
+                        "name": f"{r.plural}/{sub}",
+                        "singularName": "",
+                        "namespaced": r.namespaced,
+                        "kind": r.kind,
+                        "verbs": ["get", "patch", "update"],
+                    }
+                )
     return out
 
 
@@ -165,31 +187,47 @@ class Handler(BaseHTTPRequestHandler):
             return self._send_json(200, {"paths": ["/api", "/api/v1", "/apis", "/version", "/healthz"]})
         head = parts[0]
         if head == "version":
-            return self._send_json(200, {
-                "major": "1", "minor": "30", "gitVersion": GIT_VERSION,
-                "gitCommit": "0000000000000000000000000000000000000000", "gitTreeState": "clean",
-                "buildDate": "2024-11-01T00:00:00Z", "goVersion": "go1.22.8", "compiler": "gc",
-                "platform": "linux/amd64",
-            })
+            return self._send_json(
+                200,
+                {
+                    "major": "1",
+                    "minor": "30",
+                    "gitVersion": GIT_VERSION,
+                    "gitCommit": "0000000000000000000000000000000000000000",
+                    "gitTreeState": "clean",
+                    "buildDate": "2024-11-01T00:00:00Z",
+                    "goVersion": "go1.22.8",
+                    "compiler": "gc",
+                    "platform": "linux/amd64",
+                },
+            )
         if head in ("healthz", "livez", "readyz"):
             return self._send_text(200, "ok")
         if head == "api":
             if len(parts) == 1:
-                return self._send_json(200, {
-                    "kind": "APIVersions", "versions": ["v1"],
-                    "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0",
-                                                    "serverAddress": f"127.0.0.1:{self.server.server_port}"}],
-                })
+                return self._send_json(
+                    200,
+                    {
+                        "kind": "APIVersions",
+                        "versions": ["v1"],
+                        "serverAddressByClientCIDRs": [
+                            {"clientCIDR": "0.0.0.0/0", "serverAddress": f"127.0.0.1:{self.server.server_port}"}
+                        ],
+                    },
+                )
             if parts[1] != "v1":
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
             if len(parts) == 2:
-                return self._send_json(200, {"kind": "APIResourceList", "groupVersion": "v1",
-                                             "resources": _discovery_resources("", "v1")})
+                return self._send_json(
+                    200, {"kind": "APIResourceList", "groupVersion": "v1", "resources": _discovery_resources("", "v1")}
+                )
             return self._resource("", "v1", parts[2:], body)
         if head == "apis":
             if len(parts) == 1:
-                return self._send_json(200, {"kind": "APIGroupList", "apiVersion": "v1",
-                                             "groups": [self._group(g, v) for g, v in k8s.GROUPS]})
+                return self._send_json(
+                    200,
+                    {"kind": "APIGroupList", "apiVersion": "v1", "groups": [self._group(g, v) for g, v in k8s.GROUPS]},
+                )
             group = parts[1]
             gv = next(((g, v) for g, v in k8s.GROUPS if g == group), None)
             if gv is None:
@@ -199,9 +237,15 @@ class Handler(BaseHTTPRequestHandler):
             if parts[2] != gv[1]:
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
             if len(parts) == 3:
-                return self._send_json(200, {"kind": "APIResourceList", "apiVersion": "v1",
-                                             "groupVersion": f"{group}/{gv[1]}",
-                                             "resources": _discovery_resources(group, gv[1])})
+                return self._send_json(
+                    200,
+                    {
+                        "kind": "APIResourceList",
+                        "apiVersion": "v1",
+                        "groupVersion": f"{group}/{gv[1]}",
+                        "resources": _discovery_resources(group, gv[1]),
+                    },
+                )
             return self._resource(group, gv[1], parts[3:], body)
         raise ApiError(404, "NotFound", "the server could not find the requested resource")
 
@@ -238,12 +282,13 @@ class Handler(BaseHTTPRequestHandler):
                 obj = self._json_body(body)
                 ns = namespace or (obj.get("metadata") or {}).get("namespace") or ""
                 if res.namespaced and not ns:
-                    raise k8s.bad_request("the namespace of the provided object does not match the namespace "
-                                          "sent on the request")
+                    raise k8s.bad_request(
+                        "the namespace of the provided object does not match the namespace sent on the request"
+                    )
                 self._audit("create", res, ns, (obj.get("metadata") or {}).get("name", ""), None, dry_run, obj)
                 created = cluster.create_object(res, ns, obj, dry_run)
                 return self._send_json(201, self._out(res, created))
-            raise ApiError(405, "MethodNotAllowed", f"the server does not allow this method on the requested resource")
+            raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
         if res.namespaced and not namespace:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         if sub == "log":
@@ -253,9 +298,15 @@ class Handler(BaseHTTPRequestHandler):
         if m in ("GET", "HEAD"):
             obj = cluster.get_object(res, namespace, name)
             if self._wants_table() and res.kind in tables.PRINTERS:
-                return self._send_json(200, tables.to_table(res.kind, [self._out(res, obj)],
-                                                            obj["metadata"]["resourceVersion"],
-                                                            include_object=self.query.get("includeObject", "Metadata")))
+                return self._send_json(
+                    200,
+                    tables.to_table(
+                        res.kind,
+                        [self._out(res, obj)],
+                        obj["metadata"]["resourceVersion"],
+                        include_object=self.query.get("includeObject", "Metadata"),
+                    ),
+                )
             return self._send_json(200, self._out(res, obj))
         if m == "PATCH":
             ctype = self.headers.get("Content-Type", "application/strategic-merge-patch+json")
@@ -277,10 +328,16 @@ class Handler(BaseHTTPRequestHandler):
             obj = cluster.delete_object(res, namespace, name, dry_run, opts)
             if res.kind == "Pod":
                 return self._send_json(200, obj)
-            return self._send_json(200, {
-                "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                "details": {"name": name, "group": res.group, "kind": res.plural, "uid": obj["metadata"]["uid"]},
-            })
+            return self._send_json(
+                200,
+                {
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "metadata": {},
+                    "status": "Success",
+                    "details": {"name": name, "group": res.group, "kind": res.plural, "uid": obj["metadata"]["uid"]},
+                },
+            )
         raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
 
     # ------------------------------------------------------------------ helpers
@@ -289,15 +346,24 @@ class Handler(BaseHTTPRequestHandler):
         if value is None or value == "":
             return False
         if value != "All":
-            raise k8s.bad_request(f"Invalid dry run value: {value!r}: supported values: \"All\"")
+            raise k8s.bad_request(f'Invalid dry run value: {value!r}: supported values: "All"')
         return True
 
     def _wants_table(self) -> bool:
         accept = self.headers.get("Accept", "")
         return "as=Table" in accept
 
-    def _audit(self, verb: str, res: Resource, namespace: str, name: str, sub: str | None, dry_run: bool,
-               body: Any, patch_type: str | None = None) -> None:
+    def _audit(
+        self,
+        verb: str,
+        res: Resource,
+        namespace: str,
+        name: str,
+        sub: str | None,
+        dry_run: bool,
+        body: Any,
+        patch_type: str | None = None,
+    ) -> None:
         entry = {
             "method": self.command,
             "verb": verb,
@@ -326,28 +392,43 @@ class Handler(BaseHTTPRequestHandler):
     def _list(self, res: Resource, namespace: str) -> None:
         cluster = self.server.cluster
         store = "events" if res.group == "events.k8s.io" else res.plural
-        items, rv = cluster.list_objects(store, namespace or None, self.query.get("labelSelector"),
-                                         self.query.get("fieldSelector"))
+        items, rv = cluster.list_objects(
+            store, namespace or None, self.query.get("labelSelector"), self.query.get("fieldSelector")
+        )
         if store == "events":
             items.sort(key=lambda e: (e.get("lastTimestamp") or "", e["metadata"]["name"]))
         items = [self._out(res, o) for o in items]
         if self._wants_table() and res.kind in tables.PRINTERS:
-            return self._send_json(200, tables.to_table(res.kind, items, rv,
-                                                        include_object=self.query.get("includeObject", "Metadata")))
+            return self._send_json(
+                200, tables.to_table(res.kind, items, rv, include_object=self.query.get("includeObject", "Metadata"))
+            )
         for o in items:
             o.pop("apiVersion", None)
             o.pop("kind", None)
-        return self._send_json(200, {"kind": f"{res.kind}List", "apiVersion": res.api_version,
-                                     "metadata": {"resourceVersion": rv}, "items": items})
+        return self._send_json(
+            200,
+            {
+                "kind": f"{res.kind}List",
+                "apiVersion": res.api_version,
+                "metadata": {"resourceVersion": rv},
+                "items": items,
+            },
+        )
 
     def _watch(self, res: Resource, namespace: str) -> None:
         cluster = self.server.cluster
         store = "events" if res.group == "events.k8s.io" else res.plural
         timeout = min(float(self.query.get("timeoutSeconds") or MAX_WATCH_SECONDS), MAX_WATCH_SECONDS)
         table = self._wants_table() and res.kind in tables.PRINTERS
-        gen = cluster.watch(store, namespace or None, self.query.get("resourceVersion"),
-                            self.query.get("labelSelector"), self.query.get("fieldSelector"), timeout,
-                            lambda: self.server.stopping.is_set())
+        gen = cluster.watch(
+            store,
+            namespace or None,
+            self.query.get("resourceVersion"),
+            self.query.get("labelSelector"),
+            self.query.get("fieldSelector"),
+            timeout,
+            lambda: self.server.stopping.is_set(),
+        )
         try:
             first = next(gen, None)
         except ApiError as err:
@@ -385,7 +466,10 @@ class Handler(BaseHTTPRequestHandler):
         q = self.query
         tail = q.get("tailLines")
         text = self.server.cluster.pod_log(
-            namespace, name, q.get("container") or None, q.get("previous") in ("true", "1"),
+            namespace,
+            name,
+            q.get("container") or None,
+            q.get("previous") in ("true", "1"),
             int(tail) if tail not in (None, "") else None,
         )
         if q.get("timestamps") in ("true", "1"):
@@ -403,12 +487,14 @@ class Handler(BaseHTTPRequestHandler):
         if self.command == "PATCH":
             ctype = self.headers.get("Content-Type", "application/merge-patch+json")
             self._audit("patch", res, namespace, name, "scale", dry_run, self._json_body(body), patch_type=ctype)
-            return self._send_json(200, cluster.update_scale(res, namespace, name, content_type=ctype, body=body,
-                                                             dry_run=dry_run))
+            return self._send_json(
+                200, cluster.update_scale(res, namespace, name, content_type=ctype, body=body, dry_run=dry_run)
+            )
         if self.command == "PUT":
             self._audit("update", res, namespace, name, "scale", dry_run, self._json_body(body))
-            return self._send_json(200, cluster.update_scale(res, namespace, name, content_type=None, body=body,
-                                                             dry_run=dry_run))
+            return self._send_json(
+                200, cluster.update_scale(res, namespace, name, content_type=None, body=body, dry_run=dry_run)
+            )
         raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
 
     def _metrics(self, res: Resource, namespace: str, name: str | None) -> None:
@@ -420,19 +506,29 @@ class Handler(BaseHTTPRequestHandler):
             items = cluster.pod_metrics(namespace or None, sel, name)
             if name:
                 if not items:
-                    raise ApiError(404, "NotFound", f'podmetrics.metrics.k8s.io "{name}" not found',
-                                   details={"name": name, "group": "metrics.k8s.io", "kind": "pods"})
+                    raise ApiError(
+                        404,
+                        "NotFound",
+                        f'podmetrics.metrics.k8s.io "{name}" not found',
+                        details={"name": name, "group": "metrics.k8s.io", "kind": "pods"},
+                    )
                 return self._send_json(200, items[0])
-            return self._send_json(200, {"kind": "PodMetricsList", "apiVersion": "metrics.k8s.io/v1beta1",
-                                         "metadata": {}, "items": items})
+            return self._send_json(
+                200, {"kind": "PodMetricsList", "apiVersion": "metrics.k8s.io/v1beta1", "metadata": {}, "items": items}
+            )
         items = cluster.node_metrics(name, sel)
         if name:
             if not items:
-                raise ApiError(404, "NotFound", f'nodemetrics.metrics.k8s.io "{name}" not found',
-                               details={"name": name, "group": "metrics.k8s.io", "kind": "nodes"})
+                raise ApiError(
+                    404,
+                    "NotFound",
+                    f'nodemetrics.metrics.k8s.io "{name}" not found',
+                    details={"name": name, "group": "metrics.k8s.io", "kind": "nodes"},
+                )
             return self._send_json(200, items[0])
-        return self._send_json(200, {"kind": "NodeMetricsList", "apiVersion": "metrics.k8s.io/v1beta1",
-                                     "metadata": {}, "items": items})
+        return self._send_json(
+            200, {"kind": "NodeMetricsList", "apiVersion": "metrics.k8s.io/v1beta1", "metadata": {}, "items": items}
+        )
 
 
 def _to_events_v1(ev: dict[str, Any]) -> dict[str, Any]:
@@ -456,8 +552,10 @@ def _to_events_v1(ev: dict[str, Any]) -> dict[str, Any]:
         "deprecatedCount": ev.get("count", 1),
     }
     if int(ev.get("count") or 1) > 1:
-        out["series"] = {"count": ev["count"], "lastObservedTime": k8s.utc_micro(
-            k8s.parse_time(ev.get("lastTimestamp")) or time.time())}
+        out["series"] = {
+            "count": ev["count"],
+            "lastObservedTime": k8s.utc_micro(k8s.parse_time(ev.get("lastTimestamp")) or time.time()),
+        }
     return out
 
 
@@ -483,8 +581,9 @@ class SandboxServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="sandbox-http", daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="sandbox-http", daemon=True
+        )
         self._thread.start()
 
     def serve_forever(self) -> None:

@@ -120,15 +120,26 @@ def _sts_row(s: dict[str, Any], now: float) -> list[Any]:
 
 def _svc_row(s: dict[str, Any], now: float) -> list[Any]:
     spec = s["spec"]
-    ports = ",".join(
-        f"{p['port']}/{p.get('protocol', 'TCP')}" if not p.get("nodePort") else
-        f"{p['port']}:{p['nodePort']}/{p.get('protocol', 'TCP')}"
-        for p in spec.get("ports") or []
-    ) or "<none>"
+    ports = (
+        ",".join(
+            f"{p['port']}/{p.get('protocol', 'TCP')}"
+            if not p.get("nodePort")
+            else f"{p['port']}:{p['nodePort']}/{p.get('protocol', 'TCP')}"
+            for p in spec.get("ports") or []
+        )
+        or "<none>"
+    )
     ext = ",".join(spec.get("externalIPs") or []) or ("<pending>" if spec.get("type") == "LoadBalancer" else "<none>")
     sel = ",".join(f"{k}={v}" for k, v in sorted((spec.get("selector") or {}).items())) or "<none>"
-    return [s["metadata"]["name"], spec.get("type", "ClusterIP"), spec.get("clusterIP", "<none>"), ext, ports,
-            _age(s["metadata"].get("creationTimestamp"), now), sel]
+    return [
+        s["metadata"]["name"],
+        spec.get("type", "ClusterIP"),
+        spec.get("clusterIP", "<none>"),
+        ext,
+        ports,
+        _age(s["metadata"].get("creationTimestamp"), now),
+        sel,
+    ]
 
 
 def _node_row(n: dict[str, Any], now: float) -> list[Any]:
@@ -137,24 +148,39 @@ def _node_row(n: dict[str, Any], now: float) -> list[Any]:
     status = "Ready" if ready and ready.get("status") == "True" else "NotReady"
     if (n.get("spec") or {}).get("unschedulable"):
         status += ",SchedulingDisabled"
-    roles = sorted(k.split("/", 1)[1] for k in (n["metadata"].get("labels") or {})
-                   if k.startswith("node-role.kubernetes.io/")) or ["<none>"]
+    roles = sorted(
+        k.split("/", 1)[1] for k in (n["metadata"].get("labels") or {}) if k.startswith("node-role.kubernetes.io/")
+    ) or ["<none>"]
     addrs = {a["type"]: a["address"] for a in st.get("addresses") or []}
     info = st.get("nodeInfo") or {}
-    return [n["metadata"]["name"], status, ",".join(roles), _age(n["metadata"].get("creationTimestamp"), now),
-            info.get("kubeletVersion", ""), addrs.get("InternalIP", "<none>"), addrs.get("ExternalIP", "<none>"),
-            info.get("osImage", "<unknown>"), info.get("kernelVersion", "<unknown>"),
-            info.get("containerRuntimeVersion", "<unknown>")]
+    return [
+        n["metadata"]["name"],
+        status,
+        ",".join(roles),
+        _age(n["metadata"].get("creationTimestamp"), now),
+        info.get("kubeletVersion", ""),
+        addrs.get("InternalIP", "<none>"),
+        addrs.get("ExternalIP", "<none>"),
+        info.get("osImage", "<unknown>"),
+        info.get("kernelVersion", "<unknown>"),
+        info.get("containerRuntimeVersion", "<unknown>"),
+    ]
 
 
 def _ns_row(n: dict[str, Any], now: float) -> list[Any]:
-    return [n["metadata"]["name"], (n.get("status") or {}).get("phase", "Active"),
-            _age(n["metadata"].get("creationTimestamp"), now)]
+    return [
+        n["metadata"]["name"],
+        (n.get("status") or {}).get("phase", "Active"),
+        _age(n["metadata"].get("creationTimestamp"), now),
+    ]
 
 
 def _cm_row(c: dict[str, Any], now: float) -> list[Any]:
-    return [c["metadata"]["name"], len(c.get("data") or {}) + len(c.get("binaryData") or {}),
-            _age(c["metadata"].get("creationTimestamp"), now)]
+    return [
+        c["metadata"]["name"],
+        len(c.get("data") or {}) + len(c.get("binaryData") or {}),
+        _age(c["metadata"].get("creationTimestamp"), now),
+    ]
 
 
 def _event_row(e: dict[str, Any], now: float) -> list[Any]:
@@ -169,18 +195,37 @@ def _event_row(e: dict[str, Any], now: float) -> list[Any]:
     source = src.get("component", "")
     if src.get("host"):
         source = f"{source}, {src['host']}"
-    return [last_s, e.get("type", ""), e.get("reason", ""), f"{io.get('kind', '').lower()}/{io.get('name', '')}",
-            io.get("fieldPath", ""), source, (e.get("message") or "").strip(), _age(first, now), count,
-            e["metadata"]["name"]]
+    return [
+        last_s,
+        e.get("type", ""),
+        e.get("reason", ""),
+        f"{io.get('kind', '').lower()}/{io.get('name', '')}",
+        io.get("fieldPath", ""),
+        source,
+        (e.get("message") or "").strip(),
+        _age(first, now),
+        count,
+        e["metadata"]["name"],
+    ]
 
 
 def _pvc_row(c: dict[str, Any], now: float) -> list[Any]:
     spec, st = c.get("spec") or {}, c.get("status") or {}
-    modes = ",".join({"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX",
-                      "ReadWriteOncePod": "RWOP"}.get(m, m) for m in st.get("accessModes") or [])
-    return [c["metadata"]["name"], st.get("phase", "Pending"), spec.get("volumeName", ""),
-            (st.get("capacity") or {}).get("storage", ""), modes, spec.get("storageClassName", "<unset>"),
-            "<unset>", _age(c["metadata"].get("creationTimestamp"), now), spec.get("volumeMode", "Filesystem")]
+    modes = ",".join(
+        {"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX", "ReadWriteOncePod": "RWOP"}.get(m, m)
+        for m in st.get("accessModes") or []
+    )
+    return [
+        c["metadata"]["name"],
+        st.get("phase", "Pending"),
+        spec.get("volumeName", ""),
+        (st.get("capacity") or {}).get("storage", ""),
+        modes,
+        spec.get("storageClassName", "<unset>"),
+        "<unset>",
+        _age(c["metadata"].get("creationTimestamp"), now),
+        spec.get("volumeMode", "Filesystem"),
+    ]
 
 
 def _cr_row(c: dict[str, Any], now: float) -> list[Any]:
@@ -193,35 +238,120 @@ def _generic_row(o: dict[str, Any], now: float) -> list[Any]:
     return [o["metadata"]["name"], _age(o["metadata"].get("creationTimestamp"), now)]
 
 
-S, I = "string", "integer"
+S, N = "string", "integer"
 PRINTERS: dict[str, tuple[list[Col], Callable[[dict[str, Any], float], list[Any]]]] = {
-    "Pod": ([("Name", S, 0, "name"), ("Ready", S, 0, ""), ("Status", S, 0, ""), ("Restarts", S, 0, ""),
-             ("Age", S, 0, ""), ("IP", S, 1, ""), ("Node", S, 1, ""), ("Nominated Node", S, 1, ""),
-             ("Readiness Gates", S, 1, "")], _pod_row),
-    "Deployment": ([("Name", S, 0, "name"), ("Ready", S, 0, ""), ("Up-to-date", I, 0, ""), ("Available", I, 0, ""),
-                    ("Age", S, 0, ""), ("Containers", S, 1, ""), ("Images", S, 1, ""), ("Selector", S, 1, "")],
-                   _deploy_row),
-    "ReplicaSet": ([("Name", S, 0, "name"), ("Desired", I, 0, ""), ("Current", I, 0, ""), ("Ready", I, 0, ""),
-                    ("Age", S, 0, ""), ("Containers", S, 1, ""), ("Images", S, 1, ""), ("Selector", S, 1, "")],
-                   _rs_row),
-    "StatefulSet": ([("Name", S, 0, "name"), ("Ready", S, 0, ""), ("Age", S, 0, ""), ("Containers", S, 1, ""),
-                     ("Images", S, 1, "")], _sts_row),
-    "Service": ([("Name", S, 0, "name"), ("Type", S, 0, ""), ("Cluster-IP", S, 0, ""), ("External-IP", S, 0, ""),
-                 ("Port(s)", S, 0, ""), ("Age", S, 0, ""), ("Selector", S, 1, "")], _svc_row),
-    "Node": ([("Name", S, 0, "name"), ("Status", S, 0, ""), ("Roles", S, 0, ""), ("Age", S, 0, ""),
-              ("Version", S, 0, ""), ("Internal-IP", S, 1, ""), ("External-IP", S, 1, ""), ("OS-Image", S, 1, ""),
-              ("Kernel-Version", S, 1, ""), ("Container-Runtime", S, 1, "")], _node_row),
+    "Pod": (
+        [
+            ("Name", S, 0, "name"),
+            ("Ready", S, 0, ""),
+            ("Status", S, 0, ""),
+            ("Restarts", S, 0, ""),
+            ("Age", S, 0, ""),
+            ("IP", S, 1, ""),
+            ("Node", S, 1, ""),
+            ("Nominated Node", S, 1, ""),
+            ("Readiness Gates", S, 1, ""),
+        ],
+        _pod_row,
+    ),
+    "Deployment": (
+        [
+            ("Name", S, 0, "name"),
+            ("Ready", S, 0, ""),
+            ("Up-to-date", N, 0, ""),
+            ("Available", N, 0, ""),
+            ("Age", S, 0, ""),
+            ("Containers", S, 1, ""),
+            ("Images", S, 1, ""),
+            ("Selector", S, 1, ""),
+        ],
+        _deploy_row,
+    ),
+    "ReplicaSet": (
+        [
+            ("Name", S, 0, "name"),
+            ("Desired", N, 0, ""),
+            ("Current", N, 0, ""),
+            ("Ready", N, 0, ""),
+            ("Age", S, 0, ""),
+            ("Containers", S, 1, ""),
+            ("Images", S, 1, ""),
+            ("Selector", S, 1, ""),
+        ],
+        _rs_row,
+    ),
+    "StatefulSet": (
+        [
+            ("Name", S, 0, "name"),
+            ("Ready", S, 0, ""),
+            ("Age", S, 0, ""),
+            ("Containers", S, 1, ""),
+            ("Images", S, 1, ""),
+        ],
+        _sts_row,
+    ),
+    "Service": (
+        [
+            ("Name", S, 0, "name"),
+            ("Type", S, 0, ""),
+            ("Cluster-IP", S, 0, ""),
+            ("External-IP", S, 0, ""),
+            ("Port(s)", S, 0, ""),
+            ("Age", S, 0, ""),
+            ("Selector", S, 1, ""),
+        ],
+        _svc_row,
+    ),
+    "Node": (
+        [
+            ("Name", S, 0, "name"),
+            ("Status", S, 0, ""),
+            ("Roles", S, 0, ""),
+            ("Age", S, 0, ""),
+            ("Version", S, 0, ""),
+            ("Internal-IP", S, 1, ""),
+            ("External-IP", S, 1, ""),
+            ("OS-Image", S, 1, ""),
+            ("Kernel-Version", S, 1, ""),
+            ("Container-Runtime", S, 1, ""),
+        ],
+        _node_row,
+    ),
     "Namespace": ([("Name", S, 0, "name"), ("Status", S, 0, ""), ("Age", S, 0, "")], _ns_row),
-    "ConfigMap": ([("Name", S, 0, "name"), ("Data", I, 0, ""), ("Age", S, 0, "")], _cm_row),
-    "Event": ([("Last Seen", S, 0, ""), ("Type", S, 0, ""), ("Reason", S, 0, ""), ("Object", S, 0, ""),
-               ("Subobject", S, 1, ""), ("Source", S, 1, ""), ("Message", S, 0, ""), ("First Seen", S, 1, ""),
-               ("Count", I, 1, ""), ("Name", S, 1, "")], _event_row),
-    "PersistentVolumeClaim": ([("Name", S, 0, "name"), ("Status", S, 0, ""), ("Volume", S, 0, ""),
-                               ("Capacity", S, 0, ""), ("Access Modes", S, 0, ""), ("StorageClass", S, 0, ""),
-                               ("VolumeAttributesClass", S, 0, ""), ("Age", S, 0, ""), ("VolumeMode", S, 1, "")],
-                              _pvc_row),
-    "ControllerRevision": ([("Name", S, 0, "name"), ("Controller", S, 0, ""), ("Revision", I, 0, ""),
-                            ("Age", S, 0, "")], _cr_row),
+    "ConfigMap": ([("Name", S, 0, "name"), ("Data", N, 0, ""), ("Age", S, 0, "")], _cm_row),
+    "Event": (
+        [
+            ("Last Seen", S, 0, ""),
+            ("Type", S, 0, ""),
+            ("Reason", S, 0, ""),
+            ("Object", S, 0, ""),
+            ("Subobject", S, 1, ""),
+            ("Source", S, 1, ""),
+            ("Message", S, 0, ""),
+            ("First Seen", S, 1, ""),
+            ("Count", N, 1, ""),
+            ("Name", S, 1, ""),
+        ],
+        _event_row,
+    ),
+    "PersistentVolumeClaim": (
+        [
+            ("Name", S, 0, "name"),
+            ("Status", S, 0, ""),
+            ("Volume", S, 0, ""),
+            ("Capacity", S, 0, ""),
+            ("Access Modes", S, 0, ""),
+            ("StorageClass", S, 0, ""),
+            ("VolumeAttributesClass", S, 0, ""),
+            ("Age", S, 0, ""),
+            ("VolumeMode", S, 1, ""),
+        ],
+        _pvc_row,
+    ),
+    "ControllerRevision": (
+        [("Name", S, 0, "name"), ("Controller", S, 0, ""), ("Revision", N, 0, ""), ("Age", S, 0, "")],
+        _cr_row,
+    ),
 }
 
 
@@ -229,8 +359,14 @@ def partial_metadata(obj: dict[str, Any]) -> dict[str, Any]:
     return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj["metadata"]}
 
 
-def to_table(kind: str, items: list[dict[str, Any]], resource_version: str, *, include_object: str = "Metadata",
-             now: float | None = None) -> dict[str, Any]:
+def to_table(
+    kind: str,
+    items: list[dict[str, Any]],
+    resource_version: str,
+    *,
+    include_object: str = "Metadata",
+    now: float | None = None,
+) -> dict[str, Any]:
     cols, row_fn = PRINTERS.get(kind, ([("Name", S, 0, "name"), ("Age", S, 0, "")], _generic_row))
     now = time.time() if now is None else now
     rows = []

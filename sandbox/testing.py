@@ -60,6 +60,42 @@ def write_kubeconfig(path: str | Path, url: str, namespace: str, *, name: str = 
     return path
 
 
+def remediation_command(
+    verb: str,
+    target: str,
+    namespace: str,
+    *,
+    replicas: int | None = None,
+    pod: str | None = None,
+    dry_run: bool = False,
+) -> list[str]:
+    """kubectl arguments for an ``expected.action`` / ``remediations`` entry.
+
+    verbs: ``rollout restart``, ``rollout undo``, ``delete pod`` (needs ``pod`` unless target is ``pod/x``),
+    ``scale`` (needs ``replicas``).
+    """
+    extra = ["--dry-run=server"] if dry_run else []
+    if verb in ("rollout restart", "rollout undo"):
+        if dry_run and verb == "rollout restart":
+            # kubectl 1.32 `rollout restart` has no --dry-run; the same patch, server-side dry run
+            from datetime import UTC, datetime
+
+            stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            patch = '{"spec":{"template":{"metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":"%s"}}}}}'
+            return ["patch", target, "-n", namespace, "-p", patch % stamp, *extra]
+        return ["rollout", verb.split()[1], target, "-n", namespace, *extra]
+    if verb == "scale":
+        if replicas is None:
+            raise ValueError("scale needs replicas")
+        return ["scale", target, f"--replicas={replicas}", "-n", namespace, *extra]
+    if verb == "delete pod":
+        name = pod or (target.split("/", 1)[1] if target.startswith("pod/") else None)
+        if not name:
+            raise ValueError("delete pod needs a pod name")
+        return ["delete", "pod", name, "-n", namespace, "--wait=false", *extra]
+    raise ValueError(f"unknown remediation verb {verb!r}")
+
+
 @dataclass
 class Sandbox:
     """A running sandbox: HTTP server on 127.0.0.1 + in-memory cluster + scenario."""
@@ -139,6 +175,18 @@ class Sandbox:
         from kubernetes import config
 
         config.load_kube_config(config_file=self.kubeconfig_path)
+
+    def apply(self, action: dict[str, Any], *, dry_run: bool = False) -> subprocess.CompletedProcess[str]:
+        """Run an ``expected.action`` / ``remediations`` entry with kubectl (``delete pod``: the first pod)."""
+        ns = action.get("namespace") or self.namespace
+        pod = None
+        if action["verb"] == "delete pod" and not action["target"].startswith("pod/"):
+            pods = sorted(p["metadata"]["name"] for p in self.cluster.workload_pods(action["target"], ns))
+            pod = pods[0] if pods else None
+        args = remediation_command(
+            action["verb"], action["target"], ns, replicas=action.get("replicas"), pod=pod, dry_run=dry_run
+        )
+        return self.kubectl(*args)
 
     # --- outcome checks ---
     def resolved(self) -> bool:
