@@ -120,6 +120,7 @@ class _Run:
                 provider = make_provider(model, self.options.env, self.options.provider_max_retries)
                 output, text = self._converse(provider, messages, toolset)
             except (ProviderError, ProviderUnavailable) as exc:
+                self.remaining()  # a call cut short by the run's own budget is a timeout, not an outage
                 last = exc
                 if index + 1 < len(chain):
                     self.warnings.append(f"model {model} failed ({exc.message}); falling back to {chain[index + 1]}")

@@ -10,14 +10,16 @@ from typing import Any, TextIO
 import yaml
 
 
-def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO = sys.stdout) -> None:
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO | None = None) -> None:
+    out = out or sys.stdout
     cells = [[str(c) for c in headers], *[[("" if c is None else str(c)) for c in row] for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     for row in cells:
         out.write("   ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() + "\n")
 
 
-def print_structured(value: Any, fmt: str, out: TextIO = sys.stdout) -> None:
+def print_structured(value: Any, fmt: str, out: TextIO | None = None) -> None:
+    out = out or sys.stdout
     if fmt == "json":
         out.write(json.dumps(value, indent=2, default=str, ensure_ascii=False) + "\n")
     else:

@@ -68,8 +68,7 @@ class Builder:
         self.refs = FlowReferences(self.flow, self.agents)
         self.order = self.graph.topological_order()
         self.gates: dict[str, list[Gate]] = {
-            node.id: [Gate(c.from_, parse_condition(c.when)) for c in node.conditions]
-            for node in self.flow.spec.nodes
+            node.id: [Gate(c.from_, parse_condition(c.when)) for c in node.conditions] for node in self.flow.spec.nodes
         }
 
     # -- conditions -----------------------------------------------------------------------
@@ -182,7 +181,8 @@ class Builder:
         skip = self.emit_skip(node_id, skipped, after_skip, states, f"conditions of '{node_id}' did not hold")
         states[gate] = {
             "Type": "Choice",
-            "Comment": f"Run '{node_id}' only if: " + " OR ".join(f"[{g.from_node}] {g.condition.text}" for g in self.gates[node_id]),
+            "Comment": f"Run '{node_id}' only if: "
+            + " OR ".join(f"[{g.from_node}] {g.condition.text}" for g in self.gates[node_id]),
             "Choices": [finish(self.gate_rule(node_id), body)] if not is_const(self.gate_rule(node_id), False) else [],
             "Default": skip,
         }
@@ -197,7 +197,11 @@ class Builder:
         if name in states:
             return name
         records = {
-            node_key(n): {"status": "skipped", "skipped": True, "reason": reason if n == node_id else f"'{node_id}' was skipped"}
+            node_key(n): {
+                "status": "skipped",
+                "skipped": True,
+                "reason": reason if n == node_id else f"'{node_id}' was skipped",
+            }
             for n in skipped
         }
         literal = json.dumps(records, separators=(",", ":"), sort_keys=True)
@@ -222,7 +226,9 @@ class Builder:
         """The state a branch goes to when it reaches ``node_id`` (its gate, if it has one)."""
         return _gate_name(node_id) if self.gates[node_id] else node_id
 
-    def emit_node(self, node_id: str, stop: str | None, assumed: frozenset[tuple[str, str]], states: dict[str, Any]) -> str:
+    def emit_node(
+        self, node_id: str, stop: str | None, assumed: frozenset[tuple[str, str]], states: dict[str, Any]
+    ) -> str:
         node = self.graph.nodes[node_id]
         successors = [s for s in self.graph.successors[node_id]]
         if isinstance(node, ConditionalNode):
@@ -268,7 +274,9 @@ class Builder:
         )
         return node_id
 
-    def follow(self, successor: str, stop: str | None, assumed: frozenset[tuple[str, str]], states: dict[str, Any]) -> str | None:
+    def follow(
+        self, successor: str, stop: str | None, assumed: frozenset[tuple[str, str]], states: dict[str, Any]
+    ) -> str | None:
         """Continue a chain into ``successor`` (or hand back to the caller at ``stop``)."""
         if successor == stop:
             return self.entry_of(successor, states)
@@ -340,7 +348,12 @@ class Builder:
             "Type": "Parallel",
             "Comment": f"Branches after '{node_id}' run side by side",
             "Branches": branches,
-            "ResultSelector": {"event.$": "$[0].event", "flow.$": "$[0].flow", "vars.$": merge_vars, "nodes.$": merge_nodes},
+            "ResultSelector": {
+                "event.$": "$[0].event",
+                "flow.$": "$[0].flow",
+                "vars.$": merge_vars,
+                "nodes.$": merge_nodes,
+            },
             "ResultPath": "$",
             "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": FAILURE_STATE}],
         }

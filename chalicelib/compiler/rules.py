@@ -188,9 +188,7 @@ class RuleCompiler:
             if op == "!=":
                 holds = _not(holds)
             return _and(both, holds if want else _not(holds))
-        typed = _or(
-            *(_and({"Variable": path, _TYPES[k]: True}, {"Variable": other, _TYPES[k]: True}) for k in kinds)
-        )
+        typed = _or(*(_and({"Variable": path, _TYPES[k]: True}, {"Variable": other, _TYPES[k]: True}) for k in kinds))
         return _and(both, typed, holds if want else _not(holds))
 
 

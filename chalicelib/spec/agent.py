@@ -15,9 +15,7 @@ PROVIDERS = ("anthropic", "openai", "builtin")
 def _check_model_ref(value: str) -> str:
     provider, sep, name = value.partition(":")
     if not sep or not name:
-        raise ValueError(
-            f"model must be written 'provider:model' (e.g. anthropic:claude-3-5-sonnet), got {value!r}"
-        )
+        raise ValueError(f"model must be written 'provider:model' (e.g. anthropic:claude-3-5-sonnet), got {value!r}")
     if provider not in PROVIDERS:
         raise ValueError(f"unknown model provider {provider!r}; expected one of {', '.join(PROVIDERS)}")
     return value

@@ -119,9 +119,7 @@ def suggest(word: str, choices: list[str]) -> str | None:
     return matches[0] if matches else None
 
 
-def describe_validation_error(
-    error: ValidationError, model: type[BaseModel], doc: SourceDocument
-) -> list[str]:
+def describe_validation_error(error: ValidationError, model: type[BaseModel], doc: SourceDocument) -> list[str]:
     """One ``file:line: path: message`` line per problem pydantic found."""
     lines: list[str] = []
     for item in error.errors(include_url=False):

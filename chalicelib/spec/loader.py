@@ -32,11 +32,20 @@ class Resources:
         return self.sources.get((kind, name))
 
     def merge(self, other: Resources) -> None:
-        self.agents.update(other.agents)
-        self.flows.update(other.flows)
-        self.sources.update(other.sources)
         self.warnings.extend(other.warnings)
         self.problems.extend(other.problems)
+        for kind, registry, incoming in (("Agent", self.agents, other.agents), ("AgentFlow", self.flows, other.flows)):
+            for name, resource in incoming.items():
+                doc = other.sources[(kind, name)]
+                if name in registry:
+                    earlier = self.sources[(kind, name)]
+                    self.problems.append(
+                        f"{doc.file}:{doc.line_of(('metadata', 'name'))}: metadata.name: {kind} '{name}' is already "
+                        f"defined in {earlier.file}:{earlier.line_of(('metadata', 'name'))}"
+                    )
+                    continue
+                registry[name] = resource  # type: ignore[index,assignment]
+                self.sources[(kind, name)] = doc
 
 
 def _yaml_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
@@ -97,8 +106,12 @@ def load_text(text: str, file: str = "<string>") -> Resources:
     """Load the resources in one YAML text (one or many documents)."""
     resources = Resources()
     try:
+        found = 0
         for doc in read_documents(text, file):
+            found += 1
             _add_document(resources, doc)
+        if found == 0:
+            resources.warnings.append(f"{file}:1: no resources in this file (empty or only comments)")
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         line = mark.line + 1 if mark else 1
@@ -112,7 +125,11 @@ def load_paths(paths: Iterable[str | Path]) -> Resources:
     """Load every resource under ``paths`` (files, or directories of ``*.yaml``) without raising."""
     files, problems = _yaml_files(paths)
     resources = Resources(problems=problems)
+    seen: set[Path] = set()
     for path in files:
+        if path.resolve() in seen:
+            continue  # named twice (a folder and a file in it): load once
+        seen.add(path.resolve())
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:

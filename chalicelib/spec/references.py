@@ -103,17 +103,17 @@ class FlowReferences:
         parts = ref.parts
         head = parts[0]
         upstream = self.graph.ancestors(at)
+        from_fields: tuple[str, ...] = ()
         if from_node is not None and len(parts) == 1:
             fields = self.output_fields(self.graph.nodes[from_node])
             if fields is None or head in fields:
                 return Resolved("node", ("nodes", node_key(from_node), "output", head))
+            from_fields = fields
         if head == "event":
             return Resolved("event", tuple(parts))
         if head == "flow":
             if len(parts) != 2 or parts[1] not in FLOW_FIELDS:
-                raise ValueError(
-                    f"unknown flow field '{'.'.join(parts[1:])}'; known: {', '.join(FLOW_FIELDS)}"
-                )
+                raise ValueError(f"unknown flow field '{'.'.join(parts[1:])}'; known: {', '.join(FLOW_FIELDS)}")
             return Resolved("flow", tuple(parts))
         if head == "vars":
             if len(parts) != 2:
@@ -124,8 +124,21 @@ class FlowReferences:
         if len(parts) == 1:
             if self.exporters_of(head):
                 return self._var(head, at, upstream)
-            if ENV_NAME.match(head):
+            exported = [n for names in self.exports.values() for n in names]
+            close = suggest(head, exported)
+            if ENV_NAME.match(head) and close is None and from_node is None:
                 return Resolved("env", (head,))
+            if ENV_NAME.match(head) and close is not None:
+                raise ValueError(
+                    f"unknown variable '{head}' (did you mean '{close}'?); no Transform exports it and "
+                    f"it is too close to an exported name to be an environment variable"
+                )
+        if from_fields:
+            hint = suggest(head, list(from_fields))
+            raise ValueError(
+                f"'{from_node}' has no output '{head}'"
+                + (f" (did you mean '{hint}'?)" if hint else f"; it has: {', '.join(from_fields)}")
+            )
         candidates = [
             *self.graph.nodes,
             *(n for names in self.exports.values() for n in names),
@@ -149,9 +162,7 @@ class FlowReferences:
     def _node(self, parts: tuple[str, ...], at: str, upstream: set[str]) -> Resolved:
         node_id = parts[0]
         if node_id not in upstream:
-            raise ValueError(
-                f"'{node_id}' does not run before '{at}', so its result is never available there"
-            )
+            raise ValueError(f"'{node_id}' does not run before '{at}', so its result is never available there")
         if len(parts) == 1:
             raise ValueError(f"write ${{{node_id}.output}} or ${{{node_id}.output.FIELD}}")
         if parts[1] not in NODE_RECORD_FIELDS:

@@ -36,9 +36,7 @@ def _label(path: Path, node_id: str) -> str:
     return out
 
 
-def check_flow(
-    flow: AgentFlowResource, agents: dict[str, AgentResource], doc: SourceDocument | None
-) -> list[str]:
+def check_flow(flow: AgentFlowResource, agents: dict[str, AgentResource], doc: SourceDocument | None) -> list[str]:
     """Every problem in one flow, as ``file:line: path: message``."""
     problems = check_graph(flow, doc)
     if problems:
@@ -117,9 +115,7 @@ def _check_condition(
     problems = []
     for ref in condition.references():
         if ref.default is not None:
-            problems.append(
-                f"{at(path)}: {_label(path, node_id)}: defaults (':-') are not allowed in conditions"
-            )
+            problems.append(f"{at(path)}: {_label(path, node_id)}: defaults (':-') are not allowed in conditions")
             continue
         try:
             resolved = refs.resolve(ref, node_id, from_node)

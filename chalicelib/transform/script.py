@@ -71,9 +71,7 @@ def _export_value(raw: str, line: int, where: str) -> tuple[str | bool | int | f
             raise SpecError(f"{where}: line {line}: unterminated double-quoted value")
         body = raw[1:-1]
         if _OTHER_SUBSTITUTION.search(body):
-            raise SpecError(
-                f"{where}: line {line}: command substitution is not supported in Transform scripts"
-            )
+            raise SpecError(f"{where}: line {line}: command substitution is not supported in Transform scripts")
         return body.replace('\\"', '"').replace("\\\\", "\\"), True
     if raw.startswith("'"):
         if len(raw) < 2 or not raw.endswith("'"):
@@ -81,9 +79,7 @@ def _export_value(raw: str, line: int, where: str) -> tuple[str | bool | int | f
         # Single quotes mean literal text in a shell: no templates either.
         return raw[1:-1].replace("${", "$\u200b{"), False
     if re.search(r"\s|[;&|<>`]|\$\(", raw):
-        raise SpecError(
-            f"{where}: line {line}: quote the value of an export that contains spaces or shell operators"
-        )
+        raise SpecError(f"{where}: line {line}: quote the value of an export that contains spaces or shell operators")
     return _bare_value(raw)
 
 

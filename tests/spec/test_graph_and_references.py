@@ -236,6 +236,5 @@ def test_conditions_refuse_defaults_and_environment():
     text += "  connections:\n    - from: a\n      to: [b, c]\n"
     assert problems_of(text) == [
         "flow.yaml:20: spec.nodes[b].conditions[0].when: defaults (':-') are not allowed in conditions",
-        "flow.yaml:28: spec.nodes[c].conditions[0].when: conditions may test event, node outputs and variables, "
-        "not 'HOME'",
+        "flow.yaml:28: spec.nodes[c].conditions[0].when: 'a' has no output 'HOME'; it has: X",
     ]

@@ -7,6 +7,12 @@ by ``dispatch`` is reported the way the Lambda service reports an unhandled Pyth
 (``X-Amz-Function-Error: Unhandled`` and ``{"errorMessage", "errorType"}``), which moto's
 interpreter turns into a ``TaskFailed`` whose error is the exception class name.
 
+Moto runs each execution on a daemon thread (``Program.eval``), so ``start`` returns at once;
+``wait_for`` polls DescribeExecution until a terminal status (or your predicate). Moto honours
+real seconds (Wait, IntervalSeconds, TimeoutSeconds): keep them at 0-1 s in tests. Known moto
+5.2.5 gaps: SendTaskFailure drops ``cause``; StopExecution is not reflected while a
+``.waitForTaskToken`` task waits; lambda:invoke results carry only StatusCode and Payload.
+
 Use::
 
     with MotoSfn(dispatch) as sfn:

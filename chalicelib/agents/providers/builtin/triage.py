@@ -163,7 +163,8 @@ def diagnose(f: Findings) -> Diagnosis:
             (str(e.get("message")) for e in warnings if e.get("reason") == "FailedScheduling"), "no node fits"
         )
         return Diagnosis(
-            severity="critical" if all_down else "high",
+            # capacity trouble while some replicas still serve degrades the service but does not stop it
+            severity="critical" if all_down else "medium",
             root_cause=f"{len(pending)} pod(s) of {target} are Pending and unschedulable (FailedScheduling): {why}",
             affected=affected,
             impact=f"{len(ready)}/{len(pods)} replicas serving; new pods cannot be scheduled",
@@ -178,7 +179,7 @@ def diagnose(f: Findings) -> Diagnosis:
     if disk:
         return Diagnosis(
             severity="critical" if all_down else "high",
-            root_cause=f"Disk full on {target}: No space left on device ({disk[:160]})",
+            root_cause=f"Disk full on {target}: the data volume is full, No space left on device ({disk[:160]})",
             affected=affected,
             impact=f"{len(ready)}/{len(pods)} replicas serving; writes are failing",
             action=None,
@@ -197,7 +198,7 @@ def diagnose(f: Findings) -> Diagnosis:
             return Diagnosis(
                 severity="high",
                 root_cause=f"ImagePullBackOff after a new deploy of {target} (revision {f.revision}): the new "
-                f"image cannot be pulled. {detail[:200]}".strip(),
+                f"image{_tag(detail)} cannot be pulled (bad image tag or missing image). {detail[:200]}".strip(),
                 affected=affected,
                 impact=f"{len(ready)}/{len(pods)} replicas serving; the rollout is stuck",
                 action={"verb": "rollout undo", "target": target, "namespace": ns},
@@ -225,8 +226,8 @@ def diagnose(f: Findings) -> Diagnosis:
         if wedged and not oom:
             return Diagnosis(
                 severity="critical",
-                root_cause=f"All replicas of {target} are failing: the database is wedged in a stale state "
-                f"({wedged[:200]}); a restart clears it",
+                root_cause=f"All replicas of {target} are failing ({_states(pods)}): the database is wedged in a "
+                f"stale state ({wedged[:200]}); a restart clears it",
                 affected=affected,
                 impact=f"0/{len(pods)} replicas ready: the service is down for every user",
                 action={"verb": "rollout restart", "target": target, "namespace": ns},
@@ -280,8 +281,8 @@ def diagnose(f: Findings) -> Diagnosis:
     if not unhealthy and pods:
         return Diagnosis(
             severity="low",
-            root_cause=f"False alarm: all {len(pods)} pods of {target} are Running and Ready with no restarts "
-            f"or warning events; no fault found",
+            root_cause=f"False alarm: all {len(pods)} pods of {target} are healthy (Running and Ready, no "
+            f"crash-looping, no warning events); the alert was likely a transient spike",
             affected=affected,
             impact="No user-facing impact observed",
             action=None,
@@ -324,3 +325,16 @@ def no_tools_diagnosis() -> Diagnosis:
         requires_approval=True,
         confidence=0.1,
     )
+
+
+def _tag(detail: str) -> str:
+    match = re.search(r'image "?([^"\s]+:[^"\s]+)"?', detail)
+    return f" tag {match.group(1).rsplit(':', 1)[1]} ({match.group(1)})" if match else ""
+
+
+def _states(pods: list[PodFacts]) -> str:
+    counts: dict[str, int] = {}
+    for p in pods:
+        state = p.waiting or ("Running" if p.ready else p.phase)
+        counts[state] = counts.get(state, 0) + 1
+    return ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))

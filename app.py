@@ -1,0 +1,89 @@
+"""Chalice app: the HTTP routes (API Gateway) and one Lambda function per node type.
+
+Thin adapters only: every route and function hands its event to ``chalicelib``. The routes
+import no LLM, Kubernetes or MCP SDK (cold starts stay small); node functions import what
+their handler needs when it runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Chalice, Response
+
+from chalicelib.web import backend
+
+app = Chalice(app_name="aof-incident-response")
+
+
+def _respond(result: Any) -> Response:
+    return Response(body=result.body, status_code=result.status, headers={"Content-Type": "application/json"})
+
+
+def _request() -> Any:
+    from chalicelib.webhooks.http import WebhookRequest
+
+    request = app.current_request
+    return WebhookRequest(headers=dict(request.headers), body=request.raw_body or b"")
+
+
+@app.route("/healthz", methods=["GET"])
+def healthz() -> dict[str, Any]:
+    return {"ok": True}
+
+
+@app.route("/pagerduty/webhook", methods=["POST"], content_types=["application/json", "text/plain"])
+def pagerduty_webhook() -> Response:
+    from chalicelib.webhooks.pagerduty import handle_pagerduty_webhook
+
+    return _respond(handle_pagerduty_webhook(_request(), backend().pagerduty_deps()))
+
+
+@app.route("/slack/interactivity", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def slack_interactivity() -> Response:
+    from chalicelib.webhooks.slack import handle_slack_interactivity
+
+    return _respond(handle_slack_interactivity(_request(), backend().slack_deps()))
+
+
+@app.route("/slack/events", methods=["POST"], content_types=["application/json"])
+def slack_events() -> Response:
+    from chalicelib.webhooks.slack import handle_slack_events
+
+    return _respond(handle_slack_events(_request(), backend().slack_deps()))
+
+
+def _node(function: str, event: dict[str, Any]) -> dict[str, Any]:
+    from chalicelib.nodes import run_task
+
+    return run_task(function, event, backend().node_deps())
+
+
+@app.lambda_function(name="transform_node")
+def transform_node(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return _node("transform_node", event)
+
+
+@app.lambda_function(name="agent_node")
+def agent_node(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return _node("agent_node", event)
+
+
+@app.lambda_function(name="slack_node")
+def slack_node(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return _node("slack_node", event)
+
+
+@app.lambda_function(name="approval_node")
+def approval_node(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return _node("approval_node", event)
+
+
+@app.lambda_function(name="http_node")
+def http_node(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return _node("http_node", event)
+
+
+@app.lambda_function(name="lifecycle")
+def lifecycle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return _node("lifecycle", event)

@@ -1,0 +1,11 @@
+"""``aofctl agent exec``: registered from the agent runtime's own CLI module."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from ..agents import cli
+
+    cli.add_parser(subparsers)

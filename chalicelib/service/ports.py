@@ -1,0 +1,107 @@
+"""The webhook handlers' ports implemented with the store and an execution starter.
+
+Shared by ``app.py`` (cloud) and ``aofctl serve`` (embedded): only ``start`` and
+``send_task_success``/``stop`` differ between the two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from ..errors import AlreadyExists
+from ..nodes.approvals import resolve_approval
+from ..settings import SLACK_APPROVERS, resolve
+from ..store import ApprovalRecord, RunEvent, Store
+from ..webhooks.incident import IncidentEvent
+from ..webhooks.ports import MessageRef, ResolutionResult
+
+
+class StoreDeliveryLog:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def record(self, delivery_id: str, record: dict[str, Any]) -> None:
+        self.store.deliveries.record_delivery(delivery_id, record)
+
+    def update(self, delivery_id: str, **fields: Any) -> None:
+        self.store.deliveries.update_delivery(delivery_id, **fields)
+
+
+class FlowRunStarter:
+    """Starts the flow whose trigger path received the event; idempotent on the execution name."""
+
+    def __init__(self, start: Callable[[str, dict[str, Any], str], str], flow: str) -> None:
+        self._start = start
+        self.flow = flow
+
+    def start_run(self, event: IncidentEvent, execution_name: str) -> str:
+        return self._start(self.flow, event.to_flow_event(), execution_name)
+
+
+class StoreRunController:
+    """A human acknowledged or resolved the incident: cancel pending approvals, stop the runs."""
+
+    def __init__(self, store: Store, stop: Callable[[str], None]) -> None:
+        self.store = store
+        self._stop = stop
+
+    def on_incident_update(self, event: IncidentEvent) -> list[str]:
+        affected: list[str] = []
+        for run in self.store.runs.find_run_by_incident(event.incident.id):
+            if run.outcome is not None:
+                continue
+            for approval in self.store.approvals.find_pending_by_run(run.run_id):
+                try:
+                    self.store.approvals.cancel(approval.approval_id, f"incident {event.event_type} by a human")
+                except AlreadyExists:
+                    pass
+            self.store.runs.append_event(
+                run.run_id, RunEvent(type="HumanTookOver", details={"event_type": event.event_type})
+            )
+            if run.execution_arn:
+                self._stop(run.execution_arn)
+            self.store.runs.update_run(run.run_id, status="cancelled", outcome="escalated")
+            affected.append(run.run_id)
+        return affected
+
+
+class StoreApprovalResolver:
+    def __init__(
+        self,
+        store: Store,
+        send_task_success: Callable[[str, str], None],
+        env: Mapping[str, str],
+        on_decided: Callable[[ApprovalRecord, str, str, datetime], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.send_task_success = send_task_success
+        self.default_approvers = [
+            a.strip() for a in (resolve(SLACK_APPROVERS, None, env) or "").split(",") if a.strip()
+        ]
+        self.on_decided = on_decided
+
+    def allowed(self, record: ApprovalRecord, user: str) -> bool:
+        approvers = record.approvers or self.default_approvers
+        return not approvers or user in approvers
+
+    def resolve(self, target: str | MessageRef, decision: Any, user_id: str, at: datetime) -> ResolutionResult:
+        if isinstance(target, MessageRef):
+            record = self.store.approvals.find_by_message(target.channel, target.ts)
+            if record is None:
+                return ResolutionResult(applied=False, message="that message is not an approval request")
+            approval_id = record.approval_id
+        else:
+            approval_id = target
+        result = resolve_approval(
+            self.store,
+            self.send_task_success,
+            approval_id,
+            str(decision),
+            user_id,
+            at,
+            allowed=self.allowed,
+            on_decided=self.on_decided,
+        )
+        return ResolutionResult(applied=result.applied, message=result.message, approval=result.approval)

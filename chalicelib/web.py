@@ -1,0 +1,110 @@
+"""What the app's routes and functions run against, built once per process.
+
+``AOF_BACKEND=local`` (``aofctl serve``): the embedded engine and SQLite. ``aws``: Step
+Functions (state machine ARNs in ``AOF_STATE_MACHINE_ARNS``, JSON) and DynamoDB
+(``AOF_TABLE_PREFIX``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from . import settings
+
+_lock = threading.Lock()
+_backend: Backend | None = None
+
+
+class Backend:
+    def __init__(self, env: Mapping[str, str], local_app: Any = None) -> None:
+        self.env = dict(env)
+        self.local_app = local_app
+        self._store: Any = None
+        self._runtime: Any = None
+
+    # -- the pieces, lazily ------------------------------------------------------------------
+
+    def store(self) -> Any:
+        if self.local_app is not None:
+            return self.local_app.store
+        if self._store is None:
+            from .store import open_store
+
+            prefix = settings.resolve(settings.AOF_TABLE_PREFIX, None, self.env, "aof")
+            self._store = open_store(f"dynamodb://{prefix}")
+        return self._store
+
+    def runtime(self) -> Any:
+        if self.local_app is not None:
+            return self.local_app.runtime
+        if self._runtime is None:
+            from .runtime.factory import make_runtime
+
+            arns = json.loads(self.env.get("AOF_STATE_MACHINE_ARNS", "{}"))
+            self._runtime = make_runtime(self.env, backend="aws", state_machine_arns=arns)
+        return self._runtime
+
+    def start(self, flow: str, flow_event: dict[str, Any], name: str) -> str:
+        if self.local_app is not None:
+            run_id: str = self.local_app.start_run(flow, flow_event, name)
+            return run_id
+        from .service.remote import start_remote_run
+
+        return start_remote_run(self.store(), self.runtime(), flow, flow_event, name)
+
+    def stop(self, execution_id: str) -> None:
+        self.runtime().stop_execution(execution_id, error="HumanTookOver", cause="acknowledged in PagerDuty")
+
+    # -- deps for the handlers ---------------------------------------------------------------
+
+    def pagerduty_deps(self) -> Any:
+        from .service.ports import FlowRunStarter, StoreDeliveryLog, StoreRunController
+        from .webhooks.pagerduty import PagerDutyWebhookDeps
+        from .webhooks.pagerduty_auth import PagerDutyAuthConfig
+
+        flow = self.env.get("AOF_WEBHOOK_FLOW", "incident-auto-response")
+        return PagerDutyWebhookDeps(
+            auth=PagerDutyAuthConfig.from_env(self.env),
+            deliveries=StoreDeliveryLog(self.store()),
+            runs=FlowRunStarter(self.start, flow),
+            controller=StoreRunController(self.store(), self.stop),
+        )
+
+    def slack_deps(self) -> Any:
+        from .service.ports import StoreApprovalResolver, StoreDeliveryLog
+        from .webhooks.slack import SlackWebhookDeps
+
+        resolver = StoreApprovalResolver(self.store(), self.runtime().send_task_success, self.env)
+        return SlackWebhookDeps(
+            signing_secret=settings.resolve(settings.SLACK_SIGNING_SECRET, None, self.env),
+            resolver=resolver,
+            deliveries=StoreDeliveryLog(self.store()),
+        )
+
+    def node_deps(self) -> Any:
+        if self.local_app is not None:
+            return self.local_app.deps
+        from .nodes import deps_from_env
+
+        deps = deps_from_env(self.store(), self.env)
+        deps.send_task_success = self.runtime().send_task_success
+        return deps
+
+
+def backend() -> Backend:
+    global _backend
+    with _lock:
+        if _backend is None:
+            _backend = Backend(os.environ)
+        return _backend
+
+
+def install(new: Backend | None) -> None:
+    """Use ``new`` for the app's routes (``aofctl serve`` and tests install theirs)."""
+    global _backend
+    with _lock:
+        _backend = new
