@@ -1425,7 +1425,8 @@ class Cluster:
         prev_conds = {c["type"]: c for c in old.get("conditions") or []}
         # progress = any change in the new ReplicaSet's pod counts
         marker = self._progress_marker(dep)
-        if self._marks.get(uid) != marker:
+        progressed = self._marks.get(uid) != marker
+        if progressed:
             self._marks[uid] = marker
             self._progress[uid] = now
         max_unavail = _int_or_percent(
@@ -1470,8 +1471,7 @@ class Cluster:
                 )
             )
         elif now - self._progress.get(uid, now) > self._t(self.timing.progress_deadline) or (
-            prev_conds.get("Progressing", {}).get("reason") == "ProgressDeadlineExceeded"
-            and self._marks.get(uid) == marker
+            prev_conds.get("Progressing", {}).get("reason") == "ProgressDeadlineExceeded" and not progressed
         ):
             conds.append(
                 cond(
@@ -2036,6 +2036,18 @@ class Cluster:
                 oldest = self.history[0].rv if self.history else self.rv
                 if cursor < oldest - 1:
                     raise ApiError(410, "Expired", f"too old resource version: {cursor} ({oldest})")
+        # validation done (errors above are raised before the response starts); now stream
+        return self._stream(plural, match, pending, cursor, deadline, should_stop)
+
+    def _stream(
+        self,
+        plural: str,
+        match: Callable[[dict[str, Any]], bool],
+        pending: list[tuple[str, dict[str, Any]]],
+        cursor: int,
+        deadline: float,
+        should_stop: Callable[[], bool],
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
         yield from pending
         while not should_stop() and not self._stop.is_set():
             batch: list[tuple[str, dict[str, Any]]] = []
@@ -2045,13 +2057,13 @@ class Cluster:
                     if remaining <= 0:
                         return
                     self.cond.wait(min(0.25, remaining))
-                for ev in self.history:
+                for ev in reversed(self.history):
                     if ev.rv <= cursor:
-                        continue
+                        break
                     if ev.plural == plural and match(ev.obj):
                         batch.append((ev.type, copy.deepcopy(ev.obj)))
                 cursor = self.rv
-            yield from batch
+            yield from reversed(batch)
             if time.time() >= deadline:
                 return
 

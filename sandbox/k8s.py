@@ -274,6 +274,17 @@ def parse_label_selector(text: str | None) -> list[Requirement]:
             reqs.append(Requirement(part, "exists"))
         else:
             raise bad_request(f"unable to parse requirement: {part!r}")
+    return _check_requirements(reqs, text)
+
+
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+_LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+
+
+def _check_requirements(reqs: list[Requirement], text: str) -> list[Requirement]:
+    for r in reqs:
+        if not _LABEL_KEY.match(r.key) or not all(_LABEL_VALUE.match(v) for v in r.values):
+            raise bad_request(f"unable to parse requirement: invalid label selector {text!r}")
     return reqs
 
 

@@ -6,6 +6,8 @@ Stdlib ``ThreadingHTTPServer`` on 127.0.0.1 only, HTTP/1.1 with keep-alive and c
 from __future__ import annotations
 
 import json
+import select
+import socket
 import sys
 import threading
 import time
@@ -427,17 +429,14 @@ class Handler(BaseHTTPRequestHandler):
             self.query.get("labelSelector"),
             self.query.get("fieldSelector"),
             timeout,
-            lambda: self.server.stopping.is_set(),
+            lambda: self.server.stopping.is_set() or self._client_gone(),
         )
-        try:
-            first = next(gen, None)
-        except ApiError as err:
-            raise err
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
         self.send_header("Cache-Control", "no-cache, private")
         self.end_headers()
+        self.wfile.flush()
 
         def emit(etype: str, obj: dict[str, Any]) -> None:
             out = self._out(res, obj)
@@ -448,8 +447,6 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
 
         try:
-            if first is not None:
-                emit(*first)
             for etype, obj in gen:
                 emit(etype, obj)
             self.wfile.write(b"0\r\n\r\n")
@@ -461,6 +458,16 @@ class Handler(BaseHTTPRequestHandler):
             pass
         finally:
             self.close_connection = True
+
+    def _client_gone(self) -> bool:
+        """The watching client closed its connection (readable socket with nothing to read)."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            if not readable:
+                return False
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):
+            return True
 
     def _log(self, namespace: str, name: str) -> None:
         q = self.query
