@@ -24,7 +24,10 @@ def test_diagnostic_agent_multi_turn_against_the_sandbox(tutorial, sandbox, tool
     pod_call = (
         ("shell", {"command": "kubectl get pods -n production -l app=api"})
         if tools is SHELL_KUBECTL
-        else ("kubernetes", {"operation": "get", "kind": "pods", "namespace": "production", "label_selector": "app=api"})
+        else (
+            "kubernetes",
+            {"operation": "get", "kind": "pods", "namespace": "production", "label_selector": "app=api"},
+        )
     )
     pod_name = sandbox.cluster.pods("production", "app=api")[0]["metadata"]["name"]
     log_call = (
@@ -38,8 +41,9 @@ def test_diagnostic_agent_multi_turn_against_the_sandbox(tutorial, sandbox, tool
         result = run_agent(
             agent,
             incident_prompt(sandbox.incident),
-            options(env={"ANTHROPIC_API_KEY": "sk-test", "ANTHROPIC_BASE_URL": fake.url},
-                    kubeconfig=sandbox.kubeconfig_path),
+            options(
+                env={"ANTHROPIC_API_KEY": "sk-test", "ANTHROPIC_BASE_URL": fake.url}, kubeconfig=sandbox.kubeconfig_path
+            ),
         )
     assert result.output == DIAGNOSIS
     assert result.fallback_used is None
@@ -50,7 +54,9 @@ def test_diagnostic_agent_multi_turn_against_the_sandbox(tutorial, sandbox, tool
     assert first["model"] == "claude-3-5-sonnet-20241022"
     assert first["max_tokens"] == 3000
     assert "sk-test" in (fake.headers[0].get("x-api-key") or fake.headers[0].get("authorization", ""))
-    uses = [b["id"] for m in last["messages"] if m["role"] == "assistant" for b in m["content"] if b["type"] == "tool_use"]
+    uses = [
+        b["id"] for m in last["messages"] if m["role"] == "assistant" for b in m["content"] if b["type"] == "tool_use"
+    ]
     assert [r["tool_use_id"] for r in tool_results(last)] == uses
     # prompt caching on the system prompt and the (last) tool definition
     assert first["system"][0]["cache_control"] == {"type": "ephemeral"}
@@ -64,8 +70,10 @@ def test_diagnostic_agent_multi_turn_against_the_sandbox(tutorial, sandbox, tool
 
 def test_tutorial_agent_as_written_survives_the_missing_mcp_server(tutorial, sandbox):
     """The tutorial's ``npx -y @modelcontextprotocol/server-kubectl`` cannot be fetched here."""
-    script = [Turn(tool_calls=[("shell", {"command": "kubectl get deployment api -n production"})]),
-              Turn(text=fenced(DIAGNOSIS))]
+    script = [
+        Turn(tool_calls=[("shell", {"command": "kubectl get deployment api -n production"})]),
+        Turn(text=fenced(DIAGNOSIS)),
+    ]
     with FakeAnthropic(script) as fake:
         result = run_agent(
             tutorial["incident-diagnostic"],

@@ -25,7 +25,9 @@ def env_for(fake):
 def test_malformed_answer_gets_one_corrective_turn(tutorial):
     bad = dict(DIAGNOSIS, severity="urgent", confidence=7)
     with FakeAnthropic([Turn(text=fenced(bad)), Turn(text=fenced(DIAGNOSIS))]) as fake:
-        result = run_agent(diagnostic(tutorial, tools=[]), "Incident: x", options(env=env_for(fake), default_fallback=None))
+        result = run_agent(
+            diagnostic(tutorial, tools=[]), "Incident: x", options(env=env_for(fake), default_fallback=None)
+        )
     assert result.output == DIAGNOSIS
     correction = fake.requests[1]["messages"][-1]["content"][0]["text"]
     assert "severity" in correction and "confidence" in correction and "JSON Schema" in correction
@@ -52,8 +54,9 @@ def test_tool_errors_go_back_to_the_model_and_the_loop_goes_on(tutorial, sandbox
         answer,
     ]
     with FakeAnthropic(script) as fake:
-        result = run_agent(diagnostic(tutorial), "Incident: x",
-                           options(env=env_for(fake), kubeconfig=sandbox.kubeconfig_path))
+        result = run_agent(
+            diagnostic(tutorial), "Incident: x", options(env=env_for(fake), kubeconfig=sandbox.kubeconfig_path)
+        )
     assert result.output == DIAGNOSIS
     failed, refused, unknown = result.tool_calls
     assert not failed.ok and "NotFound" in failed.output_summary + (failed.error or "")
@@ -69,8 +72,9 @@ def test_destructive_call_refused_by_the_default_gate_is_recorded(tutorial, sand
         lambda body: Turn(text=fenced(DIAGNOSIS)) if "PolicyDenied" in tool_results(body)[0]["content"] else None,
     ]
     with FakeAnthropic(script) as fake:
-        result = run_agent(diagnostic(tutorial), "Incident: x",
-                           options(env=env_for(fake), kubeconfig=sandbox.kubeconfig_path))
+        result = run_agent(
+            diagnostic(tutorial), "Incident: x", options(env=env_for(fake), kubeconfig=sandbox.kubeconfig_path)
+        )
     call = result.tool_calls[0]
     assert call.refused and call.action_kind == "destructive" and "PolicyDenied" in call.error
     assert victim in {p["metadata"]["name"] for p in sandbox.cluster.pods("production", "app=api")}
@@ -94,10 +98,16 @@ def test_provider_timeout_falls_back_to_the_builtin_model(tutorial, sandbox):
 
 
 def test_500_uses_the_declared_fallback_model(tutorial):
-    with FakeAnthropic([Turn(status=500), Turn(status=500)]) as broken, FakeOpenAI([Turn(text=fenced(DIAGNOSIS))]) as oa:
+    with (
+        FakeAnthropic([Turn(status=500), Turn(status=500)]) as broken,
+        FakeOpenAI([Turn(text=fenced(DIAGNOSIS))]) as oa,
+    ):
         env = {**env_for(broken), "OPENAI_API_KEY": "k", "OPENAI_BASE_URL": f"{oa.url}/v1"}
-        result = run_agent(diagnostic(tutorial, tools=[], fallback_model="openai:gpt-4o"), "Incident: x",
-                           options(env=env, provider_max_retries=1))
+        result = run_agent(
+            diagnostic(tutorial, tools=[], fallback_model="openai:gpt-4o"),
+            "Incident: x",
+            options(env=env, provider_max_retries=1),
+        )
     assert len(broken.requests) == 2  # the SDK's own retry, then our fallback
     assert result.fallback_used == "openai:gpt-4o"
     assert result.output == DIAGNOSIS
@@ -118,8 +128,9 @@ def test_auth_failure_is_not_retryable(tutorial):
 
 
 def test_missing_api_key_falls_back_when_configured(tutorial, sandbox):
-    result = run_agent(diagnostic(tutorial), incident_prompt(sandbox.incident),
-                       options(env={}, kubeconfig=sandbox.kubeconfig_path))
+    result = run_agent(
+        diagnostic(tutorial), incident_prompt(sandbox.incident), options(env={}, kubeconfig=sandbox.kubeconfig_path)
+    )
     assert result.fallback_used == "builtin:triage"
     assert any("ANTHROPIC_API_KEY" in w for w in result.warnings)
 

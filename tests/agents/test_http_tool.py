@@ -34,8 +34,16 @@ def test_metadata_and_link_local_refused_even_when_private_is_allowed(url):
 
 @pytest.mark.parametrize(
     "url",
-    ["http://127.0.0.1:8080/", "http://localhost/", "http://10.0.0.5/", "http://192.168.1.1/", "http://[::1]/",
-     "http://2130706433/", "http://0x7f000001/", "http://172.16.0.1/"],
+    [
+        "http://127.0.0.1:8080/",
+        "http://localhost/",
+        "http://10.0.0.5/",
+        "http://192.168.1.1/",
+        "http://[::1]/",
+        "http://2130706433/",
+        "http://0x7f000001/",
+        "http://172.16.0.1/",
+    ],
 )
 def test_private_and_loopback_refused_by_default(url):
     with pytest.raises(ToolRefused):
@@ -44,7 +52,7 @@ def test_private_and_loopback_refused_by_default(url):
 
 def test_a_name_resolving_to_metadata_is_refused():
     tool = HTTPTool(HTTPConfig(resolver=lambda host: ["169.254.169.254"]))
-    with pytest.raises(ToolRefused, match="metadata|link-local"):
+    with pytest.raises(ToolRefused, match=r"metadata|link-local"):
         tool.classify("http", {"url": "http://innocent.example.com/"})
     ok = HTTPTool(HTTPConfig(resolver=lambda host: ["93.184.216.34"]))
     assert ok.classify("http", {"url": "https://innocent.example.com/"}).kind == "read"

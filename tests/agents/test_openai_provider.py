@@ -41,9 +41,20 @@ def test_remediation_agent_restarts_the_deployment(tutorial, sandbox, tools):
         ]
     else:
         calls = [
-            ("kubernetes", {"operation": "rollout_restart", "kind": "deployment", "name": "api", "namespace": "production"}),
-            ("kubernetes", {"operation": "rollout_status", "kind": "deployment", "name": "api",
-                            "namespace": "production", "timeout_seconds": 20}),
+            (
+                "kubernetes",
+                {"operation": "rollout_restart", "kind": "deployment", "name": "api", "namespace": "production"},
+            ),
+            (
+                "kubernetes",
+                {
+                    "operation": "rollout_status",
+                    "kind": "deployment",
+                    "name": "api",
+                    "namespace": "production",
+                    "timeout_seconds": 20,
+                },
+            ),
         ]
     script = [Turn(tool_calls=[calls[0]]), Turn(tool_calls=[calls[1]]), final_answer]
     agent = variant(tutorial["incident-remediation"], tools=[tools])
@@ -51,8 +62,9 @@ def test_remediation_agent_restarts_the_deployment(tutorial, sandbox, tools):
         result = run_agent(
             agent,
             PROMPT,
-            options(env={"OPENAI_API_KEY": "sk-oa", "OPENAI_BASE_URL": f"{fake.url}/v1"},
-                    kubeconfig=sandbox.kubeconfig_path),
+            options(
+                env={"OPENAI_API_KEY": "sk-oa", "OPENAI_BASE_URL": f"{fake.url}/v1"}, kubeconfig=sandbox.kubeconfig_path
+            ),
         )
     assert result.output["result"] == "success"
     restart = result.tool_calls[0]

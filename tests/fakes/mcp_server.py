@@ -1,6 +1,7 @@
 """A small MCP server written with the ``mcp`` SDK, run over stdio as a test's subprocess.
 
-    python tests/fakes/mcp_server.py [MARKER_DIR]
+    python tests/fakes/mcp_server.py [MARKER_DIR]            # stdio
+    python tests/fakes/mcp_server.py MARKER_DIR --http PORT  # streamable HTTP on 127.0.0.1:PORT/mcp
 
 Tools: ``cluster_summary`` (read-only), ``restart_workload`` (destructive: writes a marker file
 in MARKER_DIR so a test can prove a gate refused it before it ran), ``crash`` (the server exits,
@@ -49,4 +50,7 @@ def crash() -> str:
 
 
 if __name__ == "__main__":
-    server.run("stdio")
+    if "--http" in sys.argv:
+        server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[sys.argv.index("--http") + 1]))
+    else:
+        server.run("stdio")

@@ -20,6 +20,7 @@ from chalicelib.agents.tools.base import ToolOutcome, cap_output
 from chalicelib.agents.types import Action, ActionKind, ToolDefinition
 from chalicelib.errors import ToolRefused
 
+_TRANSPORT_GONE = frozenset({"ClosedResourceError", "BrokenResourceError", "EndOfStream", "BrokenPipeError"})
 _VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -184,7 +185,10 @@ class MCPTool:
         try:
             result = future.result(timeout=self.config.timeout_seconds + 5)
         except Exception as exc:
-            if self._thread is not None and not self._thread.is_alive():
+            # Tool-level failures come back as is_error results; an exception is the transport.
+            # A closed connection means the server process is gone: stop offering its tools.
+            gone = "closed" in str(exc).lower() or type(exc).__name__ in _TRANSPORT_GONE
+            if gone or (self._thread is not None and not self._thread.is_alive()):
                 self._alive = False
                 self._warn(f"MCP server {self.config.name!r} stopped; its tools are disabled: {_describe(exc)}")
             return ToolOutcome(output="", ok=False, error=f"MCP call failed: {_describe(exc)}")

@@ -17,6 +17,7 @@ from chalicelib.agents.providers.builtin.facts import (
     OOM_LOG_RE,
     WEDGED_RE,
     Findings,
+    PodFacts,
     belongs,
     event_lines,
     first_match,
