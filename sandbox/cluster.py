@@ -1662,6 +1662,10 @@ class Cluster:
         with self.lock:
             old = self._get(plural, namespace, name)
             if old is None:
+                if content_type.startswith("application/apply-patch+yaml"):  # server-side apply creates
+                    obj = k8s.apply_patch({}, content_type, body)
+                    obj.setdefault("metadata", {})["name"] = name
+                    return self.create_object(res, namespace, obj, dry_run)
                 raise k8s.not_found(res, name)
             patched = k8s.apply_patch(old, content_type, body)
             rv = (patched.get("metadata") or {}).get("resourceVersion")

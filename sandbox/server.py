@@ -203,6 +203,18 @@ class Handler(BaseHTTPRequestHandler):
                     "platform": "linux/amd64",
                 },
             )
+        if head == "openapi" and len(parts) >= 2 and parts[1] == "v3":
+            if len(parts) == 2:
+                return self._send_json(200, k8s.openapi_v3_root())
+            rest = parts[2:]
+            if rest[0] == "api" and rest[1:] == ["v1"]:
+                doc = k8s.openapi_v3_doc("", "v1")
+            elif rest[0] == "apis" and len(rest) == 3:
+                doc = k8s.openapi_v3_doc(rest[1], rest[2])
+            else:
+                doc = None
+            if doc is not None:
+                return self._send_json(200, doc)
         if head in ("healthz", "livez", "readyz"):
             return self._send_text(200, "ok")
         if head == "api":

@@ -17,14 +17,23 @@ from sandbox.testing import Sandbox
 
 from .conftest import FAST
 
-TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+TABLE = (
+    "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+)
 
 
-def call(sb: Sandbox, method: str, path: str, body: Any = None, ctype: str = "application/json",
-         accept: str = "application/json") -> tuple[int, Any]:
+def call(
+    sb: Sandbox,
+    method: str,
+    path: str,
+    body: Any = None,
+    ctype: str = "application/json",
+    accept: str = "application/json",
+) -> tuple[int, Any]:
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(sb.url + path, data=data, method=method,
-                                 headers={"Content-Type": ctype, "Accept": accept})
+    req = urllib.request.Request(
+        sb.url + path, data=data, method=method, headers={"Content-Type": ctype, "Accept": accept}
+    )
     try:
         with urllib.request.urlopen(req, timeout=5) as resp:
             raw = resp.read()
@@ -53,8 +62,9 @@ def test_discovery(memory_sandbox: Sandbox) -> None:
 
 
 def test_tables_and_lists(memory_sandbox: Sandbox) -> None:
-    code, table = call(memory_sandbox, "GET", "/api/v1/namespaces/production/pods?labelSelector=app%3Dapi",
-                       accept=TABLE)
+    code, table = call(
+        memory_sandbox, "GET", "/api/v1/namespaces/production/pods?labelSelector=app%3Dapi", accept=TABLE
+    )
     assert code == 200 and table["kind"] == "Table"
     assert [c["name"] for c in table["columnDefinitions"]][:5] == ["Name", "Ready", "Status", "Restarts", "Age"]
     assert len(table["rows"]) == 3
@@ -77,19 +87,34 @@ def test_writes_and_errors(sandbox_factory: Callable[..., Sandbox]) -> None:
     dep = call(sb, "GET", f"{base}/checkout")[1]
     rv = dep["metadata"]["resourceVersion"]
     # merge patch with a stale resourceVersion -> 409
-    code, st = call(sb, "PATCH", f"{base}/checkout", {"metadata": {"resourceVersion": "1"}, "spec": {"replicas": 5}},
-                    ctype="application/merge-patch+json")
+    code, st = call(
+        sb,
+        "PATCH",
+        f"{base}/checkout",
+        {"metadata": {"resourceVersion": "1"}, "spec": {"replicas": 5}},
+        ctype="application/merge-patch+json",
+    )
     assert code == 409 and st["reason"] == "Conflict"
     # invalid dryRun value -> 400; invalid object -> 422 with causes
-    code, st = call(sb, "PATCH", f"{base}/checkout?dryRun=Yes", {"spec": {"replicas": 1}},
-                    ctype="application/merge-patch+json")
+    code, st = call(
+        sb, "PATCH", f"{base}/checkout?dryRun=Yes", {"spec": {"replicas": 1}}, ctype="application/merge-patch+json"
+    )
     assert code == 400
-    code, st = call(sb, "PATCH", f"{base}/checkout?dryRun=All",
-                    {"spec": {"template": {"spec": {"containers": [{"name": "checkout", "image": ""}]}}}},
-                    ctype="application/merge-patch+json")
+    code, st = call(
+        sb,
+        "PATCH",
+        f"{base}/checkout?dryRun=All",
+        {"spec": {"template": {"spec": {"containers": [{"name": "checkout", "image": ""}]}}}},
+        ctype="application/merge-patch+json",
+    )
     assert code == 422 and st["details"]["causes"][0]["field"].endswith("image")
-    code, st = call(sb, "PATCH", f"{base}/checkout", {"spec": {"selector": {"matchLabels": {"app": "x"}}}},
-                    ctype="application/merge-patch+json")
+    code, st = call(
+        sb,
+        "PATCH",
+        f"{base}/checkout",
+        {"spec": {"selector": {"matchLabels": {"app": "x"}}}},
+        ctype="application/merge-patch+json",
+    )
     assert code == 422 and ("field is immutable" in st["message"] or "does not match" in st["message"])
     code, _ = call(sb, "PATCH", f"{base}/checkout", {"x": 1}, ctype="text/plain")
     assert code == 415
@@ -112,10 +137,19 @@ def test_writes_and_errors(sandbox_factory: Callable[..., Sandbox]) -> None:
     assert code == 200 and st["status"] == "Success"
     assert call(sb, "DELETE", "/api/v1/namespaces/production/configmaps/flags")[0] == 404
     # a deployment created through the API gets a ReplicaSet and pods
-    new = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "echo"},
-           "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "echo"}},
-                    "template": {"metadata": {"labels": {"app": "echo"}},
-                                 "spec": {"containers": [{"name": "echo", "image": "echo:1"}]}}}}
+    new = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "echo"},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": {"app": "echo"}},
+            "template": {
+                "metadata": {"labels": {"app": "echo"}},
+                "spec": {"containers": [{"name": "echo", "image": "echo:1"}]},
+            },
+        },
+    }
     assert call(sb, "POST", base, new)[0] == 201
     assert sb.wait_rollout("deployment/echo", timeout=5)
     assert call(sb, "DELETE", f"{base}/echo")[0] == 200
@@ -144,21 +178,33 @@ def test_watch_streams_changes_from_a_resource_version(sandbox_factory: Callable
     sb = sandbox_factory("test001-high-memory", speed=FAST)
     lst = call(sb, "GET", "/apis/apps/v1/namespaces/production/deployments?fieldSelector=metadata.name%3Dapi")[1]
     rv = lst["metadata"]["resourceVersion"]
-    call(sb, "PATCH", "/apis/apps/v1/namespaces/production/deployments/api",
-         {"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": "x"}}}}},
-         ctype="application/strategic-merge-patch+json")
+    call(
+        sb,
+        "PATCH",
+        "/apis/apps/v1/namespaces/production/deployments/api",
+        {"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": "x"}}}}},
+        ctype="application/strategic-merge-patch+json",
+    )
 
     def done(ev: dict) -> bool:
         st = ev["object"].get("status", {})
         return st.get("updatedReplicas") == 3 and st.get("availableReplicas") == 3 and st.get("replicas") == 3
 
-    events = read_watch(sb, "/apis/apps/v1/namespaces/production/deployments?watch=true&fieldSelector="
-                        f"metadata.name%3Dapi&resourceVersion={rv}&timeoutSeconds=10", done)
+    events = read_watch(
+        sb,
+        "/apis/apps/v1/namespaces/production/deployments?watch=true&fieldSelector="
+        f"metadata.name%3Dapi&resourceVersion={rv}&timeoutSeconds=10",
+        done,
+    )
     assert events and {e["type"] for e in events} == {"MODIFIED"} and done(events[-1])
     assert all(e["object"]["metadata"]["name"] == "api" for e in events)
     # without resourceVersion: the current objects first, as ADDED
-    first = read_watch(sb, "/api/v1/namespaces/production/pods?watch=1&labelSelector=app%3Dweb&timeoutSeconds=1",
-                       lambda ev: False, timeout=3)
+    first = read_watch(
+        sb,
+        "/api/v1/namespaces/production/pods?watch=1&labelSelector=app%3Dweb&timeoutSeconds=1",
+        lambda ev: False,
+        timeout=3,
+    )
     assert [e["type"] for e in first] == ["ADDED", "ADDED"]
     # a resourceVersion older than the history -> 410 Gone
     sb.cluster.history.clear()

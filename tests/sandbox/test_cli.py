@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_module(*args: str, timeout: float = 20) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sandbox", *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "sandbox", *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
 
 
 def test_list_and_incident(capsys: pytest.CaptureFixture[str]) -> None:
@@ -38,8 +39,7 @@ def test_add_parser_registers_sandbox() -> None:
     parser = argparse.ArgumentParser(prog="aofctl")
     sub = parser.add_subparsers(dest="command")
     cli.add_parser(sub)
-    args = parser.parse_args(["sandbox", "up", "--scenario", "false-alarm", "--port", "0",
-                              "--kubeconfig", "/tmp/kc"])
+    args = parser.parse_args(["sandbox", "up", "--scenario", "false-alarm", "--port", "0", "--kubeconfig", "/tmp/kc"])
     assert args.command == "sandbox" and args.sandbox_command == "up"
     assert args.scenario == "false-alarm" and args.port == 0 and args.kubeconfig == "/tmp/kc"
     assert args.sandbox_run is cli.run
@@ -48,9 +48,24 @@ def test_add_parser_registers_sandbox() -> None:
 
 def test_up_in_the_foreground(tmp_path: Path) -> None:
     kubeconfig = tmp_path / "kc.yaml"
-    proc = subprocess.Popen([sys.executable, "-m", "sandbox", "up", "--scenario", "false-alarm",
-                             "--kubeconfig", str(kubeconfig), "--speed", "3"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "up",
+            "--scenario",
+            "false-alarm",
+            "--kubeconfig",
+            str(kubeconfig),
+            "--speed",
+            "3",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline().strip()
@@ -58,9 +73,13 @@ def test_up_in_the_foreground(tmp_path: Path) -> None:
         text = kubeconfig.read_text()
         assert "server: http://127.0.0.1:" in text and "namespace: production" in text
         if shutil.which("kubectl"):
-            r = subprocess.run(["kubectl", "get", "deploy", "checkout", "--request-timeout=5s",
-                                f"--cache-dir={tmp_path / 'cache'}"], capture_output=True, text=True,
-                               env={**os.environ, "KUBECONFIG": str(kubeconfig)}, timeout=20)
+            r = subprocess.run(
+                ["kubectl", "get", "deploy", "checkout", "--request-timeout=5s", f"--cache-dir={tmp_path / 'cache'}"],
+                capture_output=True,
+                text=True,
+                env={**os.environ, "KUBECONFIG": str(kubeconfig)},
+                timeout=20,
+            )
             assert r.returncode == 0 and "4/4" in r.stdout
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=10)

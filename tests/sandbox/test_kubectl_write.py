@@ -83,7 +83,9 @@ def test_rollout_status_reports_a_stuck_rollout(sandbox_factory: Callable[..., S
     assert 'deployment "payment-gateway" exceeded its progress deadline' in r.stderr
     assert time.time() - start < 10
     assert {p["status"] for p in sb.cluster.pod_summary("deployment/payment-gateway")} <= {
-        "CrashLoopBackOff", "ContainerCreating"}
+        "CrashLoopBackOff",
+        "ContainerCreating",
+    }
 
 
 def test_statefulset_restart_and_status(sandbox_factory: Callable[..., Sandbox]) -> None:
@@ -118,8 +120,13 @@ def test_delete_pod_is_recreated(sandbox_factory: Callable[..., Sandbox]) -> Non
     old_uid = sb.cluster.get("pods", "postgres-1")["metadata"]["uid"]
     assert 'pod "postgres-1" deleted' in ok(sb, "delete", "pod", "postgres-1")
     assert sb.cluster.wait_for(
-        lambda: (p := sb.cluster.get("pods", "postgres-1")) is not None and p["metadata"]["uid"] != old_uid
-        and sb.cluster.pod_summary("pod/postgres-1")[0]["ready"], timeout=5)
+        lambda: (
+            (p := sb.cluster.get("pods", "postgres-1")) is not None
+            and p["metadata"]["uid"] != old_uid
+            and sb.cluster.pod_summary("pod/postgres-1")[0]["ready"]
+        ),
+        timeout=5,
+    )
     # only the recreated replica is healthy
     assert [p["ready"] for p in sb.cluster.pod_summary("statefulset/postgres")] == [False, True, False]
     assert not sb.resolved()
@@ -134,16 +141,25 @@ DRY_RUNS = [
     ("test001-high-memory", ["scale", "deployment/api", "--replicas=5"], "scaled (server dry run)"),
     ("test001-high-memory", ["delete", "pod", "-l", "app=api"], "deleted (server dry run)"),
     ("test001-high-memory", ["rollout", "undo", "deployment/api"], "rolled back (server dry run)"),
-    ("test001-high-memory", remediation_command("rollout restart", "deployment/api", "production", dry_run=True),
-     "patched"),
-    ("test001-high-memory", ["set", "image", "deployment/api", "api=registry.example.com/shop/api:9.9.9"],
-     "image updated (server dry run)"),
+    (
+        "test001-high-memory",
+        remediation_command("rollout restart", "deployment/api", "production", dry_run=True),
+        "patched",
+    ),
+    (
+        "test001-high-memory",
+        ["set", "image", "deployment/api", "api=registry.example.com/shop/api:9.9.9"],
+        "image updated (server dry run)",
+    ),
     ("test001-high-memory", ["annotate", "deployment/api", "owner=sre"], "annotated (server dry run)"),
     ("test001-high-memory", ["create", "deployment", "extra", "--image=nginx:1.27"], "created (server dry run)"),
     ("test002-postgres-down", ["scale", "statefulset/postgres", "--replicas=5"], "scaled (server dry run)"),
     ("test002-postgres-down", ["delete", "pod", "postgres-0"], "deleted (server dry run)"),
-    ("test002-postgres-down",
-     remediation_command("rollout restart", "statefulset/postgres", "production", dry_run=True), "patched"),
+    (
+        "test002-postgres-down",
+        remediation_command("rollout restart", "statefulset/postgres", "production", dry_run=True),
+        "patched",
+    ),
 ]
 
 
@@ -169,9 +185,47 @@ def test_invalid_writes_are_rejected(sandbox_factory: Callable[..., Sandbox]) ->
     sb = sandbox_factory("test001-high-memory", speed=FAST)
     r = sb.kubectl("patch", "deployment/api", "-p", '{"spec":{"replicas":-2}}', "--dry-run=server")
     assert r.returncode == 1 and "Invalid value: -2" in r.stderr and "is invalid" in r.stderr
-    r = sb.kubectl("patch", "deployment/api", "--type=json", "-p",
-                   '[{"op":"replace","path":"/spec/template/metadata/labels","value":{"app":"other"}}]')
+    r = sb.kubectl(
+        "patch",
+        "deployment/api",
+        "--type=json",
+        "-p",
+        '[{"op":"replace","path":"/spec/template/metadata/labels","value":{"app":"other"}}]',
+    )
     assert r.returncode == 1 and "does not match" in r.stderr
     r = sb.kubectl("rollout", "restart", "deployment/nope")
     assert r.returncode == 1 and 'deployments.apps "nope" not found' in r.stderr
     assert sb.cluster.get("deployments", "api")["spec"]["replicas"] == 3
+
+
+def test_apply_client_and_server_side(sandbox_factory: Callable[..., Sandbox], tmp_path) -> None:
+    sb = sandbox_factory("test001-high-memory", speed=FAST)
+    manifest = tmp_path / "cm.yaml"
+    manifest.write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: flags, namespace: production}\ndata: {leak_guard: 'on'}\n"
+    )
+    assert "configmap/flags created" in ok(sb, "apply", "-f", str(manifest))
+    assert "configmap/flags unchanged" in ok(sb, "apply", "-f", str(manifest))
+    manifest.write_text(manifest.read_text().replace("'on'", "'off'"))
+    assert "serverside-applied" in ok(sb, "apply", "--server-side", "-f", str(manifest))
+    assert sb.cluster.get("configmaps", "flags")["data"] == {"leak_guard": "off"}
+    # a deployment manifest with the previous revision's env, server dry run first
+    dep = sb.cluster.get("deployments", "api")
+    before = dep["metadata"]["resourceVersion"]
+    env = dep["spec"]["template"]["spec"]["containers"][0]["env"]
+    env[1]["value"] = "900"
+    manifest.write_text(
+        json.dumps(
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": "api", "namespace": "production"},
+                "spec": {"replicas": 3, "selector": dep["spec"]["selector"], "template": dep["spec"]["template"]},
+            }
+        )
+    )
+    assert "(server dry run)" in ok(sb, "apply", "-f", str(manifest), "--dry-run=server")
+    assert sb.cluster.get("deployments", "api")["metadata"]["resourceVersion"] == before
+    ok(sb, "apply", "-f", str(manifest))
+    ok(sb, "rollout", "status", "deployment/api", "--timeout=20s")
+    assert sb.resolved()

@@ -14,8 +14,9 @@ from sandbox.testing import Sandbox
 
 from .conftest import FAST
 
-RESTART = {"spec": {"template": {"metadata": {"annotations": {
-    "kubectl.kubernetes.io/restartedAt": "2026-11-26T18:00:00Z"}}}}}
+RESTART = {
+    "spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": "2026-11-26T18:00:00Z"}}}}
+}
 
 
 def test_reads(memory_sandbox: Sandbox) -> None:
@@ -29,7 +30,8 @@ def test_reads(memory_sandbox: Sandbox) -> None:
     prev = core.read_namespaced_pod_log(pods[0].metadata.name, "production", previous=True)
     assert "OutOfMemoryError" in prev
     events = core.list_namespaced_event(
-        "production", field_selector=f"involvedObject.name={pods[0].metadata.name},type=Warning").items
+        "production", field_selector=f"involvedObject.name={pods[0].metadata.name},type=Warning"
+    ).items
     assert {e.reason for e in events} >= {"BackOff", "Unhealthy"}
     assert core.read_namespace("production").status.phase == "Active"
     assert len(core.list_node().items) == 3
@@ -43,7 +45,8 @@ def test_reads(memory_sandbox: Sandbox) -> None:
     scale = apps.read_namespaced_deployment_scale("api", "production")
     assert scale.spec.replicas == 3 and scale.status.selector == "app=api"
     metrics = client.CustomObjectsApi(memory_sandbox.api_client()).list_namespaced_custom_object(
-        "metrics.k8s.io", "v1beta1", "production", "pods", label_selector="app=api")
+        "metrics.k8s.io", "v1beta1", "production", "pods", label_selector="app=api"
+    )
     assert all(m["containers"][0]["usage"]["memory"].endswith("Ki") for m in metrics["items"])
     assert client.VersionApi(memory_sandbox.api_client()).get_code().major == "1"
     ev1 = client.EventsV1Api(memory_sandbox.api_client()).list_namespaced_event("production").items
@@ -111,8 +114,12 @@ def test_writes_change_the_cluster(sandbox_factory: Callable[..., Sandbox]) -> N
     victim = core.list_namespaced_pod("production", label_selector="app=api").items[0].metadata.name
     core.delete_namespaced_pod(victim, "production")
     assert sb.cluster.wait_for(
-        lambda: victim not in {p["name"] for p in sb.cluster.pod_summary("deployment/api")}
-        and len(sb.cluster.workload_pods("deployment/api")) == 3, timeout=5)
+        lambda: (
+            victim not in {p["name"] for p in sb.cluster.pod_summary("deployment/api")}
+            and len(sb.cluster.workload_pods("deployment/api")) == 3
+        ),
+        timeout=5,
+    )
     sts = sandbox_factory("test002-postgres-down", speed=FAST)
     sts.apps_v1().patch_namespaced_stateful_set("postgres", "production", RESTART)
     assert sts.wait_rollout("statefulset/postgres", timeout=10)
@@ -136,13 +143,22 @@ def test_watch_and_kubeconfig(sandbox_factory: Callable[..., Sandbox]) -> None:
     timer = threading.Timer(0.2, restart)
     timer.start()
     w = watch.Watch()
-    for event in w.stream(apps.list_namespaced_deployment, "production", field_selector="metadata.name=api",
-                          resource_version=listed.metadata.resource_version, timeout_seconds=10):
+    for event in w.stream(
+        apps.list_namespaced_deployment,
+        "production",
+        field_selector="metadata.name=api",
+        resource_version=listed.metadata.resource_version,
+        timeout_seconds=10,
+    ):
         dep = event["object"]
         seen.append((event["type"], int(dep.metadata.resource_version)))
         st = dep.status
-        if dep.metadata.generation == 3 and st.updated_replicas == 3 and st.available_replicas == 3 \
-                and st.replicas == 3:
+        if (
+            dep.metadata.generation == 3
+            and st.updated_replicas == 3
+            and st.available_replicas == 3
+            and st.replicas == 3
+        ):
             w.stop()
     timer.join()
     assert seen and all(t == "MODIFIED" for t, _ in seen)

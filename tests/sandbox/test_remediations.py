@@ -50,12 +50,16 @@ def test_expected_action_matches_resolvable(sandbox_factory: Callable[..., Sandb
         assert not sb.scenario.resolvable
         return
     ns = action["namespace"]
-    rv = {o["metadata"]["name"]: o["metadata"]["resourceVersion"]
-          for o in sb.cluster.objects(action["target"].split("/")[0] + "s", ns)}
+    rv = {
+        o["metadata"]["name"]: o["metadata"]["resourceVersion"]
+        for o in sb.cluster.objects(action["target"].split("/")[0] + "s", ns)
+    }
     dry = sb.kubectl(*remediation_command(action["verb"], action["target"], ns, dry_run=True))
     assert dry.returncode == 0, dry.stderr
-    assert {o["metadata"]["name"]: o["metadata"]["resourceVersion"]
-            for o in sb.cluster.objects(action["target"].split("/")[0] + "s", ns)} == rv
+    assert {
+        o["metadata"]["name"]: o["metadata"]["resourceVersion"]
+        for o in sb.cluster.objects(action["target"].split("/")[0] + "s", ns)
+    } == rv
     assert not sb.resolved()
     assert sb.apply(action).returncode == 0
     assert sb.wait_resolved(timeout=8)

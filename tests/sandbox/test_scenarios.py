@@ -40,8 +40,10 @@ def test_scenario_is_complete(name: str) -> None:
         assert exp["action"]["target"] == details["resource"]
         assert exp["action"]["namespace"] == details["namespace"]
         # the expected action is listed as a remediation that resolves the incident
-        assert any(r["verb"] == exp["action"]["verb"] and r["target"] == exp["action"]["target"] and r["resolves"]
-                   for r in scn.remediations)
+        assert any(
+            r["verb"] == exp["action"]["verb"] and r["target"] == exp["action"]["target"] and r["resolves"]
+            for r in scn.remediations
+        )
     else:
         assert not exp["resolvable"]
     assert scn.remediations
@@ -58,8 +60,11 @@ def test_tutorial_expectations() -> None:
     t2 = load_scenario("test002-postgres-down")
     assert t2.incident["event"]["incident"]["title"] == "Database cluster down - all replicas failing"
     assert t2.expected["severity"] == "critical"
-    assert t2.expected_action == {"verb": "rollout restart", "target": "statefulset/postgres",
-                                  "namespace": "production"}
+    assert t2.expected_action == {
+        "verb": "rollout restart",
+        "target": "statefulset/postgres",
+        "namespace": "production",
+    }
     assert load_scenario("false-alarm").expected["outcome"] == "no_action"
     assert load_scenario("unschedulable-pods").expected["outcome"] == "escalate"
     assert load_scenario("statefulset-disk-full").expected["outcome"] == "escalate"

@@ -98,8 +98,18 @@ def test_apply_patch_rejects_unknown_media_type() -> None:
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(5, "5s"), (119, "119s"), (150, "2m30s"), (600, "10m"), (7200, "120m"), (4 * 3600 + 300, "4h5m"),
-     (30 * 3600, "30h"), (3 * 86400, "3d"), (12 * 86400, "12d"), (800 * 86400, "2y70d")],
+    [
+        (5, "5s"),
+        (119, "119s"),
+        (150, "2m30s"),
+        (600, "10m"),
+        (7200, "120m"),
+        (4 * 3600 + 300, "4h5m"),
+        (30 * 3600, "30h"),
+        (3 * 86400, "3d"),
+        (12 * 86400, "12d"),
+        (800 * 86400, "2y70d"),
+    ],
 )
 def test_human_duration_matches_kubectl(seconds: int, text: str) -> None:
     assert k8s.human_duration(seconds) == text
@@ -119,8 +129,13 @@ def test_status_objects() -> None:
     assert res is not None
     st = k8s.not_found(res, "api").status()
     assert st == {
-        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-        "message": 'deployments.apps "api" not found', "reason": "NotFound", "code": 404,
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": 'deployments.apps "api" not found',
+        "reason": "NotFound",
+        "code": 404,
         "details": {"name": "api", "group": "apps", "kind": "deployments"},
     }
     assert k8s.conflict(res, "api").code == 409
