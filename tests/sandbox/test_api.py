@@ -55,7 +55,13 @@ def test_discovery(memory_sandbox: Sandbox) -> None:
     assert scale["kind"] == "Scale" and scale["group"] == "autoscaling"
     metrics = call(memory_sandbox, "GET", "/apis/metrics.k8s.io/v1beta1")[1]
     assert {r["kind"] for r in metrics["resources"]} == {"PodMetrics", "NodeMetrics"}
-    for path in ("/openapi/v2", "/openapi/v3", "/apis/batch/v1", "/api/v2", "/api/v1/widgets"):
+    root = call(memory_sandbox, "GET", "/openapi/v3")[1]
+    assert set(root["paths"]) == {"api/v1", "apis/apps/v1", "apis/events.k8s.io/v1"}
+    doc = call(memory_sandbox, "GET", "/" + root["paths"]["apis/apps/v1"]["serverRelativeURL"].lstrip("/"))[1]
+    patch = doc["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"]
+    assert patch["x-kubernetes-group-version-kind"]["kind"] == "Deployment"
+    assert "fieldValidation" in {p["name"] for p in patch["parameters"]}
+    for path in ("/openapi/v2", "/openapi/v3/apis/batch/v1", "/apis/batch/v1", "/api/v2", "/api/v1/widgets"):
         code, body = call(memory_sandbox, "GET", path)
         assert code == 404 and body["kind"] == "Status"
     assert call(memory_sandbox, "GET", "/healthz")[1] == b"ok"
