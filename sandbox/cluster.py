@@ -1062,7 +1062,7 @@ class Cluster:
                 ago=created and (now - created),
                 count=1,
             )
-        if initial:
+        if initial or node is None:  # unschedulable pods never start: their events come now
             self._emit_profile_events(pod, sim)
         return pod
 

@@ -579,7 +579,7 @@ def openapi_v3_doc(group: str, version: str) -> dict[str, Any] | None:
         }
     return {
         "openapi": "3.0.0",
-        "info": {"title": "Kubernetes (sandbox)", "version": "v1.30.6"},
+        "info": {"title": "Kubernetes (sandbox)", "version": "v1.32.4"},
         "paths": paths,
         "components": {"schemas": {}},
     }

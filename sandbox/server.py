@@ -19,7 +19,7 @@ from sandbox import k8s, tables
 from sandbox.cluster import Cluster
 from sandbox.k8s import ApiError, Resource
 
-GIT_VERSION = "v1.30.6-sandbox"
+GIT_VERSION = "v1.32.4-sandbox"
 MAX_WATCH_SECONDS = 300.0
 
 
@@ -193,7 +193,7 @@ class Handler(BaseHTTPRequestHandler):
                 200,
                 {
                     "major": "1",
-                    "minor": "30",
+                    "minor": "32",
                     "gitVersion": GIT_VERSION,
                     "gitCommit": "0000000000000000000000000000000000000000",
                     "gitTreeState": "clean",
