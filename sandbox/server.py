@@ -168,6 +168,14 @@ class Handler(BaseHTTPRequestHandler):
         body = self._body() if self.command in ("POST", "PUT", "PATCH", "DELETE") else b""
         self._entry: dict[str, Any] | None = None
         try:
+            if body and "protobuf" in self.headers.get("Content-Type", ""):
+                # JSON only: client-go falls back to JSON on 415 and remembers it
+                raise ApiError(
+                    415,
+                    "UnsupportedMediaType",
+                    f"the body of the request was in an unknown format - accepted media types include: "
+                    f"application/json, application/yaml (got {self.headers.get('Content-Type')})",
+                )
             self._route(parts, body)
             if self._entry is not None:
                 self._entry["code"] = 201 if self.command == "POST" else 200

@@ -152,7 +152,8 @@ DRY_RUNS = [
         "image updated (server dry run)",
     ),
     ("test001-high-memory", ["annotate", "deployment/api", "owner=sre"], "annotated (server dry run)"),
-    ("test001-high-memory", ["create", "deployment", "extra", "--image=nginx:1.27"], "created (server dry run)"),
+    ("test001-high-memory", ["expose", "deployment/api", "--port=8081", "--name=api2"], "exposed (server dry run)"),
+    ("test001-high-memory", ["run", "debug", "--image=busybox:1.36"], "created (server dry run)"),
     ("test002-postgres-down", ["scale", "statefulset/postgres", "--replicas=5"], "scaled (server dry run)"),
     ("test002-postgres-down", ["delete", "pod", "postgres-0"], "deleted (server dry run)"),
     (
