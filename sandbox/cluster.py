@@ -28,6 +28,7 @@ from sandbox.scenarios import Scenario, parse_duration
 
 REVISION = "deployment.kubernetes.io/revision"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+CHANGE_CAUSE = "kubernetes.io/change-cause"
 HASH_LABEL = "pod-template-hash"
 STS_REVISION_LABEL = "controller-revision-hash"
 STS_POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
@@ -497,20 +498,40 @@ class Cluster:
             "status": {},
         }
         dep["metadata"]["generation"] = revision
+        if w.get("change_cause"):
+            dep["metadata"]["annotations"][CHANGE_CAUSE] = str(w["change_cause"])
         self._commit("deployments", dep, "ADDED")
         previous = int(w.get("previous_replicas", 0))
         current = int(w.get("current_replicas", w["replicas"]))
         for i, entry in enumerate(history):
             tpl = self._template_for(w, self._history_containers(w["containers"], entry))
             keep = previous if i == len(history) - 1 else 0
-            self._make_rs(dep, tpl, i + 1, keep, now - parse_duration(entry.get("age"), 86400 * (len(history) - i + 1)))
+            self._make_rs(
+                dep,
+                tpl,
+                i + 1,
+                keep,
+                now - parse_duration(entry.get("age"), 86400 * (len(history) - i + 1)),
+                change_cause=entry.get("change_cause"),
+            )
         self._make_rs(
-            dep, template, revision, current, now - parse_duration(w.get("rollout_age", w.get("pod_age")), 2 * 3600)
+            dep,
+            template,
+            revision,
+            current,
+            now - parse_duration(w.get("rollout_age", w.get("pod_age")), 2 * 3600),
+            change_cause=w.get("change_cause"),
         )
         self._progress[dep["metadata"]["uid"]] = now
 
     def _make_rs(
-        self, dep: dict[str, Any], template: dict[str, Any], revision: int, replicas: int, created: float
+        self,
+        dep: dict[str, Any],
+        template: dict[str, Any],
+        revision: int,
+        replicas: int,
+        created: float,
+        change_cause: str | None = None,
     ) -> dict[str, Any]:
         h = _pod_hash(template)
         tpl = copy.deepcopy(template)
@@ -537,6 +558,10 @@ class Cluster:
             "status": {"replicas": 0, "observedGeneration": 1},
         }
         rs["metadata"]["generation"] = 1
+        if change_cause is None and not self._bootstrapping:
+            change_cause = (dep["metadata"].get("annotations") or {}).get(CHANGE_CAUSE)
+        if change_cause:
+            rs["metadata"]["annotations"][CHANGE_CAUSE] = change_cause
         return self._commit("replicasets", rs, "ADDED")
 
     def _load_statefulset(self, w: dict[str, Any], now: float) -> None:
