@@ -10,8 +10,9 @@ Shape of the output, and why:
 * Branches that meet again (request-approval | auto-approve -> remediate) share a ``Next``:
   the meeting node's gate. A node whose conditions are not already implied by the branch it
   sits on gets a gate ``Choice`` (``<id>?``).
-* Whatever is not taken is *skipped*: one ``Pass`` records ``$.nodes.<id>`` as skipped with
-  the reason for the node and for everything that only it leads to.
+* A gate that does not hold *skips* its node: two ``Pass`` states record ``$.nodes.<id>`` as
+  skipped with the reason, for the node and for everything that only it leads to. The branch an
+  exclusive ``Choice`` does not take is not recorded: the decision is in the history.
 * Approvals wait on a task token; a timeout goes through an explicit timed-out task (not
   approved, message updated, humans paged) and then to where the approval would have led.
 * An unhandled node failure is caught, recorded and escalated by the lifecycle task before
@@ -21,7 +22,6 @@ Shape of the output, and why:
 from __future__ import annotations
 
 import itertools
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +64,8 @@ class Builder:
     states: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        #: Inside a Parallel branch a Catch cannot leave the branch: errors go to the Parallel's Catch.
+        self.branch_depth = 0
         self.graph = FlowGraph.of(self.flow)
         self.refs = FlowReferences(self.flow, self.agents)
         self.order = self.graph.topological_order()
@@ -204,22 +206,7 @@ class Builder:
             }
             for n in skipped
         }
-        literal = json.dumps(records, separators=(",", ":"), sort_keys=True)
-        state: dict[str, Any] = {
-            "Type": "Pass",
-            "Comment": f"Skip {', '.join(skipped)}",
-            "Parameters": {
-                "event.$": "$.event",
-                "vars.$": "$.vars",
-                "flow.$": "$.flow",
-                "nodes.$": f"States.JsonMerge($.nodes, States.StringToJson('{_escape(literal)}'), false)",
-            },
-        }
-        if next_state is None:
-            state["End"] = True
-        else:
-            state["Next"] = self.entry_of(next_state, states)
-        states[name] = state
+        self._skip_states(name, records, skipped, self.entry_of(next_state, states) if next_state else None, states)
         return name
 
     def entry_of(self, node_id: str, states: dict[str, Any]) -> str:
@@ -269,7 +256,7 @@ class Builder:
             self.flow.name,
             self.agents,
             next_state=follow,
-            failure_state=FAILURE_STATE,
+            failure_state=None if self.branch_depth else FAILURE_STATE,
             timeout_state=timeout_state,
         )
         return node_id
@@ -335,7 +322,11 @@ class Builder:
         branches = []
         for succ in successors:
             branch_states: dict[str, Any] = {}
-            branch_entry = self.chain(succ, inner_stop, assumed, branch_states)
+            self.branch_depth += 1
+            try:
+                branch_entry = self.chain(succ, inner_stop, assumed, branch_states)
+            finally:
+                self.branch_depth -= 1
             for state in branch_states.values():
                 _end_at(state, self.entry_of(inner_stop, states) if inner_stop else None)
             branches.append({"StartAt": branch_entry, "States": branch_states})
@@ -371,20 +362,37 @@ class Builder:
         self, name: str, skipped: list[str], next_entry: str | None, states: dict[str, Any], reason: str
     ) -> str:
         records = {node_key(n): {"status": "skipped", "skipped": True, "reason": reason} for n in skipped}
-        literal = json.dumps(records, separators=(",", ":"), sort_keys=True)
-        state: dict[str, Any] = {
+        self._skip_states(name, records, skipped, next_entry, states)
+        return name
+
+    def _skip_states(
+        self, name: str, records: dict[str, Any], skipped: list[str], next_entry: str | None, states: dict[str, Any]
+    ) -> None:
+        """Two Pass states: the static records, then merged into ``$.nodes``.
+
+        One state would need the records as an intrinsic-function string literal, whose escaping
+        rules differ between Step Functions and its emulators; a ``Result`` is plain JSON.
+        """
+        merge = f"{name}: record"
+        states[name] = {
             "Type": "Pass",
             "Comment": f"Skip {', '.join(skipped)}",
+            "Result": records,
+            "ResultPath": "$.skipping",
+            "Next": merge,
+        }
+        state: dict[str, Any] = {
+            "Type": "Pass",
+            "Comment": "Record the skipped nodes under $.nodes",
             "Parameters": {
                 "event.$": "$.event",
                 "vars.$": "$.vars",
                 "flow.$": "$.flow",
-                "nodes.$": f"States.JsonMerge($.nodes, States.StringToJson('{_escape(literal)}'), false)",
+                "nodes.$": "States.JsonMerge($.nodes, $.skipping, false)",
             },
         }
         state.update({"Next": next_entry} if next_entry else {"End": True})
-        states[name] = state
-        return name
+        states[merge] = state
 
 
 def _end_at(state: dict[str, Any], outside: str | None) -> None:
@@ -395,14 +403,6 @@ def _end_at(state: dict[str, Any], outside: str | None) -> None:
     for key in ("Default",):
         if outside is not None and state.get(key) == outside:
             state[key] = outside  # Choice defaults cannot end a branch; callers avoid this shape
-
-
-def _escape(text: str) -> str:
-    """Escape a string literal for an intrinsic function argument."""
-    out = text.replace("\\", "\\\\")
-    for char in "'{}":
-        out = out.replace(char, "\\" + char)
-    return out
 
 
 def _negate(expr: Expr) -> Expr:

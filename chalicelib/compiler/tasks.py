@@ -91,7 +91,7 @@ def task_state(
     agents: dict[str, AgentResource],
     *,
     next_state: str | None,
-    failure_state: str,
+    failure_state: str | None,
     timeout_state: str | None,
 ) -> dict[str, Any]:
     """A Task that runs ``node`` and stores its result under ``$.nodes.<id>``."""
@@ -128,8 +128,10 @@ def task_state(
     catches: list[dict[str, Any]] = []
     if approval and timeout_state:
         catches.append({"ErrorEquals": ["States.Timeout"], "ResultPath": record, "Next": timeout_state})
-    catches.append({"ErrorEquals": ["States.ALL"], "ResultPath": record, "Next": failure_state})
-    state["Catch"] = catches
+    if failure_state is not None:
+        catches.append({"ErrorEquals": ["States.ALL"], "ResultPath": record, "Next": failure_state})
+    if catches:
+        state["Catch"] = catches
     if next_state is None:
         state["End"] = True
     else:

@@ -69,6 +69,9 @@ def _node_failed(event: LifecycleInput, deps: NodeDeps) -> NodeOutput:
         for key, record in (event.state.get("nodes") or {}).items()
         if isinstance(record, dict) and "Error" in record
     }
+    branch_failure = event.state.get("failure")
+    if isinstance(branch_failure, dict) and "Error" in branch_failure:
+        failed["parallel branch"] = branch_failure
     tried = [
         f"- {key}: {record.get('output', {}).get('action_taken')}"
         for key, record in (event.state.get("nodes") or {}).items()
