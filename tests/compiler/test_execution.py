@@ -4,7 +4,6 @@ Each case also runs on the embedded engine with the same stand-ins, which must e
 states in the same order and end with the same node records.
 """
 
-import threading
 import time
 from typing import Any
 
