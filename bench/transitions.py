@@ -7,6 +7,7 @@ the flow nodes executed on any path. Run: ``.venv/bin/python bench/transitions.p
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -15,6 +16,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.compiler.scripted import (  # noqa: E402
     TEST001,
+    TEST002,
     Scripted,
     decision,
     definition_of,
@@ -39,10 +41,12 @@ def script(severity: str, approval: bool, result: str = "success") -> Scripted:
     )
 
 
-def run(name: str, definition: dict, scripted: Scripted, decide: str | None) -> tuple[str, int, int, list[str]]:
+def run(
+    name: str, definition: dict, scripted: Scripted, decide: str | None, incident: dict = TEST001
+) -> tuple[str, int, int, list[str]]:
     with MotoSfn(scripted) as sfn:
         arn = sfn.create_state_machine(definition)
-        execution = sfn.start(arn, initial_state(TEST001), name="bench")
+        execution = sfn.start(arn, initial_state(incident), name="bench")
         if decide:
             sfn.send_task_success(sfn.wait_for_token(), decision(decide))
         described = sfn.wait_for(execution, timeout=60)
@@ -56,14 +60,16 @@ def run(name: str, definition: dict, scripted: Scripted, decide: str | None) -> 
 
 
 def main() -> int:
+    # moto logs every Choice guard that reads a missing path (IsPresent false) as an error.
+    logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
     flow, agents = tutorial()
     definition = definition_of(flow, agents)
     short_flow, _ = tutorial(**{"timeout_seconds: 600  # 10 minutes": "timeout_seconds: 1"})
     rows = [
         run("TEST001 auto-approved, resolved", definition, script("high", False), None),
-        run("TEST002 approved, resolved", definition, script("critical", True), "approve"),
-        run("TEST002 approval skipped", definition, script("critical", True), "skip"),
-        run("approval timed out", definition_of(short_flow, agents), script("critical", True), None),
+        run("TEST002 approved, resolved", definition, script("critical", True), "approve", TEST002),
+        run("TEST002 approval skipped", definition, script("critical", True), "skip", TEST002),
+        run("approval timed out", definition_of(short_flow, agents), script("critical", True), None, TEST002),
         run("remediation failed, rolled back", definition, script("high", False, "failed"), None),
     ]
     print(f"{'path':<34} {'states entered':>14} {'nodes executed':>15} {'extra':>6}  verdict")

@@ -15,13 +15,21 @@ Shape of the output, and why:
   exclusive ``Choice`` does not take is not recorded: the decision is in the history.
 * Approvals wait on a task token; a timeout goes through an explicit timed-out task (not
   approved, message updated, humans paged) and then to where the approval would have led.
-* An unhandled node failure is caught, recorded and escalated by the lifecycle task before
-  the execution fails: never a silent ``Fail``.
+* An unhandled node failure is caught, recorded under ``$.nodes.<id>`` and escalated by the
+  lifecycle task before the execution fails: never a silent ``Fail``. Inside a ``Parallel``
+  branch a Catch cannot leave the branch, so the Parallel's Catch does it (the error is kept
+  under ``$.failure``).
+* Inside a ``Parallel`` branch, a jump to the meeting point outside ends the branch (a Choice
+  that would jump there goes to a ``<join> (branch end)`` Pass instead).
+* A ``Wait`` node is a ``Wait`` state: ``seconds``, or ``until`` as a literal timestamp or a
+  ``${path}`` resolved like any reference (``${DEADLINE}`` -> ``$.vars.DEADLINE``). It leaves
+  no record under ``$.nodes``.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -232,7 +240,7 @@ class Builder:
             if node.config.seconds is not None:
                 wait["Seconds"] = node.config.seconds
             else:
-                wait["TimestampPath"] = jsonpath(("vars", str(node.config.until).strip("${}")))
+                wait.update(self._until(node_id, str(node.config.until)))
             wait.update({"Next": follow} if follow else {"End": True})
             states[node_id] = wait
             return node_id
@@ -260,6 +268,14 @@ class Builder:
             timeout_state=timeout_state,
         )
         return node_id
+
+    def _until(self, node_id: str, until: str) -> dict[str, Any]:
+        """``until: ${path}`` waits for the timestamp at that state path; a literal for itself."""
+        match = re.fullmatch(r"\$\{\s*([^}:\s]+)\s*\}", until.strip())
+        if match is None:
+            return {"Timestamp": until.strip()}
+        ref = Ref(tuple(match.group(1).split(".")))
+        return {"TimestampPath": jsonpath(self.refs.resolve(ref, node_id).path)}
 
     def follow(
         self, successor: str, stop: str | None, assumed: frozenset[tuple[str, str]], states: dict[str, Any]
@@ -327,8 +343,8 @@ class Builder:
                 branch_entry = self.chain(succ, inner_stop, assumed, branch_states)
             finally:
                 self.branch_depth -= 1
-            for state in branch_states.values():
-                _end_at(state, self.entry_of(inner_stop, states) if inner_stop else None)
+            if inner_stop is not None:
+                _end_at(branch_states, self.entry_of(inner_stop, states))
             branches.append({"StartAt": branch_entry, "States": branch_states})
         merge_nodes = "$[0].nodes"
         merge_vars = "$[0].vars"
@@ -395,14 +411,22 @@ class Builder:
         states[merge] = state
 
 
-def _end_at(state: dict[str, Any], outside: str | None) -> None:
-    """Inside a Parallel branch, a jump to the meeting point outside becomes the branch's end."""
-    if outside is not None and state.get("Next") == outside:
-        del state["Next"]
-        state["End"] = True
-    for key in ("Default",):
-        if outside is not None and state.get(key) == outside:
-            state[key] = outside  # Choice defaults cannot end a branch; callers avoid this shape
+def _end_at(branch_states: dict[str, Any], outside: str) -> None:
+    """Inside a Parallel branch, a jump to the meeting point outside becomes the branch's end.
+
+    ``Next`` becomes ``End``; a Choice cannot end a branch, so its rules and ``Default`` go to
+    one ``Pass`` that ends it.
+    """
+    end = f"{outside} (branch end)"
+    for state in list(branch_states.values()):
+        if state.get("Next") == outside:
+            del state["Next"]
+            state["End"] = True
+        for target in [*state.get("Choices", []), state]:
+            key = "Next" if target is not state else "Default"
+            if target.get(key) == outside:
+                target[key] = end
+                branch_states[end] = {"Type": "Pass", "Comment": "This branch is done", "End": True}
 
 
 def _negate(expr: Expr) -> Expr:

@@ -6,7 +6,8 @@ on a missing path is a runtime error, so each expression ``e`` compiles to two r
 ``true_rule(e)`` ("e is definitely true") and ``false_rule(e)`` ("e is definitely false"),
 with ``IsPresent`` and type guards in front of every comparison. ``Not`` swaps them; ``And``
 and ``Or`` follow Kleene's tables. Neither rule matching means unknown: the Choice's
-``Default`` (skip) is taken, and the node's record says why.
+``Default`` (skip) is taken, and the node's record says why. A bare reference (``when: APPROVED``)
+is true or false only when its value is a boolean, as in ``chalicelib.expr``.
 """
 
 from __future__ import annotations
@@ -112,9 +113,9 @@ class RuleCompiler:
         if isinstance(expr, Ref) and (inlined := self.substitute(expr)) is not None:
             return self._rule(inlined, want)
         if isinstance(expr, Literal):
-            if expr.value is True:
-                return TRUE if want else FALSE
-            return FALSE if want else TRUE
+            if not isinstance(expr.value, bool):
+                return FALSE  # a literal that is not a boolean is neither true nor false
+            return TRUE if expr.value is want else FALSE
         if isinstance(expr, Not):
             return self._rule(expr.item, not want)
         if isinstance(expr, And):
@@ -124,8 +125,11 @@ class RuleCompiler:
             parts = [self._rule(i, want) for i in expr.items]
             return _or(*parts) if want else _and(*parts)
         if isinstance(expr, Ref):
-            # A bare reference holds only when it is exactly boolean true.
-            return self._compare(Compare("==", expr, Literal(True)), want)
+            # A bare reference is true or false only when it is a boolean; anything else is unknown.
+            path = self.path_of(expr)
+            return _and(
+                _present(path), {"Variable": path, "IsBoolean": True}, {"Variable": path, "BooleanEquals": want}
+            )
         return self._compare(expr, want)
 
     def _compare(self, expr: Compare, want: bool) -> Rule:

@@ -53,6 +53,16 @@ TEST001 = {
 }
 
 
+TEST002 = {
+    "id": "TEST002",
+    "title": "Database connection failures",
+    "service": {"name": "Database"},
+    "urgency": "high",
+    "html_url": "https://yourcompany.pagerduty.com/incidents/TEST002",
+    "custom_details": {"namespace": "production", "resource": "statefulset/postgres"},
+}
+
+
 def diagnosis(severity: str | None = "high", requires_approval: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {
         "root_cause": "memory leak",
@@ -84,12 +94,15 @@ class Scripted:
         self.agents = agents or {}
         self.fail = fail or {}
         self.calls: list[str] = []
+        #: (node id or ``lifecycle:<action>``, payload) of every invocation, in order.
+        self.payloads: list[tuple[str, dict[str, Any]]] = []
         self.lock = threading.Lock()
 
     def __call__(self, function: str, payload: dict[str, Any]) -> Any:
         node = (payload.get("node") or {}).get("id") or f"lifecycle:{payload.get('action')}"
         with self.lock:
             self.calls.append(node)
+            self.payloads.append((node, copy.deepcopy(payload)))
         if node in self.fail:
             raise self.fail[node]
         if function.endswith("transform_node"):

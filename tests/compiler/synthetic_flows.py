@@ -135,3 +135,62 @@ FAILURE = (
 )
 
 FLOWS = {"diamond": DIAMOND, "fan-out": FAN_OUT, "skip-chain": SKIP_CHAIN, "failure": FAILURE}
+
+#: A fan-out whose second branch is itself a diamond (a join inside a Parallel branch), with a
+#: Wait node (``until`` an event field) on the first branch.
+NESTED = (
+    HEAD.format(name="nested")
+    + """
+    - id: start
+      type: Transform
+      config:
+        script: export GO="${event.go}"
+    - id: notify-a
+      type: Slack
+      config: {channel: "#a", message: a}
+    - id: pause
+      type: Wait
+      config:
+        until: ${event.deadline}
+    - id: pick
+      type: Conditional
+      config:
+        condition: ${event.go} == "yes"
+    - id: go-yes
+      type: Slack
+      config: {channel: "#a", message: y}
+      conditions:
+        - from: pick
+          when: true
+    - id: go-no
+      type: Slack
+      config: {channel: "#a", message: n}
+      conditions:
+        - from: pick
+          when: false
+    - id: inner-meet
+      type: Slack
+      config: {channel: "#a", message: m}
+    - id: join
+      type: Transform
+      config:
+        script: export JOINED=true
+  connections:
+    - from: start
+      to: [notify-a, pick]
+    - from: notify-a
+      to: pause
+    - from: pause
+      to: join
+    - from: pick
+      to: [go-yes, go-no]
+    - from: go-yes
+      to: inner-meet
+    - from: go-no
+      to: inner-meet
+    - from: inner-meet
+      to: join
+"""
+)
+
+FLOWS["nested"] = NESTED

@@ -4,6 +4,7 @@ Each case also runs on the embedded engine with the same stand-ins, which must e
 states in the same order and end with the same node records.
 """
 
+import json
 import time
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from chalicelib.engine import Engine, FunctionInvoker
 from tests.compiler.scripted import (
     TEST001,
+    TEST002,
     Scripted,
     decision,
     definition_of,
@@ -40,10 +42,11 @@ def run_moto(definition: dict, script: Scripted, state: dict, decide: str | None
         execution = sfn.start(arn, state, name="run-1")
         if decide is not None:
             token = sfn.wait_for_token()
+            # The execution waits on the approval's task token until a decision arrives.
+            assert sfn.describe(execution)["status"] == "RUNNING"
+            assert sfn.state_sequence(execution)[-1] == "request-approval"
             sfn.send_task_success(token, decision(decide))
         described = sfn.wait_for(execution, timeout=60)
-        import json
-
         return sfn.state_sequence(execution), {
             "status": described["status"],
             "output": json.loads(described.get("output") or "{}"),
@@ -122,15 +125,14 @@ def test_test001_non_critical_is_auto_approved_and_resolved(definition, tmp_path
 
 
 def test_test002_critical_waits_for_the_token_and_approval_lets_it_remediate(definition, tmp_path):
-    incident = {**TEST001, "id": "TEST002"}
-    seq, out = both(definition, agents("critical", True), initial_state(incident), tmp_path, decide="approve")
+    seq, out = both(definition, agents("critical", True), initial_state(TEST002), tmp_path, decide="approve")
     assert seq == [*MAIN, "request-approval", *SUCCESS_TAIL]
     assert out["nodes"]["request_approval"]["output"]["decision"] == "approve"
     assert out["nodes"]["remediate"]["status"] == "succeeded"
 
 
 def test_skip_decision_skips_remediation_and_all_after_with_the_reason(definition, tmp_path):
-    seq, out = both(definition, agents("critical", True), initial_state(TEST001), tmp_path, decide="skip")
+    seq, out = both(definition, agents("critical", True), initial_state(TEST002), tmp_path, decide="skip")
     assert seq == [*MAIN, "request-approval", "remediate?", "skip remediate", "skip remediate: record"]
     nodes = out["nodes"]
     assert nodes["remediate"] == {
