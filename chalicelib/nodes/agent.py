@@ -2,6 +2,10 @@
 
 Full tool output and the conversation go to the store (artifacts and run events); the state
 carries the schema-valid answer plus counts, so executions stay under the 256 KB limit.
+
+Every acting tool call passes the policy gate (``chalicelib.policy``); after the agent answers,
+each change it made is monitored for the flow's ``safety.monitor_seconds`` and rolled back from
+its snapshot when health does not return, whatever the agent said about it.
 """
 
 from __future__ import annotations
@@ -10,6 +14,17 @@ import json
 from typing import Any
 
 from ..expr import parse_template
+from ..policy import (
+    KubeChanges,
+    PolicyGate,
+    ProtocolReport,
+    RateLimitSettings,
+    RunAdmission,
+    RunContext,
+    SafetySettings,
+    apply_to_output,
+    monitor_and_rollback,
+)
 from ..settings import KUBECONFIG, resolve
 from ..store import RunEvent
 from .deps import NodeDeps
@@ -30,15 +45,38 @@ def handle(event: NodeInput, deps: NodeDeps) -> NodeOutput:
     scope = StateScope(event.state, env=None, now=deps.clock(), started_at=event.context.started_at or None)
     prompt = parse_template(str(event.node.config.get("input", ""))).render(scope).text
     timeout = event.node.config.get("timeout_seconds")
+    kubeconfig = resolve(KUBECONFIG, None, deps.env)
+    extra = event.model_extra or {}
+    # Until the compiler puts the flow's safety block in every Agent payload, defaults apply.
+    safety = SafetySettings.from_dict(extra.get("safety") or event.flow.get("safety"))
+    rate_limit = extra.get("rate_limit") or event.flow.get("rate_limit")
+    changes = KubeChanges(kubeconfig)
+    gate = PolicyGate(
+        deps.store, safety, RunContext.from_state(event.state, event.context.run_id, event.node.id), changes
+    )
     options = AgentRunOptions(
         env=deps.env,
-        kubeconfig=resolve(KUBECONFIG, None, deps.env),
+        kubeconfig=kubeconfig,
         memory=deps.store.memory,
         memory_key=incident_id(event),
         timeout_seconds=float(timeout) if timeout else None,
-        **deps.agent_options,
+        **{**deps.agent_options, "gate": gate},
     )
-    result = run_agent(agent, prompt, options)
+    _wait_to_act(event, deps, rate_limit)
+    try:
+        result = run_agent(agent, prompt, options)
+        report = monitor_and_rollback(gate.allowed, result, changes, safety)
+    finally:
+        changes.close()
+    if isinstance(result.output, dict):
+        result.output = apply_to_output(result.output, report, safety.monitor_seconds)
+        if gate.denied and not report.outcomes and result.output.get("result") == "success":
+            # Everything it tried was refused and nothing changed: "success" is the model's word only.
+            refused = "; ".join(d["reason"] for d in gate.denied)[:800]
+            result.output = {**result.output, "result": "failed", "verification": f"nothing changed: {refused}"}
+    _record_protocol(deps, event, gate, report)
+    if report.failed or (gate.denied and isinstance(result.output, dict) and result.output.get("result") != "success"):
+        _escalate(event, deps, result.output, gate, report)
     details = result.to_dict()
     ref = deps.store.artifacts.put_artifact(
         event.context.run_id, f"{event.node.id}-agent-call.json", json.dumps({"input": prompt, **details}, default=str)
@@ -59,6 +97,11 @@ def handle(event: NodeInput, deps: NodeDeps) -> NodeOutput:
         "model_calls": details["model_calls"][:20],
         "warnings": result.warnings[:20],
         "ref": ref,
+        "policy": {
+            "allowed": [a.change.describe() for a in gate.allowed][:20],
+            "denied": gate.denied[:20],
+            "changes": [o.to_dict() for o in report.outcomes][:20],
+        },
     }
     return NodeOutput(status="succeeded", output=output, meta=meta)
 
@@ -82,3 +125,58 @@ def _record(deps: NodeDeps, event: NodeInput, agent: str, prompt: str, details: 
             },
         ),
     )
+
+
+def _wait_to_act(event: NodeInput, deps: NodeDeps, rate_limit: Any) -> None:
+    """Hold an acting slot of the flow's ``rate_limit`` (a queued run waits here for its turn)."""
+    if not rate_limit:
+        return
+    import time
+
+    limits = RateLimitSettings.from_dict(rate_limit)
+    admission = RunAdmission(deps.store.budgets, limits)
+    flow = str(event.flow.get("name") or "flow")
+    deadline = time.monotonic() + limits.timeout_seconds
+    while not admission.acquire_acting(flow, event.context.run_id):
+        if time.monotonic() >= deadline:
+            from ..errors import TaskTimedOut
+
+            raise TaskTimedOut(f"no acting slot of flow {flow} within {limits.timeout_seconds}s")
+        time.sleep(0.25)
+
+
+def _record_protocol(deps: NodeDeps, event: NodeInput, gate: PolicyGate, report: ProtocolReport) -> None:
+    if deps.store.runs.get_run(event.context.run_id) is None:
+        return
+    for outcome in report.outcomes:
+        kind = "ChangeRolledBack" if outcome.rolled_back else "ChangeMonitored"
+        deps.store.runs.append_event(
+            event.context.run_id, RunEvent(type=kind, node_id=event.node.id, details=outcome.to_dict())
+        )
+
+
+def _escalate(event: NodeInput, deps: NodeDeps, output: Any, gate: PolicyGate, report: ProtocolReport) -> None:
+    """Hand the incident to a human: a PagerDuty note with what was tried, and its escalation policy."""
+    incident = (event.state.get("event") or {}).get("incident") or {}
+    tried = [o.change + (" -> rolled back" if o.rolled_back else "") for o in report.outcomes]
+    refused = [f"{d['action']}: {d['reason']}" for d in gate.denied]
+    lines = [f"AOF automatic remediation did not resolve incident {incident.get('id', '?')}; a human is needed."]
+    if isinstance(output, dict):
+        lines.append(f"Result: {output.get('result')}. {str(output.get('verification', ''))[:500]}")
+    lines += [f"Tried: {t}" for t in tried] + [f"Refused by policy: {r[:300]}" for r in refused]
+    note = "\n".join(lines)
+    details: dict[str, Any] = {"note": note}
+    client = deps.pagerduty()
+    if client is not None and incident.get("id"):
+        try:
+            client.add_note(str(incident["id"]), note)
+            policy = incident.get("escalation_policy_id")
+            if policy:
+                client.reassign_to_escalation_policy(str(incident["id"]), str(policy))
+                details["reassigned_to"] = policy
+        except Exception as error:  # paging must not hide the run's own result
+            details["pagerduty_error"] = type(error).__name__
+    if deps.store.runs.get_run(event.context.run_id) is not None:
+        deps.store.runs.append_event(
+            event.context.run_id, RunEvent(type="Escalated", node_id=event.node.id, details=details)
+        )

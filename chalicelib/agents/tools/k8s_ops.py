@@ -309,6 +309,119 @@ class KubeOps:
         self.core.delete_namespaced_pod(name, namespace)
         return OpResult({"result": f'pod "{name}" deleted'}, snapshot=snapshot, dry_run={"passed": True})
 
+    # --- the change protocol's halves (the policy gate and the monitor call these) -----------
+
+    def preflight(self, arguments: dict[str, Any]) -> OpResult:
+        """Snapshot the target and send the change as a server-side dry run; change nothing.
+
+        The API server's admission and validation judge the change before it is allowed to run;
+        the snapshot is what a rollback restores.
+        """
+        from kubernetes.client.exceptions import ApiException
+
+        operation = str(arguments.get("operation") or "")
+        try:
+            if operation == "delete_pod":
+                name = str(arguments.get("name") or "").split("/")[-1]
+                namespace = str(arguments.get("namespace") or "default")
+                snapshot = self._plain(self.core.read_namespaced_pod(name, namespace))
+                self.core.delete_namespaced_pod(name, namespace, dry_run="All")
+                return OpResult(snapshot=snapshot, dry_run={"passed": True})
+            kind, name = _split_target(arguments)
+            namespace = str(arguments.get("namespace") or "default")
+            snapshot = self._plain(self._read(kind, name, namespace))
+            body = self._body_for(operation, kind, name, namespace, arguments)
+            dry = self._plain(self._patch(kind, name, namespace, body, dry_run=True))
+            return OpResult(snapshot=snapshot, dry_run={"generation": (dry.get("metadata") or {}).get("generation")})
+        except ApiException as exc:
+            raise KubeCallError(f"Kubernetes API {exc.status}: {exc.reason}", str(exc.body or "")[:2000]) from exc
+
+    def snapshot(self, kind: str, name: str, namespace: str) -> dict[str, Any] | None:
+        """The object as it is now, or None when it cannot be read (missing, unsupported kind)."""
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            data: dict[str, Any] = self._plain(self._read(normalise_kind(kind), name, namespace))
+        except (ApiException, KubeCallError):
+            return None
+        return data
+
+    def _body_for(self, operation: str, kind: str, name: str, namespace: str, a: dict[str, Any]) -> Any:
+        if operation == "rollout_restart":
+            now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return {"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": now}}}}}
+        if operation == "scale":
+            return {"spec": {"replicas": int(a["replicas"])}}
+        if operation == "patch_resources":
+            container = a.get("container")
+            if not container:
+                current = self._plain(self._read(kind, name, namespace))
+                container = current["spec"]["template"]["spec"]["containers"][0]["name"]
+            return {"spec": {"template": {"spec": {"containers": [{"name": container, "resources": a["resources"]}]}}}}
+        # rollout_undo and anything else: an empty patch still runs admission on the object.
+        return {}
+
+    def restore(self, snapshot: dict[str, Any]) -> OpResult:
+        """Put a workload's template and replica count back as the snapshot had them.
+
+        A replace (not a merge patch) so annotations the change added, such as restartedAt, go
+        away and the controller rolls back to the snapshot's own revision. Dry run first.
+        """
+        from kubernetes.client.exceptions import ApiException
+
+        kind = normalise_kind(str(snapshot.get("kind") or ""))
+        meta = snapshot.get("metadata") or {}
+        name, namespace = str(meta.get("name")), str(meta.get("namespace") or "default")
+        if kind not in ("deployments", "statefulsets"):
+            raise KubeCallError(f"cannot restore {kind}; deployments and statefulsets only")
+        try:
+            current = self._plain(self._read(kind, name, namespace))
+            current["spec"]["template"] = json.loads(json.dumps(snapshot["spec"]["template"]))
+            current["spec"]["replicas"] = snapshot["spec"].get("replicas", current["spec"].get("replicas"))
+            replace = (
+                self.apps.replace_namespaced_deployment
+                if kind == "deployments"
+                else self.apps.replace_namespaced_stateful_set
+            )
+            replace(name, namespace, current, dry_run="All")
+            applied = self._plain(replace(name, namespace, current))
+        except ApiException as exc:
+            raise KubeCallError(f"Kubernetes API {exc.status}: {exc.reason}", str(exc.body or "")[:2000]) from exc
+        return OpResult({"result": f"{kind[:-1]}/{name} restored from the snapshot"}, snapshot=applied)
+
+    def health(self, kind: str, name: str, namespace: str) -> dict[str, Any]:
+        """Rollout progress, readiness and restart counts of a workload's pods, for the monitor."""
+        kind = normalise_kind(kind)
+        obj = self._plain(self._read(kind, name, namespace))
+        spec, status = obj.get("spec") or {}, obj.get("status") or {}
+        want = int(spec.get("replicas", 1))
+        selector = ",".join(
+            f"{k}={v}" for k, v in sorted(((spec.get("selector") or {}).get("matchLabels") or {}).items())
+        )
+        pods = self._plain(self._list("pods", namespace, selector or None)).get("items", [])
+        restarts = 0
+        waiting: list[str] = []
+        for pod in pods:
+            for cs in (pod.get("status") or {}).get("containerStatuses") or []:
+                restarts += int(cs.get("restartCount") or 0)
+                reason = ((cs.get("state") or {}).get("waiting") or {}).get("reason")
+                if reason:
+                    waiting.append(f"{pod['metadata']['name']}: {reason}")
+        rolled_out = (
+            int(status.get("observedGeneration", 0)) >= int(obj["metadata"].get("generation", 0))
+            and int(status.get("updatedReplicas", 0) or 0) >= want
+            and int(status.get("replicas", 0) or 0) <= want
+        )
+        ready = int(status.get("readyReplicas", 0) or 0)
+        return {
+            "want": want,
+            "ready": ready,
+            "rolled_out": rolled_out,
+            "restarts": restarts,
+            "waiting": waiting[:10],
+            "healthy": rolled_out and ready >= want and not waiting,
+        }
+
     def op_rollout_undo(self, a: dict[str, Any]) -> OpResult:
         kind, name = _split_target(a)
         namespace = str(a.get("namespace") or "default")

@@ -74,6 +74,16 @@ def remediation_input(t: Transcript) -> tuple[dict[str, Any] | None, bool, str]:
 
 def remediate(t: Transcript, kube: KubeChannel) -> dict[str, Any]:
     action, rollback, source = remediation_input(t)
+    if rollback and (source.lower().startswith("none") or "rolled back automatically" in source):
+        # The change protocol already restored the snapshot, or nothing was changed: undoing
+        # again would move the workload further from where it was.
+        return {
+            "action_taken": "none",
+            "result": "success",
+            "verification": "nothing to roll back: " + source[:300],
+            "rollback_needed": False,
+            "logs": "",
+        }
     if action is None or (action["verb"] == "delete pod" and not action.get("target")):
         return {
             "action_taken": "none",
@@ -101,7 +111,8 @@ def remediate(t: Transcript, kube: KubeChannel) -> dict[str, Any]:
     command = kube.last_command + (" (through the Kubernetes API)" if kube.mode == "kubernetes" else "")
     if not done.ok:
         return {
-            "action_taken": command,
+            # "none": nothing changed, so a rollback step must not undo anything.
+            "action_taken": f"none (refused or failed: {command})",
             "result": "failed",
             "verification": "action refused or failed; nothing changed",
             "rollback_needed": False,

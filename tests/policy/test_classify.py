@@ -1,0 +1,51 @@
+"""The policy's own classification: what counts as destructive, what is off limits, what a plan covers."""
+
+from __future__ import annotations
+
+from chalicelib.agents.tools.shell import classify_argv
+from chalicelib.policy import SafetySettings, assess, covered
+
+SAFETY = SafetySettings()
+
+
+def kubectl(command: str) -> object:
+    return assess(classify_argv(["kubectl", *command.split()]), SAFETY)
+
+
+def test_data_loss_and_scale_to_zero_are_destructive() -> None:
+    for command in (
+        "delete namespace production",
+        "delete statefulset postgres -n production",
+        "delete pvc data-postgres-0 -n production",
+        "scale deployment/api --replicas=0 -n production",
+        "delete pods -l app=api -n production",
+    ):
+        assert kubectl(command).kind == "destructive", command  # type: ignore[attr-defined]
+
+
+def test_restart_and_deleting_one_pod_are_writes() -> None:
+    assert kubectl("rollout restart deployment/api -n production").kind == "write"  # type: ignore[attr-defined]
+    assert kubectl("delete pod api-7d9c-abcde -n production").kind == "write"  # type: ignore[attr-defined]
+    assert kubectl("get pods -n production").kind == "read"  # type: ignore[attr-defined]
+
+
+def test_protected_namespace_makes_anything_destructive_and_allowed_namespaces_fence_the_rest() -> None:
+    assert kubectl("rollout restart deployment/coredns -n kube-system").kind == "destructive"  # type: ignore[attr-defined]
+    fenced = SafetySettings.from_dict({"allowed_namespaces": ["production"], "forbidden_kinds": ["secret"]})
+    other = assess(classify_argv(["kubectl", "rollout", "restart", "deployment/x", "-n", "staging"]), fenced)
+    assert other.forbidden and "staging" in other.forbidden
+    secret = assess(classify_argv(["kubectl", "delete", "secret", "db", "-n", "production"]), fenced)
+    assert secret.forbidden and "secret" in secret.forbidden
+
+
+def test_plan_covers_exactly_the_proposed_change() -> None:
+    plan = {
+        "proposed_actions": {"diagnose": "kubectl rollout restart statefulset/postgres -n production (fresh pods)"},
+        "namespace": "production",
+    }
+    restart = assess(classify_argv(["kubectl", "rollout", "restart", "sts/postgres", "-n", "production"]), SAFETY)
+    other_ns = assess(classify_argv(["kubectl", "rollout", "restart", "sts/postgres", "-n", "staging"]), SAFETY)
+    delete = assess(classify_argv(["kubectl", "delete", "statefulset", "postgres", "-n", "production"]), SAFETY)
+    assert covered(restart.change, plan)
+    assert not covered(other_ns.change, plan)
+    assert not covered(delete.change, plan)
