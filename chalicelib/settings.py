@@ -30,6 +30,8 @@ AOF_BACKEND = "AOF_BACKEND"  # "local" (embedded engine + SQLite) or "aws"
 AOF_TABLE_PREFIX = "AOF_TABLE_PREFIX"
 AOF_FLOWS_DIR = "AOF_FLOWS_DIR"
 AOF_AGENTS_DIR = "AOF_AGENTS_DIR"
+#: Overrides the flow's ``safety.monitor_seconds`` (the watch after each change).
+AOF_MONITOR_SECONDS = "AOF_MONITOR_SECONDS"
 
 #: Values of these variables are secrets: never logged, never stored in run history.
 SECRET_VARIABLES = frozenset(

@@ -45,7 +45,24 @@ def story(app: LocalApp, run_id: str) -> None:
         print("  Approval      : not needed (not critical), auto-approved")
     if remediation:
         print(f"  Action taken  : {remediation.get('action_taken')} -> {remediation.get('result')}")
-        print(f"  Verification  : {str(remediation.get('verification', ''))[:160]}")
+        print(f"  Verification  : {str(remediation.get('verification', '')).splitlines()[0][:160]}")
+    policy = ((nodes.get("remediate") or {}).get("meta") or {}).get("policy") or {}
+    for line in _policy_lines(policy):
+        print(f"  Policy        : {line}")
+
+
+def _policy_lines(policy: Any) -> list[str]:
+    """What the safety layer decided, in a few words (the model never has the last word)."""
+    if not isinstance(policy, dict):
+        return []
+    lines = []
+    for item in policy.get("allowed") or []:
+        lines.append(f"allowed {item if isinstance(item, str) else item.get('action', item)}")
+    for item in policy.get("refused") or []:
+        lines.append(f"REFUSED {item if isinstance(item, str) else item.get('action', item)}")
+    for item in policy.get("monitored") or []:
+        lines.append(f"watched {item if isinstance(item, str) else item.get('change', item)}")
+    return lines[:6]
 
 
 def run_incident(app: LocalApp, event_file: Path, approve_as: str | None) -> int:
@@ -89,7 +106,8 @@ def main() -> int:
         ("test002-postgres-down", "examples/events/test002.json", "U0ONCALL (alice)"),
     ):
         with running_sandbox(scenario) as cluster:
-            env = {**os.environ, **cluster.env}
+            # The tutorial watches each change for 60 s; the demo watches for 10 s unless told otherwise.
+            env = {"AOF_MONITOR_SECONDS": "10", **os.environ, **cluster.env}
             banner(f"Sandbox cluster up: scenario {scenario} (KUBECONFIG={cluster.kubeconfig_path})")
             app = LocalApp(["agents", "flows"], env=env, state_dir=state / scenario)
             app.engine.subscribe(LiveView(sys.stdout))

@@ -74,6 +74,9 @@ class Builder:
     def __post_init__(self) -> None:
         #: Inside a Parallel branch a Catch cannot leave the branch: errors go to the Parallel's Catch.
         self.branch_depth = 0
+        self.safety: dict[str, Any] = {"safety": self.flow.spec.safety.model_dump(mode="json")}
+        if self.flow.spec.rate_limit is not None:
+            self.safety["rate_limit"] = self.flow.spec.rate_limit.model_dump(mode="json")
         self.graph = FlowGraph.of(self.flow)
         self.refs = FlowReferences(self.flow, self.agents)
         self.order = self.graph.topological_order()
@@ -266,6 +269,7 @@ class Builder:
             next_state=follow,
             failure_state=None if self.branch_depth else FAILURE_STATE,
             timeout_state=timeout_state,
+            safety=self.safety,
         )
         return node_id
 

@@ -60,8 +60,14 @@ def retry_policy() -> list[dict[str, Any]]:
     ]
 
 
-def node_payload(node: AnyNode, flow_name: str, agents: dict[str, AgentResource]) -> dict[str, Any]:
-    """The Lambda payload: static node configuration plus the live state and context."""
+def node_payload(
+    node: AnyNode, flow_name: str, agents: dict[str, AgentResource], safety: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The Lambda payload: static node configuration plus the live state and context.
+
+    Agent nodes also carry the flow's safety settings: the policy layer enforces them inside
+    the task whatever the model proposes.
+    """
     payload: dict[str, Any] = {
         "node": {"id": node.id, "type": node.type, "config": node.config.model_dump(by_alias=True, mode="json")},
         "flow": {"name": flow_name},
@@ -71,6 +77,8 @@ def node_payload(node: AnyNode, flow_name: str, agents: dict[str, AgentResource]
     if isinstance(node, AgentNode) and node.config.agent in agents:
         agent = agents[node.config.agent]
         payload["agents"] = {agent.name: agent.model_dump(by_alias=True, mode="json", exclude_none=True)}
+        if safety:
+            payload.update(safety)
     if is_approval(node):
         payload["task_token.$"] = "$$.Task.Token"
     return payload
@@ -93,6 +101,7 @@ def task_state(
     next_state: str | None,
     failure_state: str | None,
     timeout_state: str | None,
+    safety: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A Task that runs ``node`` and stores its result under ``$.nodes.<id>``."""
     approval = is_approval(node)
@@ -101,7 +110,7 @@ def task_state(
         "Type": "Task",
         "Comment": f"{node.type} node '{node.id}'",
         "Resource": LAMBDA_INVOKE_WAIT if approval else LAMBDA_INVOKE,
-        "Parameters": {"FunctionName": function_of(node), "Payload": node_payload(node, flow_name, agents)},
+        "Parameters": {"FunctionName": function_of(node), "Payload": node_payload(node, flow_name, agents, safety)},
         "TimeoutSeconds": node_timeout(node),
         "Retry": retry_policy(),
     }

@@ -10,6 +10,7 @@ its snapshot when health does not return, whatever the agent said about it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -25,7 +26,7 @@ from ..policy import (
     apply_to_output,
     monitor_and_rollback,
 )
-from ..settings import KUBECONFIG, resolve
+from ..settings import AOF_MONITOR_SECONDS, KUBECONFIG, resolve
 from ..store import RunEvent
 from .deps import NodeDeps
 from .models import NodeInput, NodeOutput
@@ -47,8 +48,11 @@ def handle(event: NodeInput, deps: NodeDeps) -> NodeOutput:
     timeout = event.node.config.get("timeout_seconds")
     kubeconfig = resolve(KUBECONFIG, None, deps.env)
     extra = event.model_extra or {}
-    # Until the compiler puts the flow's safety block in every Agent payload, defaults apply.
     safety = SafetySettings.from_dict(extra.get("safety") or event.flow.get("safety"))
+    override = resolve(AOF_MONITOR_SECONDS, None, deps.env)
+    if override:
+        # An operator (or the demo) may shorten or lengthen the watch after each change.
+        safety = dataclasses.replace(safety, monitor_seconds=float(override))
     rate_limit = extra.get("rate_limit") or event.flow.get("rate_limit")
     changes = KubeChanges(kubeconfig)
     gate = PolicyGate(
