@@ -25,6 +25,18 @@ def add_parser(subparsers: Any) -> None:
     exec_parser.add_argument("--no-fallback", action="store_true", help="fail instead of using builtin:triage")
     exec_parser.add_argument("--memory-key", default="cli", help="memory key (an incident id)")
     exec_parser.set_defaults(handler=run)
+    logs_parser = agent_sub.add_parser("logs", help="an agent's calls: input, tool calls, output, tokens")
+    logs_parser.add_argument("name", help="the agent's metadata.name")
+    logs_parser.add_argument("--tail", type=int, default=None, help="only the last N calls")
+    logs_parser.add_argument("-f", "--follow", action="store_true", help="keep printing new calls")
+    logs_parser.add_argument("--state-dir", default=None, help="the embedded default's state directory")
+    logs_parser.set_defaults(handler=_logs)
+
+
+def _logs(args: argparse.Namespace) -> int:
+    from chalicelib.cli.views_cmd import agent_logs
+
+    return agent_logs(args)
 
 
 def run(args: argparse.Namespace, env: dict[str, str] | None = None, out: TextIO | None = None) -> int:

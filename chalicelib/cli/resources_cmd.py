@@ -38,6 +38,10 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _get(args: argparse.Namespace) -> int:
+    if args.kind == "runs":
+        from .views_cmd import get_runs
+
+        return get_runs(args)
     resources = load_checked(args.paths or default_paths())
     for problem in resources.problems:
         print(problem, file=sys.stderr)
@@ -78,4 +82,5 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore
     get.add_argument("-f", "--file", dest="paths", action="append", help="where to load resources from")
     get.add_argument("-o", "--output", choices=["table", "json", "yaml"], default="table")
     get.add_argument("--since", help="with runs: only runs newer than e.g. 24h, 30m")
+    get.add_argument("--state-dir", help="with runs: the embedded default's state directory")
     get.set_defaults(handler=_get)

@@ -84,6 +84,17 @@ def summary(app: Any, run_id: str, out: TextIO) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.flow == "agentflow":
+        # The tutorial's `aofctl run agentflow NAME --daemon` starts the service (`aofctl serve`).
+        from .main import main as aofctl
+
+        if not args.name or not args.daemon:
+            print("error: use aofctl run agentflow NAME --daemon (or aofctl run FLOW --event FILE)", file=sys.stderr)
+            return EXIT_ERROR
+        return aofctl(["serve", *(["--state-dir", args.state_dir] if args.state_dir else [])])
+    if not args.event:
+        print("error: aofctl run FLOW needs --event FILE", file=sys.stderr)
+        return EXIT_ERROR
     from ..errors import AofError
     from ..service.local import LocalApp
     from ..webhooks.execution_names import execution_name
@@ -112,8 +123,10 @@ def _run(args: argparse.Namespace) -> int:
 
 def add_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     run = subparsers.add_parser("run", help="run one incident through a flow on the embedded engine")
-    run.add_argument("flow", help="flow name (metadata.name)")
-    run.add_argument("--event", required=True, help="PagerDuty webhook body (JSON file)")
+    run.add_argument("flow", help="flow name (metadata.name), or `agentflow` as in `run agentflow NAME --daemon`")
+    run.add_argument("name", nargs="?", help="with `agentflow`: the flow to serve")
+    run.add_argument("--daemon", action="store_true", help="with `agentflow`: run the service (aofctl serve)")
+    run.add_argument("--event", help="PagerDuty webhook body (JSON file)")
     run.add_argument("-f", "--file", dest="paths", action="append", help="resources to load (default agents/ flows/)")
     run.add_argument("--state-dir", help="where the embedded engine keeps its SQLite files")
     run.add_argument("--timeout", type=float, default=3600.0, help="give up waiting after this many seconds")

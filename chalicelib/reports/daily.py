@@ -1,0 +1,82 @@
+"""The tutorial's daily post-incident report (``flows/post-incident-daily.yaml``), reading the
+last 24 hours of runs from the store instead of ``/tmp`` files, posted to its Slack channel."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..nodes.notify import Notifier
+from ..spec import AgentFlowResource, AgentResource, Resources
+from ..store import Store
+from .analyzer import ANALYZER, analyse
+from .records import incident_record
+from .redact import Redactor
+
+DAILY_FLOW = "post-incident-daily"
+DEFAULT_CHANNEL = "#sre-postmortems"
+WINDOW = timedelta(days=1)
+
+
+@dataclass
+class DailyReport:
+    since: datetime
+    runs: int
+    channel: str
+    text: str
+    posted: tuple[str, str] | None
+
+
+def _flow_settings(flow: AgentFlowResource | None) -> tuple[str, str]:
+    """The analyzer agent and the channel as the daily flow names them."""
+    agent, channel = ANALYZER, DEFAULT_CHANNEL
+    for node in flow.spec.nodes if flow else []:
+        config: Any = getattr(node, "config", None)
+        values = config if isinstance(config, dict) else (config.model_dump() if hasattr(config, "model_dump") else {})
+        if node.type == "Agent" and values.get("agent"):
+            agent = str(values["agent"])
+        if node.type == "Slack" and values.get("channel"):
+            channel = str(values["channel"])
+    return agent, channel
+
+
+def load_daily(paths: list[str]) -> tuple[AgentResource, str]:
+    """The analyzer agent and channel from the project's YAML (``agents/``, ``flows/``)."""
+    from ..spec import load_resources
+
+    resources: Resources = load_resources(paths)
+    agent_name, channel = _flow_settings(resources.flows.get(DAILY_FLOW))
+    return resources.agents[agent_name], channel
+
+
+def run_daily_analysis(
+    store: Store,
+    notifier: Notifier,
+    env: Mapping[str, str],
+    now: datetime,
+    *,
+    agent: AgentResource | None = None,
+    channel: str | None = None,
+    paths: list[str] | None = None,
+) -> DailyReport:
+    """Analyse the runs started in the 24 hours before ``now`` and post the report.
+
+    ``agent``/``channel`` default to what ``flows/post-incident-daily.yaml`` names, loaded
+    from ``paths`` (default: ``agents`` and ``flows`` of the working directory).
+    """
+    if agent is None:
+        agent, found_channel = load_daily(paths or ["agents", "flows"])
+        channel = channel or found_channel
+    channel = channel or DEFAULT_CHANNEL
+    since = now - WINDOW
+    runs = [r for r in store.runs.list_runs(None, since, 1000) if r.flow != DAILY_FLOW]
+    records = [incident_record(run, store.runs.events(run.run_id)) for run in reversed(runs)]
+    if records:
+        body = analyse(agent, records, env, "all incidents from the past 24 hours")
+    else:
+        body = "# Post-incident report\n\nNo incidents in the past 24 hours."
+    text = Redactor(env).text(f"{body}\n\n_{len(records)} run(s) since {since.isoformat()}_")
+    posted = notifier.post(DAILY_FLOW, channel, text, None)
+    return DailyReport(since=since, runs=len(records), channel=channel, text=text, posted=posted)
