@@ -59,6 +59,9 @@ def _node(function: str, event: dict[str, Any]) -> dict[str, Any]:
     return run_task(function, event, backend().node_deps())
 
 
+# Each node function adapts the Step Functions task payload to the handler the embedded engine
+# calls too; an error leaves as one of chalicelib.errors' classes, whose name the Lambda
+# runtime reports as errorType, which is what the definition's Retry/Catch match.
 @app.lambda_function(name="transform_node")
 def transform_node(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return _node("transform_node", event)
@@ -87,3 +90,16 @@ def http_node(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @app.lambda_function(name="lifecycle")
 def lifecycle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return _node("lifecycle", event)
+
+
+@app.on_cw_event(
+    {
+        "source": ["aws.states"],
+        "detail-type": ["Step Functions Execution Status Change"],
+        "detail": {"status": ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]},
+    },
+    name="execution_finished",
+)
+def execution_finished(event: Any) -> None:
+    """A run ended: record its outcome (resolved / escalated / failed) in the store."""
+    backend().finish(str(event.detail["executionArn"]))

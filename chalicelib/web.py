@@ -1,8 +1,9 @@
 """What the app's routes and functions run against, built once per process.
 
 ``AOF_BACKEND=local`` (``aofctl serve``): the embedded engine and SQLite. ``aws``: Step
-Functions (state machine ARNs in ``AOF_STATE_MACHINE_ARNS``, JSON) and DynamoDB
-(``AOF_TABLE_PREFIX``).
+Functions and DynamoDB (``AOF_TABLE_PREFIX``). The state machine of each flow comes from the
+flow registry that ``aofctl apply`` (or the packaged template) writes to the SSM parameter
+``/<prefix>/flows``; ``AOF_STATE_MACHINE_ARNS`` (JSON, flow -> ARN) overrides it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,43 @@ class Backend:
         self.local_app = local_app
         self._store: Any = None
         self._runtime: Any = None
+        self._flows: dict[str, Any] | None = None
+
+    def _prefix(self) -> str:
+        return settings.resolve(settings.AOF_TABLE_PREFIX, None, self.env, "aof") or "aof"
+
+    def _client(self, service: str) -> Any:
+        import boto3  # the aws backend only; local runs never pay for it
+
+        region = self.env.get("AWS_REGION") or self.env.get("AWS_DEFAULT_REGION")
+        return boto3.client(service, region_name=region)
+
+    def flows(self) -> dict[str, Any]:
+        """Flow name -> :class:`chalicelib.deploy.registry.FlowEntry`, read once per process."""
+        if self._flows is None:
+            from .deploy.aws import AwsDeployClient
+            from .deploy.registry import decode_registry, registry_parameter_name
+
+            ssm = AwsDeployClient(dynamodb=None, iam=None, stepfunctions=None, ssm=self._client("ssm"))
+            text = ssm.parameter(registry_parameter_name(self._prefix()))
+            self._flows = decode_registry(text) if text else {}
+        return self._flows
+
+    def state_machine_arns(self) -> dict[str, str]:
+        explicit = self.env.get("AOF_STATE_MACHINE_ARNS")
+        if explicit:
+            arns: dict[str, str] = json.loads(explicit)
+            return arns
+        from .deploy.registry import state_machine_arns
+
+        return state_machine_arns(self.flows())
+
+    def flow_for_path(self, path: str) -> str | None:
+        """The flow whose trigger listens on ``path`` (as registered by ``aofctl apply``)."""
+        if self.local_app is not None:
+            found: str | None = self.local_app.flow_for_path(path)
+            return found
+        return next((name for name, entry in self.flows().items() if entry.trigger_path == path), None)
 
     # -- the pieces, lazily ------------------------------------------------------------------
 
@@ -34,8 +72,7 @@ class Backend:
         if self._store is None:
             from .store import open_store
 
-            prefix = settings.resolve(settings.AOF_TABLE_PREFIX, None, self.env, "aof")
-            self._store = open_store(f"dynamodb://{prefix}")
+            self._store = open_store(f"dynamodb://{self._prefix()}", dynamodb_client=self._client("dynamodb"))
         return self._store
 
     def runtime(self) -> Any:
@@ -44,8 +81,14 @@ class Backend:
         if self._runtime is None:
             from .runtime.factory import make_runtime
 
-            arns = json.loads(self.env.get("AOF_STATE_MACHINE_ARNS", "{}"))
-            self._runtime = make_runtime(self.env, backend="aws", state_machine_arns=arns)
+            self._runtime = _TokenOutputAsJsonText(
+                make_runtime(
+                    self.env,
+                    backend="aws",
+                    client=self._client("stepfunctions"),
+                    state_machine_arns=self.state_machine_arns(),
+                )
+            )
         return self._runtime
 
     def start(self, flow: str, flow_event: dict[str, Any], name: str) -> str:
@@ -55,6 +98,15 @@ class Backend:
         from .service.remote import start_remote_run
 
         return start_remote_run(self.store(), self.runtime(), flow, flow_event, name)
+
+    def finish(self, execution_id: str) -> Any:
+        """Record the outcome of a finished execution on its run (cloud: from the status event)."""
+        if self.local_app is not None:
+            self.local_app.finish(execution_id)
+            return None
+        from .service.remote import finish_remote_run
+
+        return finish_remote_run(self.store(), self.runtime(), execution_id)
 
     def stop(self, execution_id: str) -> None:
         self.runtime().stop_execution(execution_id, error="HumanTookOver", cause="acknowledged in PagerDuty")
@@ -93,6 +145,27 @@ class Backend:
         deps = deps_from_env(self.store(), self.env)
         deps.send_task_success = self.runtime().send_task_success
         return deps
+
+
+class _TokenOutputAsJsonText:
+    """Approvals hand ``send_task_success`` JSON text (what SendTaskSuccess takes, and what the
+    embedded engine accepts); StepFunctionsRuntime encodes whatever it gets, so text would
+    arrive as a JSON string and the flow's Choice would never see the decision. Decode first.
+    """
+
+    def __init__(self, runtime: Any) -> None:
+        self._runtime = runtime
+
+    def send_task_success(self, token: str, output: Any) -> None:
+        if isinstance(output, str):
+            try:
+                output = json.loads(output)
+            except ValueError:
+                pass
+        self._runtime.send_task_success(token, output)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._runtime, name)
 
 
 def backend() -> Backend:

@@ -36,3 +36,35 @@ def start_remote_run(store: Any, runtime: Any, flow: str, flow_event: dict[str, 
     except AlreadyExists:
         pass
     return name
+
+
+TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+
+def finish_remote_run(store: Any, runtime: Any, execution_arn: str) -> str | None:
+    """Record a finished execution's outcome on its run; idempotent, None when not ours or running.
+
+    In the cloud this runs on Step Functions' "Execution Status Change" event, the same way
+    the embedded app records an outcome when its engine reports the end of an execution.
+    """
+    from .outcome import outcome_of, severity_of
+
+    description = runtime.describe(execution_arn)
+    if description.status not in TERMINAL:
+        return None
+    run = store.runs.get_run(description.name)
+    if run is None:
+        return None
+    if run.outcome is not None:
+        return str(run.outcome)
+    outcome = outcome_of(description.status, description.output)
+    status = {"resolved": "succeeded", "escalated": "escalated", "failed": "failed"}[outcome]
+    store.runs.update_run(
+        run.run_id,
+        status=status,
+        outcome=outcome,
+        ended_at=description.stop_date or datetime.now(UTC),
+        severity=severity_of(description.output),
+    )
+    store.runs.append_event(run.run_id, RunEvent(type="RunFinished", details={"outcome": outcome}))
+    return outcome

@@ -1,0 +1,174 @@
+"""``aofctl apply -f FILE|DIR [--stage dev] [--local]`` and ``aofctl package``.
+
+apply: plan (pure), then execute through :class:`chalicelib.deploy.AwsDeployClient`; prints
+every resource with ``+`` created, ``~`` updated or ``=`` unchanged. A second apply of the
+same files changes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .. import settings
+from ..errors import AofError
+from ..spec import Resources
+from .resources_cmd import load_checked
+
+
+def add_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    apply = subparsers.add_parser("apply", help="create or update tables, role, state machines and flow registry")
+    _common(apply)
+    apply.add_argument(
+        "--local",
+        action="store_true",
+        help="apply to the embedded engine (SQLite); the default unless --stage is given or AOF_BACKEND=aws",
+    )
+    apply.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    apply.add_argument("--region", default=None, help="AWS region (default: from the deployed functions' ARNs)")
+    apply.set_defaults(handler=_apply)
+
+    package = subparsers.add_parser(
+        "package", help="write the CloudFormation merge template for `chalice package --merge-template`"
+    )
+    _common(package)
+    package.add_argument("-o", "--output", default="build/merge-template.json", help="template file to write")
+    package.set_defaults(handler=_package)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-f", "--filename", dest="files", action="append", required=True, help="YAML file or directory")
+    parser.add_argument("--stage", default=None, help="Chalice stage; apply then targets AWS (default stage: dev)")
+    parser.add_argument("--project-dir", default=".", help="the Chalice project (where .chalice/ is)")
+    parser.add_argument("--prefix", default=None, help="table prefix (default: the stage's AOF_TABLE_PREFIX)")
+
+
+def stage_prefix(project_dir: Path, stage: str, env: Mapping[str, str] | None = None) -> str:
+    """The stage's ``AOF_TABLE_PREFIX`` from ``.chalice/config.json`` (what the Lambdas get)."""
+    try:
+        config: dict[str, Any] = json.loads((project_dir / ".chalice" / "config.json").read_text())
+    except (FileNotFoundError, ValueError):
+        config = {}
+    variables = dict(config.get("environment_variables") or {})
+    variables.update((config.get("stages") or {}).get(stage, {}).get("environment_variables") or {})
+    found = variables.get(settings.AOF_TABLE_PREFIX)
+    return str(found) if found else settings.resolve(settings.AOF_TABLE_PREFIX, None, env, "aof") or "aof"
+
+
+def _load(files: list[str], project_dir: Path) -> Resources | None:
+    paths = list(files)
+    agents = project_dir / "agents"
+    given = [Path(p).resolve() for p in paths]
+    # Flows name agents; `apply -f flows/` should find the project's agents like the tutorial does.
+    if agents.is_dir() and not any(agents.resolve() == g or agents.resolve().is_relative_to(g) for g in given):
+        if not any(g.is_relative_to(agents.resolve()) for g in given):
+            paths.insert(0, str(agents))
+    resources = load_checked(paths)
+    for warning in resources.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for problem in resources.problems:
+        print(problem, file=sys.stderr)
+    return None if resources.problems else resources
+
+
+def targets_aws(args: argparse.Namespace, env: Mapping[str, str]) -> bool:
+    """``--local`` wins; then an explicit ``--stage``; then ``AOF_BACKEND`` (default local, as
+    everywhere else, so the tutorial's bare ``aofctl apply -f FILE`` works without AWS)."""
+    if args.local:
+        return False
+    return args.stage is not None or settings.resolve(settings.AOF_BACKEND, None, env, "local") == "aws"
+
+
+def _apply(args: argparse.Namespace) -> int:
+    if not targets_aws(args, os.environ):
+        return _apply_local(args)
+    project_dir = Path(args.project_dir)
+    resources = _load(args.files, project_dir)
+    if resources is None:
+        return 1
+    try:
+        applied = apply_aws(resources, project_dir, args.stage or "dev", args.prefix, args.region, args.dry_run)
+    except AofError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"{len(applied)} change(s) {'planned' if args.dry_run else 'applied'}" if applied else "no changes")
+    return 0
+
+
+def _apply_local(args: argparse.Namespace) -> int:
+    from ..deploy.local import apply_local, load_with_applied
+    from ..errors import SpecError
+
+    state_dir = settings.state_dir(os.environ)
+    try:
+        resources, changes = load_with_applied(args.files, state_dir)
+        for warning in resources.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        changes += apply_local(resources, state_dir)
+    except SpecError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except AofError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    for change in changes:
+        print(change.line())
+    applied = [c for c in changes if c.action != "unchanged"]
+    print(f"{len(applied)} change(s) applied" if applied else "no changes")
+    return 0
+
+
+def apply_aws(
+    resources: Resources,
+    project_dir: Path,
+    stage: str,
+    prefix: str | None = None,
+    region: str | None = None,
+    dry_run: bool = False,
+    clients: Mapping[str, Any] | None = None,
+) -> list[Any]:
+    """Plan against AWS and execute; returns the changes applied (or planned, on a dry run)."""
+    from ..deploy.aws import AwsDeployClient
+    from ..deploy.deployed import read_deployed_functions
+    from ..deploy.desired import desired_state
+    from ..deploy.executor import execute
+    from ..deploy.observer import observe
+    from ..deploy.planner import plan
+
+    functions = read_deployed_functions(project_dir, stage)
+    desired = desired_state(resources, functions, prefix or stage_prefix(project_dir, stage))
+    if clients is None:
+        import boto3
+
+        region = region or next(iter(functions.values())).split(":")[3]
+        clients = {name: boto3.client(name, region_name=region) for name in ("dynamodb", "iam", "stepfunctions", "ssm")}
+    aws = AwsDeployClient(
+        dynamodb=clients["dynamodb"], iam=clients["iam"], stepfunctions=clients["stepfunctions"], ssm=clients["ssm"]
+    )
+    the_plan = plan(desired, observe(desired, aws))
+    for change in the_plan.changes:
+        print(change.line())
+    if dry_run:
+        return list(the_plan.pending)
+    return list(execute(desired, the_plan, aws))
+
+
+def _package(args: argparse.Namespace) -> int:
+    from ..deploy.template import merge_template
+
+    project_dir = Path(args.project_dir)
+    resources = _load(args.files, project_dir)
+    if resources is None:
+        return 1
+    template = merge_template(resources, args.prefix or stage_prefix(project_dir, args.stage or "dev"))
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(template, indent=2) + "\n")
+    print(f"wrote {out} ({len(template['Resources'])} resources); next: chalice package --merge-template {out} ...")
+    return 0

@@ -1,0 +1,87 @@
+"""The desired cloud state for a set of flows: pure, computed from the YAML and function ARNs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..compiler import compile_flow, substitute_arns
+from ..errors import ConfigurationError
+from ..nodes.dispatch import PLACEHOLDER_FUNCTIONS
+from ..spec import Resources
+from ..store import dynamodb_table_definitions
+from .model import Desired, DesiredRole, DesiredStateMachine
+from .registry import FlowEntry, encode_registry, registry_parameter_name
+
+STATES_TRUST_POLICY: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+
+
+def role_name(prefix: str) -> str:
+    return f"{prefix}-states-execution"
+
+
+def state_machine_name(prefix: str, flow: str) -> str:
+    return f"{prefix}-{flow}"
+
+
+def invoke_policy(function_arns: list[str]) -> dict[str, Any]:
+    """Least privilege: the machines may invoke exactly our node functions, nothing else."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "InvokeNodeFunctions",
+                "Effect": "Allow",
+                "Action": "lambda:InvokeFunction",
+                "Resource": sorted(function_arns),
+            }
+        ],
+    }
+
+
+def _account_and_region(function_arns: dict[str, str]) -> tuple[str, str, str]:
+    """(partition, region, account) from a Lambda ARN ``arn:aws:lambda:<region>:<account>:function:..``."""
+    arn = next(iter(function_arns.values()))
+    parts = arn.split(":")
+    if len(parts) < 7 or parts[2] != "lambda":
+        raise ConfigurationError(f"not a Lambda function ARN: {arn!r}")
+    return parts[1], parts[3], parts[4]
+
+
+def desired_state(resources: Resources, function_arns: dict[str, str], prefix: str) -> Desired:
+    """Everything ``aofctl apply`` makes exist for ``resources`` on table prefix ``prefix``."""
+    partition, region, account = _account_and_region(function_arns)
+    placeholders = {key: function_arns[short] for key, short in PLACEHOLDER_FUNCTIONS.items()}
+    machines: list[DesiredStateMachine] = []
+    for flow_name in sorted(resources.flows):
+        flow = resources.flows[flow_name]
+        definition = substitute_arns(compile_flow(flow, resources.agents), placeholders)
+        name = state_machine_name(prefix, flow_name)
+        machines.append(
+            DesiredStateMachine(
+                flow=flow_name,
+                name=name,
+                arn=f"arn:{partition}:states:{region}:{account}:stateMachine:{name}",
+                definition=definition,
+                trigger_path=getattr(flow.spec.trigger.config, "path", None),
+            )
+        )
+    rname = role_name(prefix)
+    role = DesiredRole(
+        name=rname,
+        arn=f"arn:{partition}:iam::{account}:role/{rname}",
+        trust_policy=STATES_TRUST_POLICY,
+        policy_name="invoke-node-functions",
+        policy=invoke_policy(list(placeholders.values())),
+    )
+    registry = {m.flow: FlowEntry(m.arn, m.trigger_path) for m in machines}
+    return Desired(
+        prefix=prefix,
+        tables=dynamodb_table_definitions(prefix),
+        role=role,
+        state_machines=machines,
+        registry_parameter=registry_parameter_name(prefix),
+        registry_value=encode_registry(registry),
+    )

@@ -1,0 +1,49 @@
+"""Plan: compare desired and observed state; no IO, so every decision is unit-testable."""
+
+from __future__ import annotations
+
+from .model import Change, Desired, Observed, Plan
+
+
+def plan(desired: Desired, observed: Observed) -> Plan:
+    changes: list[Change] = []
+    for table in desired.tables:
+        name = table["create_table"]["TableName"]
+        seen = observed.tables.get(name)
+        if seen is None or not seen.exists:
+            changes.append(Change("table", name, "create"))
+        elif not seen.ttl_enabled:
+            changes.append(Change("table", name, "update", "enable TTL"))
+        else:
+            changes.append(Change("table", name, "unchanged"))
+
+    role = desired.role
+    if observed.role is None:
+        changes.append(Change("role", role.name, "create"))
+    else:
+        reasons = []
+        if observed.role.trust_policy != role.trust_policy:
+            reasons.append("trust policy")
+        if observed.role.policy != role.policy:
+            reasons.append("invoke policy")
+        changes.append(Change("role", role.name, "update" if reasons else "unchanged", ", ".join(reasons)))
+
+    for machine in desired.state_machines:
+        current = observed.state_machines.get(machine.name)
+        if current is None:
+            changes.append(Change("state-machine", machine.name, "create"))
+            continue
+        reasons = []
+        if current.definition != machine.definition:
+            reasons.append("definition")
+        if current.role_arn != role.arn:
+            reasons.append("role")
+        changes.append(Change("state-machine", machine.name, "update" if reasons else "unchanged", ", ".join(reasons)))
+
+    if observed.registry_value is None:
+        changes.append(Change("flow-registry", desired.registry_parameter, "create"))
+    elif observed.registry_value != desired.registry_value:
+        changes.append(Change("flow-registry", desired.registry_parameter, "update", "flows or trigger paths"))
+    else:
+        changes.append(Change("flow-registry", desired.registry_parameter, "unchanged"))
+    return Plan(changes)

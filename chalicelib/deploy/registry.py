@@ -1,0 +1,48 @@
+"""The flow registry: flow name -> state machine ARN and trigger path, in one SSM parameter.
+
+Why SSM and not the Lambda environment: ``aofctl apply`` runs after ``chalice deploy`` (it
+needs the functions' ARNs), so the state machines do not exist yet when the functions'
+environment is written. One String parameter, ``/<table prefix>/flows``, read once per cold
+start, lets the webhook Lambda find the machine to start without redeploying the functions.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ConfigurationError
+
+
+@dataclass(frozen=True)
+class FlowEntry:
+    state_machine_arn: str
+    trigger_path: str | None = None
+
+
+def registry_parameter_name(prefix: str) -> str:
+    return f"/{prefix}/flows"
+
+
+def encode_registry(entries: dict[str, FlowEntry]) -> str:
+    """Stable JSON (sorted keys) so an unchanged registry compares equal as text."""
+    body = {
+        name: {"state_machine_arn": entry.state_machine_arn, "trigger_path": entry.trigger_path}
+        for name, entry in entries.items()
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"))
+
+
+def decode_registry(text: str) -> dict[str, FlowEntry]:
+    try:
+        raw: Any = json.loads(text)
+        return {
+            str(name): FlowEntry(str(item["state_machine_arn"]), item.get("trigger_path")) for name, item in raw.items()
+        }
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        raise ConfigurationError(f"the flow registry parameter is not valid: {error}") from None
+
+
+def state_machine_arns(entries: dict[str, FlowEntry]) -> dict[str, str]:
+    return {name: entry.state_machine_arn for name, entry in entries.items()}

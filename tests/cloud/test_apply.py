@@ -1,0 +1,146 @@
+"""``aofctl apply`` against moto: creates what is missing, then changes nothing."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from contextlib import redirect_stdout
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.cli.main import main
+from chalicelib.deploy import decode_registry
+from tests.cloud.incidents import ROOT, function_name
+
+NODE_FUNCTIONS = ["agent_node", "approval_node", "http_node", "lifecycle", "slack_node", "transform_node"]
+
+
+def aofctl(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code = main(list(argv))
+    return code, out.getvalue()
+
+
+def apply(project: Path, flows: Path = ROOT / "flows", *extra: str) -> tuple[int, str]:
+    return aofctl(
+        "apply", "-f", str(ROOT / "agents"), "-f", str(flows), "--stage", "dev", "--project-dir", str(project), *extra
+    )
+
+
+def test_first_apply_creates_everything_and_the_second_changes_nothing(project: Path, aws: dict[str, Any]) -> None:
+    code, first = apply(project)
+    assert code == 0, first
+    assert "+ table aof-store: create" in first
+    assert "+ role aof-states-execution: create" in first
+    assert "+ state-machine aof-incident-auto-response: create" in first
+    assert "+ state-machine aof-post-incident-daily: create" in first
+    assert "+ flow-registry /aof/flows: create" in first
+    assert first.rstrip().endswith("5 change(s) applied")
+
+    code, second = apply(project)
+    assert code == 0
+    assert second.rstrip().endswith("no changes")
+    assert "+" not in second and "~" not in second
+    assert second.count("= ") == 5
+
+
+def test_what_apply_created_is_least_privilege_and_wired_to_the_deployed_functions(
+    project: Path, aws: dict[str, Any]
+) -> None:
+    apply(project)
+    iam, sfn, ssm = aws["iam"], aws["stepfunctions"], aws["ssm"]
+    role = iam.get_role(RoleName="aof-states-execution")["Role"]
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "states.amazonaws.com"}
+    policy = iam.get_role_policy(RoleName="aof-states-execution", PolicyName="invoke-node-functions")["PolicyDocument"]
+    (statement,) = policy["Statement"]
+    assert statement["Action"] == "lambda:InvokeFunction"
+    assert statement["Resource"] == sorted(
+        f"arn:aws:lambda:us-east-1:123456789012:function:{function_name(n)}" for n in NODE_FUNCTIONS
+    )
+    assert iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"] == ["invoke-node-functions"]
+    assert iam.list_attached_role_policies(RoleName=role["RoleName"])["AttachedPolicies"] == []
+
+    registry = decode_registry(ssm.get_parameter(Name="/aof/flows")["Parameter"]["Value"])
+    entry = registry["incident-auto-response"]
+    assert entry.trigger_path == "/pagerduty/webhook"
+    machine = sfn.describe_state_machine(stateMachineArn=entry.state_machine_arn)
+    assert machine["roleArn"] == role["Arn"]
+    definition = machine["definition"]
+    assert "FunctionArn}" not in definition  # every placeholder substituted
+    assert f"arn:aws:lambda:us-east-1:123456789012:function:{function_name('agent_node')}" in definition
+    assert json.loads(definition)["StartAt"] == "parse-alert"
+
+
+def test_a_changed_flow_updates_only_its_state_machine(project: Path, aws: dict[str, Any], tmp_path: Path) -> None:
+    apply(project)
+    flows = tmp_path / "flows"
+    shutil.copytree(ROOT / "flows", flows)
+    path = flows / "incident-response-flow.yaml"
+    path.write_text(path.read_text().replace("timeout_seconds: 180", "timeout_seconds: 240"))
+    code, out = apply(project, flows)
+    assert code == 0
+    assert "~ state-machine aof-incident-auto-response: update (definition)" in out
+    assert "= state-machine aof-post-incident-daily: unchanged" in out
+    assert out.rstrip().endswith("1 change(s) applied")
+    arn = "arn:aws:states:us-east-1:123456789012:stateMachine:aof-incident-auto-response"
+    assert '"TimeoutSeconds": 240' in aws["stepfunctions"].describe_state_machine(stateMachineArn=arn)["definition"]
+
+
+def test_dry_run_changes_nothing(project: Path, aws: dict[str, Any]) -> None:
+    code, out = apply(project, ROOT / "flows", "--dry-run")
+    assert code == 0 and out.rstrip().endswith("5 change(s) planned")
+    assert aws["stepfunctions"].list_state_machines()["stateMachines"] == []
+    assert aws["dynamodb"].list_tables()["TableNames"] == []
+
+
+def test_apply_before_chalice_deploy_says_what_to_do(
+    tmp_path: Path, aws: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "apply",
+            "-f",
+            str(ROOT / "agents"),
+            "-f",
+            str(ROOT / "flows"),
+            "--stage",
+            "dev",
+            "--project-dir",
+            str(tmp_path),
+        ]
+    )
+    assert code == 1
+    assert "run `chalice deploy --stage dev` first" in capsys.readouterr().err
+    assert aws["stepfunctions"].list_state_machines()["stateMachines"] == []
+
+
+def test_apply_local_registers_the_flows_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AOF_STATE_DIR", str(tmp_path / "state"))
+    code, first = aofctl("apply", "--local", "-f", str(ROOT / "agents"), "-f", str(ROOT / "flows"))
+    assert code == 0, first
+    assert "+ agent incident-diagnostic: create" in first
+    assert "+ flow incident-auto-response: create" in first
+    assert "+ state-machine incident-auto-response: create" in first
+    assert (tmp_path / "state" / "aof.db").exists() and (tmp_path / "state" / "engine.db").exists()
+    code, second = aofctl("apply", "--local", "-f", str(ROOT / "agents"), "-f", str(ROOT / "flows"))
+    assert code == 0 and second.rstrip().endswith("no changes")
+
+
+def test_tutorial_applies_one_file_at_a_time_without_aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Step 5 of the tutorial: agents first, then the flow that names them (no --stage: local)."""
+    monkeypatch.setenv("AOF_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.delenv("AOF_BACKEND", raising=False)
+    flow = ROOT / "flows" / "incident-response-flow.yaml"
+    code, _ = aofctl("apply", "-f", str(flow))
+    assert code == 1  # its agents are not known yet
+    for agent in ("diagnostic-agent.yaml", "remediation-agent.yaml"):
+        code, out = aofctl("apply", "-f", str(ROOT / "agents" / agent))
+        assert code == 0, out
+    code, out = aofctl("apply", "-f", str(flow))
+    assert code == 0, out
+    assert "+ flow incident-auto-response: create" in out
+    assert "+ state-machine incident-auto-response: create" in out

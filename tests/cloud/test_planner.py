@@ -1,0 +1,83 @@
+"""The planner is pure: desired vs observed state in, changes out (no AWS at all)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from chalicelib.deploy import Observed, desired_state, plan
+from chalicelib.deploy.model import ObservedRole, ObservedStateMachine, ObservedTable
+from chalicelib.nodes import PLACEHOLDER_FUNCTIONS
+from chalicelib.spec import Resources, load_resources
+from tests.cloud.incidents import ROOT
+
+ARNS = {
+    s: f"arn:aws:lambda:eu-west-1:111122223333:function:aof-incident-response-dev-{s}"
+    for s in PLACEHOLDER_FUNCTIONS.values()
+}
+
+
+@pytest.fixture(scope="module")
+def resources() -> Resources:
+    return load_resources([ROOT / "agents", ROOT / "flows"])
+
+
+def everything_in_place(resources: Resources) -> Observed:
+    desired = desired_state(resources, ARNS, "aof")
+    return Observed(
+        tables={"aof-store": ObservedTable(exists=True, ttl_enabled=True)},
+        role=ObservedRole(
+            trust_policy=copy.deepcopy(desired.role.trust_policy), policy=copy.deepcopy(desired.role.policy)
+        ),
+        state_machines={
+            m.name: ObservedStateMachine(copy.deepcopy(m.definition), desired.role.arn) for m in desired.state_machines
+        },
+        registry_value=desired.registry_value,
+    )
+
+
+def test_nothing_to_do_when_everything_matches(resources: Resources) -> None:
+    result = plan(desired_state(resources, ARNS, "aof"), everything_in_place(resources))
+    assert result.empty
+    assert {c.action for c in result.changes} == {"unchanged"}
+
+
+def test_names_and_arns_follow_the_region_and_account_of_the_functions(resources: Resources) -> None:
+    desired = desired_state(resources, ARNS, "aof-prod")
+    assert desired.role.arn == "arn:aws:iam::111122223333:role/aof-prod-states-execution"
+    machine = next(m for m in desired.state_machines if m.flow == "incident-auto-response")
+    assert machine.arn == "arn:aws:states:eu-west-1:111122223333:stateMachine:aof-prod-incident-auto-response"
+    assert desired.registry_parameter == "/aof-prod/flows"
+
+
+def test_a_widened_role_policy_is_put_back(resources: Resources) -> None:
+    observed = everything_in_place(resources)
+    assert observed.role is not None
+    widened = copy.deepcopy(observed.role.policy)
+    assert widened is not None
+    widened["Statement"][0]["Resource"] = "*"
+    observed.role = ObservedRole(observed.role.trust_policy, widened)
+    (change,) = plan(desired_state(resources, ARNS, "aof"), observed).pending
+    assert (change.kind, change.action, change.reason) == ("role", "update", "invoke policy")
+
+
+def test_missing_ttl_and_a_foreign_role_on_a_machine_are_updates(resources: Resources) -> None:
+    observed = everything_in_place(resources)
+    observed.tables["aof-store"] = ObservedTable(exists=True, ttl_enabled=False)
+    observed.state_machines["aof-incident-auto-response"] = ObservedStateMachine(
+        observed.state_machines["aof-incident-auto-response"].definition,  # type: ignore[union-attr]
+        "arn:aws:iam::111122223333:role/someone-else",
+    )
+    pending = {(c.kind, c.name): c.reason for c in plan(desired_state(resources, ARNS, "aof"), observed).pending}
+    assert pending == {("table", "aof-store"): "enable TTL", ("state-machine", "aof-incident-auto-response"): "role"}
+
+
+def test_new_deployment_of_functions_moves_definitions_and_policy(resources: Resources) -> None:
+    moved = {s: arn.replace("-dev-", "-dev2-") for s, arn in ARNS.items()}
+    pending = plan(desired_state(resources, moved, "aof"), everything_in_place(resources)).pending
+    assert {(c.kind, c.action) for c in pending} == {("role", "update"), ("state-machine", "update")}
+    assert {c.name for c in pending if c.kind == "state-machine"} == {
+        "aof-incident-auto-response",
+        "aof-post-incident-daily",
+    }
