@@ -1,34 +1,63 @@
-"""Embedded engine throughput vs moto's Step Functions interpreter, same definition and stubs.
+"""Embedded engine throughput vs moto's Step Functions interpreter on the tutorial flow.
 
     .venv/bin/python bench/engine.py [--runs 1000] [--moto-runs 20] [--workers 8]
 
-Prints runs per second and per-transition overhead (wall time / states entered) of each, and
-their ratio. Handlers are stubs (no work), so the figures are the interpreter's own cost:
-SQLite checkpoint per transition for the engine; HTTP-less boto calls and threads for moto.
+The definition is compiled from ``flows/incident-response-flow.yaml`` (``compile_flow`` +
+``substitute_arns``), exactly what ``aofctl run``/``serve`` register. Node handlers are stubs
+(the real Transform handler, scripted Agent/Slack/HTTP answers: TEST001, non-critical, auto
+approved and resolved), so the figures are the interpreters' own cost: a SQLite checkpoint per
+transition for the engine; boto calls and a thread per execution for moto. Prints runs per
+second and per-transition overhead (wall time / states entered) of each, and their ratio.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.chdir(ROOT)  # the tutorial's relative paths (flows/, agents/)
 
-from chalicelib.engine import Engine, FunctionInvoker
-from tests.support.engine_flows import Stubs, incident, incident_flow
-from tests.support.moto_sfn import MotoSfn
+from chalicelib.engine import Engine, FunctionInvoker  # noqa: E402
+from tests.compiler.scripted import TEST001, Scripted, definition_of, diagnosis, remediation, tutorial  # noqa: E402
+from tests.support.moto_sfn import MotoSfn  # noqa: E402
+
+FLOW = "incident-auto-response"
 
 
-def bench_engine(runs: int, workers: int) -> tuple[float, int]:
+def stubs() -> Scripted:
+    return Scripted(
+        {"diagnose": diagnosis("high"), "remediate": remediation(), "verify-fix": diagnosis("low")},
+    )
+
+
+def initial(i: int) -> dict[str, Any]:
+    return {
+        "event": {"incident": {**TEST001, "id": f"BENCH{i}"}, "event_id": f"evt-{i}"},
+        "vars": {},
+        "nodes": {},
+        "flow": {"name": FLOW, "run_id": f"run-{i}", "started_at": "2026-11-26T10:00:00+00:00"},
+    }
+
+
+def compiled() -> dict[str, Any]:
+    flow, agents = tutorial()
+    return definition_of(flow, agents)
+
+
+def bench_engine(definition: dict[str, Any], runs: int, workers: int) -> tuple[float, int]:
     with tempfile.TemporaryDirectory() as tmp:
-        engine = Engine(Path(tmp) / "bench.db", FunctionInvoker(Stubs()), max_workers=workers)
-        engine.register_state_machine("incident", incident_flow())
+        engine = Engine(Path(tmp) / "bench.db", FunctionInvoker(stubs()), max_workers=workers)
+        engine.register_state_machine(FLOW, definition)
         started = time.perf_counter()
-        ids = [engine.start_execution("incident", f"run-{i}", incident(f"T{i}")) for i in range(runs)]
         engine.start()
+        ids = [engine.start_execution(FLOW, f"run-{i}", initial(i)) for i in range(runs)]
         for execution in ids:
             desc = engine.wait_for(execution, timeout=600)
             assert desc.status == "SUCCEEDED", desc
@@ -39,11 +68,11 @@ def bench_engine(runs: int, workers: int) -> tuple[float, int]:
     return elapsed, transitions
 
 
-def bench_moto(runs: int) -> tuple[float, int]:
-    with MotoSfn(Stubs()) as sfn:
-        arn = sfn.create_state_machine(incident_flow())
+def bench_moto(definition: dict[str, Any], runs: int) -> tuple[float, int]:
+    with MotoSfn(stubs()) as sfn:
+        arn = sfn.create_state_machine(definition)
         started = time.perf_counter()
-        ids = [sfn.start(arn, incident(f"T{i}"), f"run-{i}") for i in range(runs)]
+        ids = [sfn.start(arn, initial(i), f"run-{i}") for i in range(runs)]
         for execution in ids:
             desc = sfn.wait_for(execution, timeout=600)
             assert desc["status"] == "SUCCEEDED", desc
@@ -59,10 +88,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=8)
     args = parser.parse_args()
 
-    e_time, e_trans = bench_engine(args.runs, args.workers)
-    m_time, m_trans = bench_moto(args.moto_runs)
+    definition = compiled()
+    e_time, e_trans = bench_engine(definition, args.runs, args.workers)
+    m_time, m_trans = bench_moto(definition, args.moto_runs)
     e_rps, m_rps = args.runs / e_time, args.moto_runs / m_time
     e_per, m_per = e_time / e_trans * 1e3, m_time / m_trans * 1e3
+    print(f"tutorial flow ({FLOW}), stub handlers, {e_trans // args.runs} states per run")
     print(
         f"engine: {args.runs} runs, {e_trans} transitions in {e_time:.2f}s: "
         f"{e_rps:.1f} runs/s, {e_per:.3f} ms/transition (workers={args.workers})"

@@ -4,22 +4,65 @@ Runs the same compiled definition Step Functions runs, calling node handlers in-
 through a :class:`TaskInvoker`.
 """
 
-from .clock import Clock, FakeClock, SystemClock
-from .definition import validate
-from .engine import Engine, execution_arn, state_machine_arn
-from .errors import (
-    DefinitionError,
-    ExecutionAlreadyExists,
-    ExecutionDoesNotExist,
-    InvalidOutput,
-    InvalidToken,
-    StateMachineDoesNotExist,
-    StatesError,
-    TaskDoesNotExist,
-    TaskTimedOut,
-)
-from .invoker import FunctionInvoker, TaskInvoker, error_of, lambda_envelope
-from .models import ExecutionDescription, ProgressEvent
+import importlib as _importlib
+from typing import TYPE_CHECKING
+from typing import Any as _Any
+
+if TYPE_CHECKING:
+    from .clock import Clock, FakeClock, SystemClock
+    from .definition import validate
+    from .engine import Engine, execution_arn, state_machine_arn
+    from .errors import (
+        DefinitionError,
+        ExecutionAlreadyExists,
+        ExecutionDoesNotExist,
+        InvalidOutput,
+        InvalidToken,
+        StateMachineDoesNotExist,
+        StatesError,
+        TaskDoesNotExist,
+        TaskTimedOut,
+    )
+    from .invoker import FunctionInvoker, TaskInvoker, error_of, lambda_envelope
+    from .models import ExecutionDescription, ProgressEvent
+    from .tokens import TokenClient
+
+# Exports resolve on first use: the webhook route imports only what it needs (cold start).
+_EXPORTS = {
+    "Clock": ".clock",
+    "FakeClock": ".clock",
+    "SystemClock": ".clock",
+    "validate": ".definition",
+    "Engine": ".engine",
+    "execution_arn": ".engine",
+    "state_machine_arn": ".engine",
+    "DefinitionError": ".errors",
+    "ExecutionAlreadyExists": ".errors",
+    "ExecutionDoesNotExist": ".errors",
+    "InvalidOutput": ".errors",
+    "InvalidToken": ".errors",
+    "StateMachineDoesNotExist": ".errors",
+    "StatesError": ".errors",
+    "TaskDoesNotExist": ".errors",
+    "TaskTimedOut": ".errors",
+    "FunctionInvoker": ".invoker",
+    "TaskInvoker": ".invoker",
+    "error_of": ".invoker",
+    "lambda_envelope": ".invoker",
+    "ExecutionDescription": ".models",
+    "ProgressEvent": ".models",
+    "TokenClient": ".tokens",
+}
+
+
+def __getattr__(name: str) -> _Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Clock",
@@ -39,6 +82,7 @@ __all__ = [
     "TaskDoesNotExist",
     "TaskInvoker",
     "TaskTimedOut",
+    "TokenClient",
     "error_of",
     "execution_arn",
     "lambda_envelope",

@@ -19,17 +19,14 @@ from .clock import Clock, SystemClock, iso
 from .errors import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
-    InvalidOutput,
-    InvalidToken,
     StateMachineDoesNotExist,
-    TaskDoesNotExist,
-    TaskTimedOut,
 )
 from .events import to_history
 from .interpreter import READY, TIMER, Interpreter
 from .invoker import TaskInvoker
 from .models import ExecutionDescription, ProgressEvent
 from .store import QUEUED, RUNNING, Event, Run, Store
+from .tokens import output_text, resolve_token
 
 ACCOUNT = "000000000000"
 REGION = "local"
@@ -161,30 +158,13 @@ class Engine:
 
     def send_task_success(self, token: str, output: Any) -> None:
         """Resolve a ``.waitForTaskToken`` task. ``output``: JSON text (as Step Functions takes) or a value."""
-        if isinstance(output, str):
-            try:
-                value = json.loads(output)
-            except json.JSONDecodeError as exc:
-                raise InvalidOutput(f"task output is not JSON: {exc}") from None
-        else:
-            value = output
-        self._resolve(token, "SUCCEEDED", json.dumps(value, separators=(",", ":")), None, None)
+        self._resolve(token, "SUCCEEDED", output_text(output), None, None)
 
     def send_task_failure(self, token: str, error: str = "", cause: str = "") -> None:
         self._resolve(token, "FAILED", None, error, cause)
 
     def _resolve(self, token: str, status: str, output: str | None, error: str | None, cause: str | None) -> None:
-        if not isinstance(token, str) or not token or len(token) > 1024:
-            raise InvalidToken("malformed task token")
-        with self.store.transaction():
-            record = self.store.get_token(token)
-            if record is None:
-                raise TaskDoesNotExist("no task is waiting on this token")
-            if not self.store.resolve_token(token, status, output, error, cause):
-                raise TaskTimedOut("the task for this token is no longer waiting", status=record["status"])
-            run = self.store.get_run(record["run_id"])
-            if run is not None and run.status == RUNNING and run.cursor.get("phase") == "await_token":
-                self.store.update_run(run.id, wake_at=self.clock.time(), wake_kind=READY)
+        resolve_token(self.store, self.clock.time(), token, status, output, error, cause)
         self._wake()
 
     def stop_execution(self, execution_id: str, error: str | None = None, cause: str | None = None) -> None:

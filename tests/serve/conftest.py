@@ -1,0 +1,176 @@
+"""A real ``aofctl serve`` process on a sandbox cluster, and readers for what it recorded."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.engine import execution_arn
+from chalicelib.engine.events import to_history
+from chalicelib.engine.store import Store as EngineStore
+from sandbox.testing import sandbox_factory  # noqa: F401  (fixture)
+
+ROOT = Path(__file__).resolve().parents[2]
+AOFCTL = [sys.executable, "-m", "chalicelib.cli.main"]
+TOKEN = "test-webhook-token-7f3a"
+FLOW = "incident-auto-response"
+
+
+class Server:
+    """``aofctl serve`` in a subprocess; its output is collected on a thread (never a full pipe)."""
+
+    def __init__(self, state_dir: Path, env: dict[str, str], extra: tuple[str, ...] = ()) -> None:
+        self.state_dir = state_dir
+        self.env = env
+        self.lines: list[str] = []
+        self.url = ""
+        cmd = [*AOFCTL, "serve", "--port", "0", "--state-dir", str(state_dir), *extra]
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        self._ready = threading.Event()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        if not self._ready.wait(60) or not self.url:
+            self.kill()
+            raise RuntimeError("aofctl serve did not start:\n" + self.output)
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+            if "listening on " in line:
+                self.url = line.split("listening on ", 1)[1].split()[0]
+                self._ready.set()
+        self._ready.set()
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        request = urllib.request.Request(self.url + path, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
+
+    def post_incident(self, event_file: str, token: str = TOKEN) -> tuple[int, dict[str, Any]]:
+        body = (ROOT / event_file).read_bytes()
+        return self.post(
+            "/pagerduty/webhook", body, {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        )
+
+    def get(self, path: str) -> tuple[int, dict[str, Any]]:
+        with urllib.request.urlopen(self.url + path, timeout=10) as response:
+            return response.status, json.loads(response.read())
+
+    def kill(self) -> None:
+        """SIGKILL: no handler runs, nothing is flushed or closed."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+        self._reader.join(timeout=5)
+
+    def terminate(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout=30)
+        self._reader.join(timeout=5)
+        return code
+
+
+class History:
+    """Reads the engine database (``engine.db``) the server writes, from the test process."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / "engine.db"
+
+    def events(self, run_id: str) -> list[dict[str, Any]]:
+        store = EngineStore(self.path)
+        try:
+            return to_history(store.events(execution_arn(FLOW, run_id)))
+        finally:
+            store.close()
+
+    def status(self, run_id: str) -> str | None:
+        store = EngineStore(self.path)
+        try:
+            run = store.get_run(execution_arn(FLOW, run_id))
+            return None if run is None else run.status
+        finally:
+            store.close()
+
+    def per_state(self, run_id: str, event_type: str) -> Counter[str]:
+        """How many ``event_type`` events each state has (task events name their state's TaskScheduled)."""
+        counts: Counter[str] = Counter()
+        current = ""
+        for event in self.events(run_id):
+            if event["type"].endswith("StateEntered"):
+                current = event["stateEnteredEventDetails"]["name"]
+            if event["type"] == event_type:
+                counts[current] += 1
+        return counts
+
+    def entered(self, run_id: str) -> list[str]:
+        return [
+            e["stateEnteredEventDetails"]["name"] for e in self.events(run_id) if e["type"].endswith("StateEntered")
+        ]
+
+
+def wait_until(check: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def serve_env() -> Callable[[dict[str, str]], dict[str, str]]:
+    def make(base: dict[str, str]) -> dict[str, str]:
+        # A short watch after each change keeps the tests fast (the product default is 60 s).
+        env = {**base, "PAGERDUTY_WEBHOOK_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1", "AOF_MONITOR_SECONDS": "2"}
+        for name in ("SLACK_BOT_TOKEN", "PAGERDUTY_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_API_KEY", "SLACK_APPROVERS"):
+            env.pop(name, None)
+        return env
+
+    return make
+
+
+@pytest.fixture
+def servers() -> Iterator[Callable[..., Server]]:
+    """``start(state_dir, env, extra_args=()) -> Server``; every server started is killed at teardown."""
+    started: list[Server] = []
+
+    def start(state_dir: Path, env: dict[str, str], extra: tuple[str, ...] = ()) -> Server:
+        server = Server(state_dir, env, extra)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.kill()
+
+
+def aofctl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*AOFCTL, *args], cwd=ROOT, env={**env, "PYTHONPATH": os.fspath(ROOT)}, capture_output=True, text=True
+    )
