@@ -81,13 +81,11 @@ class Backend:
         if self._runtime is None:
             from .runtime.factory import make_runtime
 
-            self._runtime = _TokenOutputAsJsonText(
-                make_runtime(
-                    self.env,
-                    backend="aws",
-                    client=self._client("stepfunctions"),
-                    state_machine_arns=self.state_machine_arns(),
-                )
+            self._runtime = make_runtime(
+                self.env,
+                backend="aws",
+                client=self._client("stepfunctions"),
+                state_machine_arns=self.state_machine_arns(),
             )
         return self._runtime
 
@@ -146,26 +144,6 @@ class Backend:
         deps.send_task_success = self.runtime().send_task_success
         return deps
 
-
-class _TokenOutputAsJsonText:
-    """Approvals hand ``send_task_success`` JSON text (what SendTaskSuccess takes, and what the
-    embedded engine accepts); StepFunctionsRuntime encodes whatever it gets, so text would
-    arrive as a JSON string and the flow's Choice would never see the decision. Decode first.
-    """
-
-    def __init__(self, runtime: Any) -> None:
-        self._runtime = runtime
-
-    def send_task_success(self, token: str, output: Any) -> None:
-        if isinstance(output, str):
-            try:
-                output = json.loads(output)
-            except ValueError:
-                pass
-        self._runtime.send_task_success(token, output)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._runtime, name)
 
 
 def backend() -> Backend:

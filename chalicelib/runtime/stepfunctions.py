@@ -69,8 +69,11 @@ class StepFunctionsRuntime:
             return str(self.client.start_execution(**kwargs)["executionArn"])
 
     def send_task_success(self, token: str, output: Any) -> None:
+        # Text is taken as the JSON document itself (what SendTaskSuccess takes, and what the
+        # embedded engine accepts); any other value is encoded.
+        text = output if isinstance(output, str) else json.dumps(output)
         with _mapped():
-            self.client.send_task_success(taskToken=token, output=json.dumps(output))
+            self.client.send_task_success(taskToken=token, output=text)
 
     def send_task_failure(self, token: str, error: str, cause: str = "") -> None:
         with _mapped():
