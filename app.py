@@ -103,3 +103,21 @@ def lifecycle(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def execution_finished(event: Any) -> None:
     """A run ended: record its outcome (resolved / escalated / failed) in the store."""
     backend().finish(str(event.detail["executionArn"]))
+
+
+@app.schedule("rate(1 day)", name="post_incident_daily")
+def post_incident_daily(event: Any) -> None:
+    """The tutorial's daily post-incident analysis: the last 24 hours of runs, posted to Slack."""
+    import os
+    from datetime import UTC, datetime
+
+    from chalicelib.nodes.notify import make_notifier
+    from chalicelib.reports import run_daily_analysis
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    paths = [
+        os.environ.get("AOF_AGENTS_DIR", os.path.join(here, "agents")),
+        os.environ.get("AOF_FLOWS_DIR", os.path.join(here, "flows")),
+    ]
+    store = backend().store()
+    run_daily_analysis(store, make_notifier(os.environ, store), os.environ, datetime.now(UTC), paths=paths)

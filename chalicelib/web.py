@@ -95,7 +95,9 @@ class Backend:
             return run_id
         from .service.remote import start_remote_run
 
-        return start_remote_run(self.store(), self.runtime(), flow, flow_event, name)
+        entry = self.flows().get(flow)
+        limits = getattr(entry, "rate_limit", None)
+        return start_remote_run(self.store(), self.runtime(), flow, flow_event, name, limits)
 
     def finish(self, execution_id: str) -> Any:
         """Record the outcome of a finished execution on its run (cloud: from the status event)."""
@@ -143,7 +145,6 @@ class Backend:
         deps = deps_from_env(self.store(), self.env)
         deps.send_task_success = self.runtime().send_task_success
         return deps
-
 
 
 def backend() -> Backend:

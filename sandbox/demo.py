@@ -15,6 +15,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from chalicelib.cli.run_cmd import LiveView, load_event, summary
 from chalicelib.nodes.approvals import resolve_approval

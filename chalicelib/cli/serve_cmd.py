@@ -152,11 +152,17 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"error: cannot start: {error}", file=sys.stderr)
         return 1
     install(Backend(env, local_app=app))
+    from ..reports import Scheduler, daily_analysis_jobs
+
+    # The tutorial's daily post-incident report, on the engine's own clock.
+    scheduler = Scheduler(daily_analysis_jobs(app.resources, app.store, app.deps.notifier, app.env))
+    scheduler.start()
     log = RequestLog(out)
     try:
         server = make_server(app_obj, args.host, args.port, log)
     except OSError as error:
         print(f"error: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        scheduler.stop()
         app.close()
         return 1
     host, port = server.server.server_address[:2]
@@ -177,6 +183,7 @@ def _serve(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, previous)
         server.server.server_close()
         install(None)
+        scheduler.stop()
     return _shut_down(app, log)
 
 

@@ -66,6 +66,7 @@ def desired_state(resources: Resources, function_arns: dict[str, str], prefix: s
                 arn=f"arn:{partition}:states:{region}:{account}:stateMachine:{name}",
                 definition=definition,
                 trigger_path=getattr(flow.spec.trigger.config, "path", None),
+                rate_limit=flow.spec.rate_limit.model_dump() if flow.spec.rate_limit else None,
             )
         )
     rname = role_name(prefix)
@@ -76,7 +77,7 @@ def desired_state(resources: Resources, function_arns: dict[str, str], prefix: s
         policy_name="invoke-node-functions",
         policy=invoke_policy(list(placeholders.values())),
     )
-    registry = {m.flow: FlowEntry(m.arn, m.trigger_path) for m in machines}
+    registry = {m.flow: FlowEntry(m.arn, m.trigger_path, m.rate_limit) for m in machines}
     return Desired(
         prefix=prefix,
         tables=dynamodb_table_definitions(prefix),

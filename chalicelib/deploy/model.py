@@ -27,6 +27,7 @@ class DesiredStateMachine:
     arn: str
     definition: dict[str, Any]
     trigger_path: str | None
+    rate_limit: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

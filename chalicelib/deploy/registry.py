@@ -19,6 +19,9 @@ from ..errors import ConfigurationError
 class FlowEntry:
     state_machine_arn: str
     trigger_path: str | None = None
+    #: The flow's ``rate_limit`` (max_concurrent, queue_size, timeout_seconds): the webhook
+    #: Lambda admits runs with it, so an incident storm does not become a remediation storm.
+    rate_limit: dict[str, Any] | None = None
 
 
 def registry_parameter_name(prefix: str) -> str:
@@ -28,7 +31,11 @@ def registry_parameter_name(prefix: str) -> str:
 def encode_registry(entries: dict[str, FlowEntry]) -> str:
     """Stable JSON (sorted keys) so an unchanged registry compares equal as text."""
     body = {
-        name: {"state_machine_arn": entry.state_machine_arn, "trigger_path": entry.trigger_path}
+        name: {
+            "state_machine_arn": entry.state_machine_arn,
+            "trigger_path": entry.trigger_path,
+            **({"rate_limit": entry.rate_limit} if entry.rate_limit else {}),
+        }
         for name, entry in entries.items()
     }
     return json.dumps(body, sort_keys=True, separators=(",", ":"))
@@ -38,7 +45,8 @@ def decode_registry(text: str) -> dict[str, FlowEntry]:
     try:
         raw: Any = json.loads(text)
         return {
-            str(name): FlowEntry(str(item["state_machine_arn"]), item.get("trigger_path")) for name, item in raw.items()
+            str(name): FlowEntry(str(item["state_machine_arn"]), item.get("trigger_path"), item.get("rate_limit"))
+            for name, item in raw.items()
         }
     except (ValueError, TypeError, KeyError, AttributeError) as error:
         raise ConfigurationError(f"the flow registry parameter is not valid: {error}") from None

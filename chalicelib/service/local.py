@@ -15,6 +15,7 @@ from ..compiler import compile_flow, substitute_arns
 from ..engine import Engine, ExecutionAlreadyExists, FunctionInvoker, ProgressEvent
 from ..nodes import PLACEHOLDER_FUNCTIONS, deps_from_env, run_task
 from ..nodes.deps import NodeDeps
+from ..policy import RateLimitSettings, RunAdmission
 from ..runtime.local import LocalRuntime
 from ..spec import Resources, load_resources
 from ..store import RunEvent, RunRecord, Store, open_store
@@ -50,6 +51,15 @@ class LocalApp:
             definition = substitute_arns(compile_flow(flow, self.resources.agents), PLACEHOLDER_FUNCTIONS)
             limit = flow.spec.rate_limit.max_concurrent if flow.spec.rate_limit else None
             self.engine.register_state_machine(name, definition, max_concurrent=limit)
+        # An incident storm must not become a remediation storm: at most max_concurrent runs
+        # act, queue_size wait, the rest are recorded and handed to a human at once.
+        self.admissions = {
+            name: RunAdmission(
+                self.store.budgets,
+                RateLimitSettings.from_dict(flow.spec.rate_limit.model_dump()) if flow.spec.rate_limit else None,
+            )
+            for name, flow in self.resources.flows.items()
+        }
         self.engine.subscribe(self._on_progress)
         if start:
             self.engine.start()
@@ -84,6 +94,10 @@ class LocalApp:
                 )
             )
             self.store.runs.append_event(execution_name, RunEvent(type="RunStarted", details={"flow": flow}))
+            decision = self.admissions[flow].admit(flow, execution_name)
+            if not decision.admitted:
+                self._escalate_unadmitted(execution_name, incident, decision.reason, now)
+                return execution_name
         state = {
             "event": flow_event,
             "vars": {},
@@ -96,6 +110,14 @@ class LocalApp:
         except ExecutionAlreadyExists:
             pass
         return execution_name
+
+    def _escalate_unadmitted(self, run_id: str, incident: dict[str, Any], reason: str, now: datetime) -> None:
+        self.store.runs.append_event(run_id, RunEvent(type="Escalated", details={"reason": reason}))
+        self.store.runs.update_run(run_id, status="escalated", outcome="escalated", ended_at=now)
+        title = str(incident.get("title") or run_id)
+        self.deps.notifier.post(
+            str(incident.get("id") or run_id), "#incidents", f"🔴 Not handled automatically ({reason}): {title}", None
+        )
 
     def execution_id(self, run_id: str) -> str:
         run = self.store.runs.get_run(run_id)
@@ -125,6 +147,7 @@ class LocalApp:
             severity=severity_of(description.output),
         )
         self.store.runs.append_event(run.run_id, RunEvent(type="RunFinished", details={"outcome": outcome}))
+        self.admissions[run.flow].release(run.flow, run.run_id)
 
     def wait(self, run_id: str, timeout: float = 600.0) -> Any:
         description = self.engine.wait_for(self.execution_id(run_id), timeout=timeout)

@@ -9,8 +9,18 @@ from ..errors import AlreadyExists
 from ..store import RunEvent, RunRecord
 
 
-def start_remote_run(store: Any, runtime: Any, flow: str, flow_event: dict[str, Any], name: str) -> str:
+def start_remote_run(
+    store: Any,
+    runtime: Any,
+    flow: str,
+    flow_event: dict[str, Any],
+    name: str,
+    rate_limit: dict[str, Any] | None = None,
+) -> str:
+    from ..policy import RateLimitSettings, RunAdmission
+
     incident = flow_event.get("incident") or {}
+    admission = RunAdmission(store.budgets, RateLimitSettings.from_dict(rate_limit) if rate_limit else None)
     try:
         store.runs.create_run(
             RunRecord(
@@ -22,6 +32,12 @@ def start_remote_run(store: Any, runtime: Any, flow: str, flow_event: dict[str, 
             )
         )
         store.runs.append_event(name, RunEvent(type="RunStarted", details={"flow": flow}))
+        decision = admission.admit(flow, name)
+        if not decision.admitted:
+            # Recorded and handed to a human at once: no execution, no automatic action.
+            store.runs.append_event(name, RunEvent(type="Escalated", details={"reason": decision.reason}))
+            store.runs.update_run(name, status="escalated", outcome="escalated", ended_at=datetime.now(UTC))
+            return name
     except AlreadyExists:
         pass
     state = {
@@ -67,4 +83,11 @@ def finish_remote_run(store: Any, runtime: Any, execution_arn: str) -> str | Non
         severity=severity_of(description.output),
     )
     store.runs.append_event(run.run_id, RunEvent(type="RunFinished", details={"outcome": outcome}))
+    from ..metrics import emit_run_metrics
+    from ..policy import RunAdmission
+
+    RunAdmission(store.budgets, None).release(run.flow, run.run_id)
+    finished = store.runs.get_run(run.run_id)
+    if finished is not None:
+        emit_run_metrics(finished, store.runs.events(run.run_id), runtime.history(execution_arn))
     return outcome
