@@ -170,7 +170,20 @@ def _subclasses(cls: type[AofError]) -> list[type[AofError]]:
     return found
 
 
+#: Modules that define error classes of their own. They are imported before the tree is walked,
+#: so the compiled Retry rules do not depend on which modules happened to be imported first.
+ERROR_MODULES = (
+    "chalicelib.store.errors",
+    "chalicelib.webhooks.http",
+    "chalicelib.engine.errors",
+)
+
+
 def retryable_error_names() -> list[str]:
     """Names of every retryable error class, as a Lambda reports them in ``errorType``."""
+    import importlib
+
+    for module in ERROR_MODULES:
+        importlib.import_module(module)
     classes: list[type[AofError]] = [AofError, *_subclasses(AofError)]
     return sorted({c.__name__ for c in classes if c.retryable})
