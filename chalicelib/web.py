@@ -25,6 +25,8 @@ class Backend:
         self.env = dict(env)
         self.local_app = local_app
         self._store: Any = None
+        self._notifier: Any = None
+        self._bot_id: str | None = None
         self._runtime: Any = None
         self._flows: dict[str, Any] | None = None
 
@@ -130,12 +132,49 @@ class Backend:
         from .service.ports import StoreApprovalResolver, StoreDeliveryLog
         from .webhooks.slack import SlackWebhookDeps
 
-        resolver = StoreApprovalResolver(self.store(), self.runtime().send_task_success, self.env)
+        resolver = StoreApprovalResolver(
+            self.store(), self.runtime().send_task_success, self.env, on_decided=self._show_decision
+        )
         return SlackWebhookDeps(
             signing_secret=settings.resolve(settings.SLACK_SIGNING_SECRET, None, self.env),
             resolver=resolver,
             deliveries=StoreDeliveryLog(self.store()),
+            bot_user_id=self._bot_user_id(),
         )
+
+    def notifier(self) -> Any:
+        if self.local_app is not None:
+            return self.local_app.deps.notifier
+        if self._notifier is None:
+            from .nodes.notify import make_notifier
+
+            self._notifier = make_notifier(self.env, self.store())
+        return self._notifier
+
+    def _show_decision(self, record: Any, decision: str, by: str, at: Any) -> None:
+        """The approval message shows who decided what and when; its buttons are gone."""
+        from .integrations.slack_blocks import decided_blocks
+
+        if not (record.channel and record.message_ts):
+            return
+        text = f"Approval {record.approval_id}: {decision} by <@{by}>"
+        try:
+            self.notifier().update(record.channel, record.message_ts, text, decided_blocks(text, decision, by, at))  # type: ignore[arg-type]
+        except Exception:  # the decision stands even if Slack cannot be updated now
+            import logging
+
+            logging.getLogger(__name__).warning("could not update approval message %s", record.approval_id)
+
+    def _bot_user_id(self) -> str | None:
+        """The bot's own user id, so its reactions on its own message are never votes."""
+        if self._bot_id is None and settings.resolve(settings.SLACK_BOT_TOKEN, None, self.env):
+            from .integrations.slack import SlackClient
+
+            try:
+                self._bot_id = SlackClient(env=self.env).bot_user_id()
+            except Exception:  # without it, reactions by anyone not an approver are still refused
+                return None
+        return self._bot_id
 
     def node_deps(self) -> Any:
         if self.local_app is not None:
