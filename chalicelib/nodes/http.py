@@ -43,6 +43,25 @@ def _render(value: Any, scope: StateScope) -> Any:
     return value
 
 
+def _render_url(template: str, scope: StateScope) -> str:
+    """Values spliced into a URL are percent-encoded (``API Service`` -> ``API%20Service``), so an
+    incident field can neither break the URL nor add a path segment or query of its own."""
+    from ..expr import Ref, evaluate_expr, parse_template, to_text
+    from ..expr.scope import MISSING
+
+    out: list[str] = []
+    for part in parse_template(template).parts:
+        if isinstance(part, str):
+            out.append(part)
+            continue
+        value = scope.lookup(part) if isinstance(part, Ref) else evaluate_expr(part, scope)
+        if isinstance(part, Ref) and part.default is not None and value in (MISSING, None, ""):
+            value = part.default
+        text = "" if value is MISSING else to_text(value)
+        out.append(urllib.parse.quote(text, safe=""))
+    return "".join(out)
+
+
 def _pagerduty_target(url: str, deps: NodeDeps) -> tuple[str, bool]:
     parts = urllib.parse.urlsplit(url)
     if (parts.hostname or "").lower() != PAGERDUTY_HOST:
@@ -56,7 +75,7 @@ def _pagerduty_target(url: str, deps: NodeDeps) -> tuple[str, bool]:
 def handle(event: NodeInput, deps: NodeDeps, *, sleep: Callable[[float], None] = time.sleep) -> NodeOutput:
     config = event.node.config
     scope = StateScope(event.state, env=deps.env, now=deps.clock(), started_at=event.context.started_at or None)
-    url = str(_render(config.get("url", ""), scope))
+    url = _render_url(str(config.get("url", "")), scope)
     headers = {str(k): str(v) for k, v in _render(config.get("headers") or {}, scope).items()}
     body = _render(config.get("body"), scope)
     method = str(config.get("method", "GET")).upper()
