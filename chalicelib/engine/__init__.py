@@ -4,9 +4,9 @@ Runs the same compiled definition Step Functions runs, calling node handlers in-
 through a :class:`TaskInvoker`.
 """
 
-import importlib as _importlib
 from typing import TYPE_CHECKING
-from typing import Any as _Any
+
+from chalicelib.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .clock import Clock, FakeClock, SystemClock
@@ -55,13 +55,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> _Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(_importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 
 __all__ = [

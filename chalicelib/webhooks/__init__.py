@@ -8,9 +8,9 @@ is imported only when a Slack request is verified.
 
 from __future__ import annotations
 
-import importlib as _importlib
 from typing import TYPE_CHECKING
-from typing import Any as _Any
+
+from chalicelib.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from chalicelib.webhooks.enrichment import PagerDutyEnricher
@@ -57,13 +57,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> _Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(_importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 
 __all__ = [
