@@ -44,7 +44,8 @@ class Server:
         self._ready = threading.Event()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
-        if not self._ready.wait(60) or not self.url:
+        # A loaded 2-core CI machine can take a while to import and resume; 60 s was seen to be short.
+        if not self._ready.wait(180) or not self.url:
             self.kill()
             raise RuntimeError("aofctl serve did not start:\n" + self.output)
 
