@@ -116,7 +116,7 @@ class Backend:
     # -- deps for the handlers ---------------------------------------------------------------
 
     def pagerduty_deps(self) -> Any:
-        from .service.ports import FlowRunStarter, StoreDeliveryLog, StoreRunController
+        from .service.ports import FlowRunStarter, StoreDeliveryLog, StoreRunController, pagerduty_enricher
         from .webhooks.pagerduty import PagerDutyWebhookDeps
         from .webhooks.pagerduty_auth import PagerDutyAuthConfig
 
@@ -126,14 +126,18 @@ class Backend:
             deliveries=StoreDeliveryLog(self.store()),
             runs=FlowRunStarter(self.start, flow),
             controller=StoreRunController(self.store(), self.stop),
+            # v3 deliveries carry no custom_details: read them from the REST API when a key is set.
+            enricher=pagerduty_enricher(self.env),
         )
 
     def slack_deps(self) -> Any:
+        from .nodes.approvals import show_decision
         from .service.ports import StoreApprovalResolver, StoreDeliveryLog
         from .webhooks.slack import SlackWebhookDeps
 
+        # On a decision the approval message shows who decided what and when (buttons gone).
         resolver = StoreApprovalResolver(
-            self.store(), self.runtime().send_task_success, self.env, on_decided=self._show_decision
+            self.store(), self.runtime().send_task_success, self.env, on_decided=show_decision(self.notifier)
         )
         return SlackWebhookDeps(
             signing_secret=settings.resolve(settings.SLACK_SIGNING_SECRET, None, self.env),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,6 +11,8 @@ from typing import Any
 
 from ..errors import ApprovalError, NotFound
 from ..store import ApprovalRecord, Store
+
+logger = logging.getLogger(__name__)
 
 DECISIONS = {"approve": "approved", "pause": "paused", "skip": "skipped"}
 REACTIONS = {"approve": "white_check_mark", "pause": "double_vertical_bar", "skip": "x"}
@@ -83,3 +86,39 @@ def _event(kind: str, node_id: str, details: dict[str, Any]) -> Any:
     from ..store import RunEvent
 
     return RunEvent(type=kind, node_id=node_id, details=details)
+
+
+OnDecided = Callable[[ApprovalRecord, str, str, datetime], None]
+
+
+def decision_summary(record: ApprovalRecord) -> str:
+    """What was decided on, from the stored plan (the exact plan the decision covers)."""
+    plan = record.plan
+    lines = [f"**Approval for incident {plan.get('incident') or record.run_id}**"]
+    if plan.get("resource") or plan.get("namespace"):
+        lines.append(f"**Target**: {plan.get('resource') or '?'} in {plan.get('namespace') or '?'}")
+    for node, action in (plan.get("proposed_actions") or {}).items():
+        lines.append(f"**Proposed ({node})**: {action}")
+    return "\n".join(lines)
+
+
+def show_decision(notifier: Callable[[], Any]) -> OnDecided:
+    """``on_decided`` for :func:`resolve_approval`: the approval message loses its buttons and
+    shows who decided what and when. ``notifier`` is called only when a message needs updating,
+    so building a Slack client costs nothing on refused clicks."""
+
+    def update(record: ApprovalRecord, decision: str, by: str, at: datetime) -> None:
+        from ..integrations.slack_blocks import decided_blocks
+
+        if not (record.channel and record.message_ts) or decision not in DECISIONS:
+            return
+        text = decision_summary(record)
+        fallback = (
+            f"{DECISIONS[decision].capitalize()} by {by}: incident {record.plan.get('incident') or record.run_id}"
+        )
+        try:
+            notifier().update(record.channel, record.message_ts, fallback, decided_blocks(text, decision, by, at))  # type: ignore[arg-type]
+        except Exception as error:  # the decision stands (the run goes on) even if Slack cannot be updated now
+            logger.warning("approval %s: message not updated (%s)", record.approval_id, type(error).__name__)
+
+    return update

@@ -40,27 +40,55 @@ def handle(event: LifecycleInput, deps: NodeDeps) -> NodeOutput:
 
 
 def _approval_timed_out(event: LifecycleInput, deps: NodeDeps) -> NodeOutput:
-    from ..errors import ApprovalError
     from ..integrations.slack_blocks import timed_out_blocks
 
-    for approval in deps.store.approvals.find_pending_by_run(event.context.run_id):
-        if approval.node_id != event.node_id:
-            continue
+    approval = _timed_out_approval(event, deps)
+    if approval is not None and approval.channel and approval.message_ts:
+        text = "No decision in time: not approved."
         try:
-            deps.store.approvals.decide(approval.approval_id, "timed_out", "timeout", deps.clock())
-        except ApprovalError:
-            continue
-        if approval.channel and approval.message_ts:
-            text = "No decision in time: not approved."
             deps.notifier.update(approval.channel, approval.message_ts, text, timed_out_blocks(text, deps.clock()))
+        except Exception as error:  # paging the humans below matters more than the old message
+            _log(deps, event, "SlackUpdateFailed", {"approval": approval.approval_id, "error": type(error).__name__})
     summary = (
         f"⏱️ No decision on '{event.node_id}' in time for incident {_incident(event)}: "
         "automatic remediation NOT approved. Paging a human."
     )
     _page_humans(event, deps, summary)
     _log(deps, event, "ApprovalTimedOut", {"node": event.node_id})
-    output = {"decision": "timeout", "reaction": None, "approved": False, "timed_out": True, "approval_id": None}
+    output = {
+        "decision": "timeout",
+        "reaction": None,
+        "approved": False,
+        "timed_out": True,
+        "approval_id": approval.approval_id if approval is not None else None,
+    }
     return NodeOutput(status="timed_out", output=output)
+
+
+def _timed_out_approval(event: LifecycleInput, deps: NodeDeps) -> Any:
+    """The approval this timeout ends, closed so a late click changes nothing; None if a human
+    decided it after all (then its message already shows the decision).
+
+    Found by its derived id, not by "pending" look-ups: the timeout fires when the approval
+    expires, and expired approvals are no longer listed as pending.
+    """
+    from ..errors import ApprovalError, NotFound
+    from .slack import approval_id_of
+
+    execution = event.context.execution_id or event.context.execution_name
+    approval_id = approval_id_of(f"{execution}:{event.node_id}")
+    record = deps.store.approvals.get_approval(approval_id)
+    if record is None or record.status not in ("pending", "cancelled"):
+        return None
+    if record.status == "pending":
+        try:
+            record = deps.store.approvals.decide(approval_id, "timed_out", "timeout", deps.clock())
+        except (ApprovalError, NotFound):
+            # Expired already (the usual case): cancelling needs no deadline and is idempotent.
+            record = deps.store.approvals.cancel(approval_id, "no decision in time")
+    elif record.cancel_reason != "no decision in time":
+        return None  # cancelled because a human took the incident over: nothing to show here
+    return record
 
 
 def _node_failed(event: LifecycleInput, deps: NodeDeps) -> NodeOutput:

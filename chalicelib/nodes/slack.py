@@ -35,7 +35,12 @@ def incident_id(event: NodeInput) -> str:
 
 def approval_id_for(event: NodeInput) -> str:
     """Derived from the execution and node: a retried Lambda finds the approval it created."""
-    return hashlib.sha256(event.idempotency_key.encode()).hexdigest()[:20]
+    return approval_id_of(event.idempotency_key)
+
+
+def approval_id_of(idempotency_key: str) -> str:
+    """``execution:node`` -> approval id; the lifecycle Lambda finds a timed-out approval by it."""
+    return hashlib.sha256(idempotency_key.encode()).hexdigest()[:20]
 
 
 def plan_of(event: NodeInput) -> dict[str, Any]:

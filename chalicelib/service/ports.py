@@ -12,10 +12,16 @@ from typing import Any
 
 from ..errors import AlreadyExists
 from ..nodes.approvals import resolve_approval
-from ..settings import SLACK_APPROVERS, resolve
+from ..settings import PAGERDUTY_API_KEY, SLACK_APPROVERS, resolve
 from ..store import ApprovalRecord, RunEvent, Store
 from ..webhooks.incident import IncidentEvent
-from ..webhooks.ports import MessageRef, ResolutionResult
+from ..webhooks.ports import Enricher, MessageRef, ResolutionResult
+
+#: The webhook answers while PagerDuty waits: enrichment gets short timeouts and few retries
+#: (a 429 is still retried once); what it cannot read lands in ``enrichment_errors``.
+ENRICH_TIMEOUT_SECONDS = 4.0
+ENRICH_RETRIES = 1
+ENRICH_MAX_RETRY_AFTER = 2.0
 
 
 class StoreDeliveryLog:
@@ -37,7 +43,12 @@ class FlowRunStarter:
         self.flow = flow
 
     def start_run(self, event: IncidentEvent, execution_name: str) -> str:
-        return self._start(self.flow, event.to_flow_event(), execution_name)
+        try:
+            return self._start(self.flow, event.to_flow_event(), execution_name)
+        except AlreadyExists:
+            # A concurrent repeat of the same delivery is creating this run right now (the run
+            # id is the execution name): that run is the answer, and nothing starts twice.
+            return execution_name
 
 
 class StoreRunController:
@@ -105,3 +116,30 @@ class StoreApprovalResolver:
             on_decided=self.on_decided,
         )
         return ResolutionResult(applied=result.applied, message=result.message, approval=result.approval)
+
+
+class V3OnlyEnricher:
+    """Enrich only v3 deliveries: the tutorial's shape carries its own ``custom_details``, and
+    its incident ids (``TEST001``) need not exist in PagerDuty."""
+
+    def __init__(self, inner: Enricher) -> None:
+        self.inner = inner
+
+    def enrich(self, event: IncidentEvent) -> IncidentEvent:
+        return self.inner.enrich(event) if event.source_shape == "v3" else event
+
+
+def pagerduty_enricher(env: Mapping[str, str]) -> Enricher | None:
+    """The REST enricher when ``PAGERDUTY_API_KEY`` is set (``PAGERDUTY_API_URL`` honoured), else None."""
+    if not resolve(PAGERDUTY_API_KEY, None, env):
+        return None
+    from ..integrations.pagerduty import PagerDutyClient
+    from ..webhooks.enrichment import PagerDutyEnricher
+
+    client = PagerDutyClient(
+        env=env,
+        timeout=ENRICH_TIMEOUT_SECONDS,
+        max_retries=ENRICH_RETRIES,
+        max_retry_after=ENRICH_MAX_RETRY_AFTER,
+    )
+    return V3OnlyEnricher(PagerDutyEnricher(client))
