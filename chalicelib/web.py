@@ -155,20 +155,6 @@ class Backend:
             self._notifier = make_notifier(self.env, self.store())
         return self._notifier
 
-    def _show_decision(self, record: Any, decision: str, by: str, at: Any) -> None:
-        """The approval message shows who decided what and when; its buttons are gone."""
-        from .integrations.slack_blocks import decided_blocks
-
-        if not (record.channel and record.message_ts):
-            return
-        text = f"Approval {record.approval_id}: {decision} by <@{by}>"
-        try:
-            self.notifier().update(record.channel, record.message_ts, text, decided_blocks(text, decision, by, at))  # type: ignore[arg-type]
-        except Exception:  # the decision stands even if Slack cannot be updated now
-            import logging
-
-            logging.getLogger(__name__).warning("could not update approval message %s", record.approval_id)
-
     def _bot_user_id(self) -> str | None:
         """The bot's own user id, so its reactions on its own message are never votes."""
         if self._bot_id is None and settings.resolve(settings.SLACK_BOT_TOKEN, None, self.env):

@@ -253,13 +253,21 @@ class Engine:
         pool = self._ensure_pool()
         with self._cond:
             free = self.max_workers * 2 - len(self._inflight)
-            if free <= 0:
-                return 0
-            due = self.store.due(self.clock.time(), self._inflight, limit=free)
+            inflight = set(self._inflight)
+        if free <= 0:
+            return 0
+        # The store is read outside the condition: a worker holding the store lock may call
+        # _wake() (which takes the condition), and taking them in both orders deadlocks.
+        due = self.store.due(self.clock.time(), inflight, limit=free)
+        started = 0
+        with self._cond:
             for rid in due:
+                if rid in self._inflight:
+                    continue  # another dispatcher took it meanwhile
                 self._inflight.add(rid)
                 pool.submit(self._work, rid)
-        return len(due)
+                started += 1
+        return started
 
     def _work(self, run_id: str) -> None:
         try:

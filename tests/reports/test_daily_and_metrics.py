@@ -173,3 +173,45 @@ def test_track_metrics_node_posts_the_incident_figures(incidents: RecordedIncide
     assert call["path"] == "/incidents"
     assert body["incident_id"] == "TEST001" and body["severity"] == "high" and body["auto_resolved"] is True
     assert 40 <= body["duration"] <= 120
+
+
+def test_the_cloud_app_posts_the_daily_report_on_its_schedule(incidents: RecordedIncidents, monkeypatch) -> None:
+    """app.py's ``@app.schedule`` function, invoked as EventBridge would, on the DynamoDB store."""
+    from chalice.test import Client
+
+    import app as chalice_app
+    from chalicelib.web import Backend, install
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws(), FakeSlackAPI(tokens=("xoxb-daily",)) as slack:
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        cloud = open_store("dynamodb://aofdaily?create=true", dynamodb_client=client)
+        with open_store("sqlite:///" + str(incidents.state_dir / "aof.db")) as local:
+            for incident in incidents.incidents:
+                run = local.runs.get_run(incident.run_id)
+                assert run is not None
+                started = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+                cloud.runs.create_run(run.model_copy(update={"started_at": started}))
+        env = {
+            **incidents.env,
+            "AOF_BACKEND": "aws",
+            "AOF_TABLE_PREFIX": "aofdaily",
+            "SLACK_BOT_TOKEN": "xoxb-daily",
+            "SLACK_API_URL": slack.api_url,
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        install(Backend(env))
+        try:
+            with Client(chalice_app.app) as chalice:
+                event = chalice.events.generate_cw_event(
+                    source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+                )
+                chalice.lambda_.invoke("post_incident_daily", event)
+        finally:
+            install(None)
+        posted = slack.calls_to("chat.postMessage")
+    assert posted, "the daily report reached Slack"
+    assert posted[-1].params["channel"] == "#sre-postmortems"
+    assert "4" in posted[-1].params["text"]
