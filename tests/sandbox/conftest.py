@@ -19,4 +19,5 @@ def memory_sandbox() -> Iterator[Sandbox]:
 
 def need_kubectl() -> None:
     if not shutil.which("kubectl"):
-        pytest.skip("kubectl not on PATH")
+        # .ci/run installs it; a missing kubectl must not pass for a green run.
+        pytest.fail("kubectl is not on PATH: install it (Debian: kubernetes-client) to run these tests")

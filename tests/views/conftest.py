@@ -1,32 +1,5 @@
-from __future__ import annotations
+"""The recorded sandbox incidents and an in-process aofctl (defined in tests/reports/fixtures.py)."""
 
-import io
-from collections.abc import Callable, Iterator
-from contextlib import redirect_stdout
+from tests.reports.fixtures import aofctl, incidents
 
-import pytest
-
-from chalicelib.cli.main import main
-from tests.reports.incidents import SECRETS, RecordedIncidents, shared_incidents
-
-
-@pytest.fixture(scope="session")
-def incidents() -> RecordedIncidents:
-    return shared_incidents()
-
-
-@pytest.fixture
-def aofctl(incidents: RecordedIncidents, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., tuple[int, str]]]:
-    """``aofctl(*argv) -> (exit code, stdout)`` in-process on the recorded embedded default."""
-    monkeypatch.setenv("AOF_STATE_DIR", str(incidents.state_dir))
-    monkeypatch.delenv("AOF_BACKEND", raising=False)
-    for name, value in SECRETS.items():
-        monkeypatch.setenv(name, value)
-
-    def run(*argv: str) -> tuple[int, str]:
-        buffer = io.StringIO()
-        with redirect_stdout(buffer):
-            code = main(list(argv))
-        return code, buffer.getvalue()
-
-    yield run
+__all__ = ["aofctl", "incidents"]
