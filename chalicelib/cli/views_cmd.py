@@ -90,7 +90,7 @@ def get_runs(args: argparse.Namespace) -> int:
         from io import StringIO
 
         buffer = StringIO()
-        print_structured([r.model_dump() for r in runs], args.output, buffer)
+        print_structured([r.to_dict() for r in runs], args.output, buffer)
         printer.line(buffer.getvalue().rstrip("\n"))
         return 0
     from io import StringIO
@@ -124,7 +124,7 @@ def _describe(args: argparse.Namespace) -> int:
     if args.output == "json":
         document = summary.to_dict()
         document["last_runs"] = [
-            {**r.model_dump(), "duration": _seconds(r), "console_url": links.get(r.run_id)} for r in runs[: args.last]
+            {**r.to_dict(), "duration": _seconds(r), "console_url": links.get(r.run_id)} for r in runs[: args.last]
         ]
         printer.json(document)
         return 0

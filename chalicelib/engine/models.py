@@ -1,33 +1,38 @@
-"""What callers see of an execution (shared by both runtime backends)."""
+"""What callers see of an execution (shared by both runtime backends).
+
+Plain dataclasses: the webhook routes start and describe executions from a cold Lambda, where
+pydantic's import alone would cost more than the route.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
-
-from pydantic import BaseModel
 
 Status = Literal["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]
 
 
-class ExecutionDescription(BaseModel):
+@dataclass
+class ExecutionDescription:
     execution_id: str  # the execution ARN on Step Functions
     name: str
     state_machine: str  # flow / state machine name
     status: Status
+    start_date: datetime
     input: Any = None
     output: Any = None
-    start_date: datetime
     stop_date: datetime | None = None
     error: str | None = None
     cause: str | None = None
 
 
-class ProgressEvent(BaseModel):
+@dataclass
+class ProgressEvent:
     """One history event as it is recorded, for live views (``aofctl run``)."""
 
     execution_id: str
     state_machine: str
     type: str
     timestamp: datetime
-    details: dict[str, Any] = {}
+    details: dict[str, Any] = field(default_factory=dict)

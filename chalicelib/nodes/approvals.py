@@ -61,11 +61,11 @@ def resolve_approval(
         return Resolution(False, f"no approval {approval_id}", {})
     if record.status != "pending":
         who = record.decided_by or record.cancel_reason or "the system"
-        return Resolution(False, f"already {record.status} by {who} at {record.decided_at}", record.model_dump())
+        return Resolution(False, f"already {record.status} by {who} at {record.decided_at}", record.to_dict())
     if record.requested_by and record.requested_by == by:
-        return Resolution(False, "nobody may approve their own request", record.model_dump())
+        return Resolution(False, "nobody may approve their own request", record.to_dict())
     if allowed is not None and not allowed(record, by):
-        return Resolution(False, f"{by} is not an allowed approver for this incident", record.model_dump())
+        return Resolution(False, f"{by} is not an allowed approver for this incident", record.to_dict())
     try:
         decided = store.approvals.decide(approval_id, DECISIONS[decision], by, at)
     except ApprovalError as error:
@@ -79,7 +79,7 @@ def resolve_approval(
     send_task_success(decided.task_token, json.dumps(decision_document(decided, decision, by, at)))
     if on_decided is not None:
         on_decided(decided, decision, by, at)
-    return Resolution(True, f"{DECISIONS[decision]} by {by}", decided.model_dump())
+    return Resolution(True, f"{DECISIONS[decision]} by {by}", decided.to_dict())
 
 
 def _event(kind: str, node_id: str, details: dict[str, Any]) -> Any:

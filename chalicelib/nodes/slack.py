@@ -110,7 +110,7 @@ def _request_approval(event: NodeInput, deps: NodeDeps, text: str, channel: str)
         channel_id, ts = deps.notifier.post(
             incident_id(event), channel, text + footer, approval_blocks(text, approval_id)
         )
-        record = record.model_copy(update={"channel": channel_id, "message_ts": ts})
+        record = record.replace(channel=channel_id, message_ts=ts)
         deps.store.approvals.put_approval(record)
     return NodeOutput(
         status="waiting",

@@ -24,6 +24,7 @@ from chalicelib.store.interfaces import (
 from chalicelib.store.records import (
     ApprovalRecord,
     IdempotencyRecord,
+    RecordError,
     RunEvent,
     RunRecord,
     plan_hash,
@@ -43,6 +44,7 @@ __all__ = [
     "IdempotencyStore",
     "InProgress",
     "MemoryStore",
+    "RecordError",
     "RecordTooLarge",
     "RunEvent",
     "RunRecord",

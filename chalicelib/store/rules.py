@@ -43,7 +43,7 @@ def updated_run(run: RunRecord, fields: dict[str, Any]) -> RunRecord:
     """``run`` with ``fields`` applied and validated; the run id cannot change."""
     if "run_id" in fields and fields["run_id"] != run.run_id:
         raise ValueError("run_id cannot be changed")
-    return RunRecord.model_validate({**run.model_dump(), **fields})
+    return run.replace(**fields)
 
 
 def run_not_found(run_id: str) -> NotFound:
@@ -64,19 +64,19 @@ def check_decidable(record: ApprovalRecord, now: float) -> None:
         when = f" at {record.decided_at}" if record.decided_at else ""
         raise ApprovalConflict(
             f"approval {record.approval_id} is already {record.status}{who}{when}",
-            existing=record.model_dump(),
+            existing=record.to_dict(),
         )
     if record.expires_at <= now:
         raise ApprovalConflict(
             f"approval {record.approval_id} expired at epoch {record.expires_at}",
-            existing=record.model_dump(),
+            existing=record.to_dict(),
         )
 
 
 def decided(record: ApprovalRecord, decision: str, by: str, at: Any) -> ApprovalRecord:
     if decision not in DECISIONS:
         raise ValueError(f"decision must be one of {sorted(DECISIONS)}, not {decision!r}")
-    return record.model_copy(update={"status": decision, "decided_by": by, "decided_at": to_iso(at)})
+    return record.replace(status=decision, decided_by=by, decided_at=to_iso(at))
 
 
 def check_replaceable(existing: ApprovalRecord | None, new: ApprovalRecord) -> None:
@@ -84,7 +84,7 @@ def check_replaceable(existing: ApprovalRecord | None, new: ApprovalRecord) -> N
     if existing is not None and existing.status != "pending":
         raise ApprovalConflict(
             f"approval {new.approval_id} is already {existing.status}; it cannot be put again",
-            existing=existing.model_dump(),
+            existing=existing.to_dict(),
         )
 
 
@@ -95,9 +95,9 @@ def cancelled(record: ApprovalRecord, reason: str) -> ApprovalRecord | None:
     if record.status != "pending":
         raise ApprovalConflict(
             f"approval {record.approval_id} is already {record.status}; it cannot be cancelled",
-            existing=record.model_dump(),
+            existing=record.to_dict(),
         )
-    return record.model_copy(update={"status": "cancelled", "cancel_reason": reason})
+    return record.replace(status="cancelled", cancel_reason=reason)
 
 
 # --- budgets ----------------------------------------------------------------------------------

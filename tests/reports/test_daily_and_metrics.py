@@ -89,7 +89,7 @@ def test_daily_analysis_reads_the_cloud_store(incidents: RecordedIncidents) -> N
                 assert run is not None
                 cloud.runs.create_run(run)
                 for event in local.runs.events(run.run_id):
-                    cloud.runs.append_event(run.run_id, event.model_copy(update={"seq": 0}))
+                    cloud.runs.append_event(run.run_id, event.replace(seq=0))
         notifier = ConsoleNotifier(StringIO())
         report = run_daily_analysis(cloud, notifier, incidents.env, datetime.now(UTC), paths=PATHS)
     assert report.runs == 4
@@ -191,7 +191,7 @@ def test_the_cloud_app_posts_the_daily_report_on_its_schedule(incidents: Recorde
                 run = local.runs.get_run(incident.run_id)
                 assert run is not None
                 started = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-                cloud.runs.create_run(run.model_copy(update={"started_at": started}))
+                cloud.runs.create_run(run.replace(started_at=started))
         env = {
             **incidents.env,
             "AOF_BACKEND": "aws",

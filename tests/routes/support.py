@@ -100,10 +100,10 @@ def pending_approval(store: Any, run_id: str, timeout: float = 30.0) -> Any:
 
 def recorded_text(store: Any, engine: Any, run_id: str) -> str:
     """Everything the product recorded about a run (store events, engine history) as one text."""
-    parts = [json.dumps([e.model_dump(mode="json") for e in store.runs.events(run_id)])]
+    parts = [json.dumps([e.to_dict() for e in store.runs.events(run_id)])]
     run = store.runs.get_run(run_id)
     if run is not None:
-        parts.append(run.model_dump_json())
+        parts.append(json.dumps(run.to_dict()))
         if run.execution_arn:
             parts.append(json.dumps(engine.history(run.execution_arn), default=str))
     return "\n".join(parts)

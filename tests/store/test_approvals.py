@@ -28,7 +28,7 @@ def approval(approval_id: str = "ap-1", **fields: Any) -> ApprovalRecord:
         "expires_at": int(START) + 3600,
         **fields,
     }
-    return ApprovalRecord.model_validate(values)
+    return ApprovalRecord.from_dict(values)
 
 
 def test_put_and_get_keep_plan_and_hash(store: Store) -> None:

@@ -23,7 +23,7 @@ def _item(a: ApprovalRecord) -> Item:
     item: Item = {
         "pk": s(_pk(a.approval_id)),
         "sk": s(_SK),
-        "data": s(codec.dumps(a.model_dump())),
+        "data": s(codec.dumps(a.to_dict())),
         "status": s(a.status),
         # ``deadline`` is when the approval stops being decidable. The TTL attribute comes later,
         # so a late Slack click is answered "expired" and the post-mortem still sees the decision.
@@ -38,7 +38,7 @@ def _item(a: ApprovalRecord) -> Item:
 
 
 def _approval(item: Item) -> ApprovalRecord:
-    return ApprovalRecord.model_validate(data_of(item))
+    return ApprovalRecord.from_dict(data_of(item))
 
 
 class DynamoApprovalStore:

@@ -19,7 +19,7 @@ def _item(record: IdempotencyRecord) -> Item:
     return {
         "pk": s(_pk(record.key)),
         "sk": s(_SK),
-        "data": s(codec.dumps(record.model_dump())),
+        "data": s(codec.dumps(record.to_dict())),
         "expires_at": ttl(record.expires_at),
     }
 
@@ -35,7 +35,7 @@ class DynamoIdempotencyStore:
         item = self._table.get(_pk(key), _SK)
         if item is None or number_of(item, "expires_at") <= now:
             return None
-        record = IdempotencyRecord.model_validate(data_of(item))
+        record = IdempotencyRecord.from_dict(data_of(item))
         return record if record.expires_at > now else None
 
     def begin(self, key: str, ttl_seconds: int) -> IdempotencyRecord | None:
@@ -49,10 +49,10 @@ class DynamoIdempotencyStore:
         except ConditionFailed as failed:
             if failed.item is None:
                 raise InProgress(f"idempotency key {key!r} is in progress") from None
-            existing = IdempotencyRecord.model_validate(data_of(failed.item))
+            existing = IdempotencyRecord.from_dict(data_of(failed.item))
             if existing.status == "completed":
                 return existing
-            raise InProgress(f"idempotency key {key!r} is in progress", existing.model_dump()) from None
+            raise InProgress(f"idempotency key {key!r} is in progress", existing.to_dict()) from None
         return None
 
     def complete(self, key: str, result: dict[str, Any], ttl_seconds: int | None = None) -> IdempotencyRecord:

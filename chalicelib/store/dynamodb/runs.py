@@ -27,7 +27,7 @@ def _item(run: RunRecord) -> Item:
     item: Item = {
         "pk": s(_pk(run.run_id)),
         "sk": s(_RUN_SK),
-        "data": s(codec.dumps(run.model_dump())),
+        "data": s(codec.dumps(run.to_dict())),
         "gsi1pk": s(ALL_RUNS),
         "gsi1sk": order,
         "gsi2pk": s(f"FLOW#{run.flow}"),
@@ -40,7 +40,7 @@ def _item(run: RunRecord) -> Item:
 
 
 def _run(item: Item) -> RunRecord:
-    return RunRecord.model_validate(data_of(item))
+    return RunRecord.from_dict(data_of(item))
 
 
 class DynamoRunStore:
@@ -87,16 +87,16 @@ class DynamoRunStore:
     def append_event(self, run_id: str, event: RunEvent) -> RunEvent:
         # A counter item hands out sequence numbers atomically. A crash between the two writes
         # leaves a gap, never a duplicate: the order stays monotonic.
-        stored = event.model_copy(update={"seq": self._table.add_counter(_pk(run_id), _SEQ_SK)})
+        stored = event.replace(seq=self._table.add_counter(_pk(run_id), _SEQ_SK))
         self._table.put(
-            {"pk": s(_pk(run_id)), "sk": s(_event_sk(stored.seq)), "data": s(codec.dumps(stored.model_dump()))},
+            {"pk": s(_pk(run_id)), "sk": s(_event_sk(stored.seq)), "data": s(codec.dumps(stored.to_dict()))},
             "attribute_not_exists(pk)",
         )
         return stored
 
     def events(self, run_id: str) -> list[RunEvent]:
         items = self._table.query("pk = :p AND begins_with(sk, :e)", {":p": s(_pk(run_id)), ":e": s("EVENT#")})
-        return [RunEvent.model_validate(data_of(item)) for item in items]
+        return [RunEvent.from_dict(data_of(item)) for item in items]
 
     def find_run_by_incident(self, incident_id: str) -> list[RunRecord]:
         items = self._table.query("gsi3pk = :p", {":p": s(f"INCIDENT#{incident_id}")}, index="gsi3", forward=False)

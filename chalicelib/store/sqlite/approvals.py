@@ -11,7 +11,7 @@ from chalicelib.store.timeutil import Clock
 
 def _load(conn: sqlite3.Connection, approval_id: str) -> ApprovalRecord | None:
     row = conn.execute("SELECT data FROM approvals WHERE approval_id = ?", (approval_id,)).fetchone()
-    return None if row is None else ApprovalRecord.model_validate(codec.loads(row[0]))
+    return None if row is None else ApprovalRecord.from_dict(codec.loads(row[0]))
 
 
 def _save(conn: sqlite3.Connection, a: ApprovalRecord) -> None:
@@ -26,7 +26,7 @@ def _save(conn: sqlite3.Connection, a: ApprovalRecord) -> None:
             a.status,
             a.expires_at,
             a.created_at,
-            codec.dumps(a.model_dump()),
+            codec.dumps(a.to_dict()),
         ),
     )
 
@@ -52,7 +52,7 @@ class SqliteApprovalStore:
                 "SELECT data FROM approvals WHERE channel = ? AND message_ts = ? ORDER BY created_at DESC LIMIT 1",
                 (channel, message_ts),
             ).fetchone()
-        return None if row is None else ApprovalRecord.model_validate(codec.loads(row[0]))
+        return None if row is None else ApprovalRecord.from_dict(codec.loads(row[0]))
 
     def find_pending_by_run(self, run_id: str) -> list[ApprovalRecord]:
         with self._db.read() as conn:
@@ -61,7 +61,7 @@ class SqliteApprovalStore:
                 "ORDER BY created_at, approval_id",
                 (run_id, self._clock()),
             ).fetchall()
-        return [ApprovalRecord.model_validate(codec.loads(r[0])) for r in rows]
+        return [ApprovalRecord.from_dict(codec.loads(r[0])) for r in rows]
 
     def decide(self, approval_id: str, decision: str, by: str, at: datetime) -> ApprovalRecord:
         with self._db.write() as conn:
@@ -75,7 +75,7 @@ class SqliteApprovalStore:
             conn.execute(
                 "UPDATE approvals SET status = ?, data = ? "
                 "WHERE approval_id = ? AND status = 'pending' AND expires_at > ?",
-                (new.status, codec.dumps(new.model_dump()), approval_id, now),
+                (new.status, codec.dumps(new.to_dict()), approval_id, now),
             )
         return new
 

@@ -12,13 +12,13 @@ from chalicelib.store.timeutil import Clock, iso_from_epoch
 
 def _live(conn: sqlite3.Connection, key: str, now: float) -> IdempotencyRecord | None:
     row = conn.execute("SELECT data FROM idempotency WHERE key = ? AND expires_at > ?", (key, now)).fetchone()
-    return None if row is None else IdempotencyRecord.model_validate(codec.loads(row[0]))
+    return None if row is None else IdempotencyRecord.from_dict(codec.loads(row[0]))
 
 
 def _save(conn: sqlite3.Connection, record: IdempotencyRecord) -> None:
     conn.execute(
         "INSERT OR REPLACE INTO idempotency (key, expires_at, data) VALUES (?, ?, ?)",
-        (record.key, record.expires_at, codec.dumps(record.model_dump())),
+        (record.key, record.expires_at, codec.dumps(record.to_dict())),
     )
 
 
@@ -35,7 +35,7 @@ class SqliteIdempotencyStore:
             if existing is not None and existing.status == "completed":
                 return existing
             if existing is not None:
-                raise InProgress(f"idempotency key {key!r} is in progress", existing.model_dump())
+                raise InProgress(f"idempotency key {key!r} is in progress", existing.to_dict())
             _save(
                 conn,
                 IdempotencyRecord(

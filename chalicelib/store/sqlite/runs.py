@@ -13,7 +13,7 @@ _COLUMNS = "run_id, flow, incident_id, started_at, data"
 
 
 def _row(run: RunRecord) -> tuple[str, str, str | None, str, str]:
-    return (run.run_id, run.flow, run.incident_id, run.started_at, codec.dumps(run.model_dump()))
+    return (run.run_id, run.flow, run.incident_id, run.started_at, codec.dumps(run.to_dict()))
 
 
 class SqliteRunStore:
@@ -34,7 +34,7 @@ class SqliteRunStore:
             old = conn.execute("SELECT data FROM runs WHERE run_id = ?", (run_id,)).fetchone()
             if old is None:
                 raise rules.run_not_found(run_id)
-            run = rules.updated_run(RunRecord.model_validate(codec.loads(old[0])), fields)
+            run = rules.updated_run(RunRecord.from_dict(codec.loads(old[0])), fields)
             conn.execute(
                 "UPDATE runs SET flow = ?, incident_id = ?, started_at = ?, data = ? WHERE run_id = ?",
                 (*_row(run)[1:], run_id),
@@ -44,7 +44,7 @@ class SqliteRunStore:
     def get_run(self, run_id: str) -> RunRecord | None:
         with self._db.read() as conn:
             row = conn.execute("SELECT data FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        return None if row is None else RunRecord.model_validate(codec.loads(row[0]))
+        return None if row is None else RunRecord.from_dict(codec.loads(row[0]))
 
     def list_runs(self, flow: str | None = None, since: datetime | None = None, limit: int = 100) -> list[RunRecord]:
         where, params = ["1 = 1"], []
@@ -60,24 +60,24 @@ class SqliteRunStore:
         )
         with self._db.read() as conn:
             rows = conn.execute(sql, (*params, max(limit, 0))).fetchall()
-        return [RunRecord.model_validate(codec.loads(r[0])) for r in rows]
+        return [RunRecord.from_dict(codec.loads(r[0])) for r in rows]
 
     def append_event(self, run_id: str, event: RunEvent) -> RunEvent:
         with self._db.write() as conn:
             (last,) = conn.execute(
                 "SELECT COALESCE(MAX(seq), 0) FROM run_events WHERE run_id = ?", (run_id,)
             ).fetchone()
-            stored = event.model_copy(update={"seq": int(last) + 1})
+            stored = event.replace(seq=int(last) + 1)
             conn.execute(
                 "INSERT INTO run_events (run_id, seq, data) VALUES (?, ?, ?)",
-                (run_id, stored.seq, codec.dumps(stored.model_dump())),
+                (run_id, stored.seq, codec.dumps(stored.to_dict())),
             )
         return stored
 
     def events(self, run_id: str) -> list[RunEvent]:
         with self._db.read() as conn:
             rows = conn.execute("SELECT data FROM run_events WHERE run_id = ? ORDER BY seq", (run_id,)).fetchall()
-        return [RunEvent.model_validate(codec.loads(r[0])) for r in rows]
+        return [RunEvent.from_dict(codec.loads(r[0])) for r in rows]
 
     def find_run_by_incident(self, incident_id: str) -> list[RunRecord]:
         with self._db.read() as conn:
@@ -85,4 +85,4 @@ class SqliteRunStore:
                 "SELECT data FROM runs WHERE incident_id = ? ORDER BY started_at DESC, run_id DESC",
                 (incident_id,),
             ).fetchall()
-        return [RunRecord.model_validate(codec.loads(r[0])) for r in rows]
+        return [RunRecord.from_dict(codec.loads(r[0])) for r in rows]
