@@ -39,7 +39,13 @@ def start_remote_run(
             store.runs.update_run(name, status="escalated", outcome="escalated", ended_at=datetime.now(UTC))
             return name
     except AlreadyExists:
-        pass
+        # A concurrent copy of this delivery recorded the run first. It alone decides admission:
+        # if it escalated the run, or takes no ticket, nothing may start here either.
+        existing = store.runs.get_run(name)
+        if existing is not None and existing.outcome is not None:
+            return name
+        if not admission.admit(flow, name).admitted:
+            return name
     state = {
         "event": flow_event,
         "vars": {},
