@@ -10,7 +10,9 @@ network hop. The decision goes through the two SQLite files every process can op
    :class:`chalicelib.engine.TokenClient`, which only marks the token and makes the waiting
    run due, under SQLite's cross-process write lock. The serving engine polls its database at
    least every half second and carries the run on; if no server is running, the next
-   ``aofctl serve`` or ``aofctl run`` on that state directory resumes it.
+   ``aofctl serve`` or ``aofctl run`` on that state directory resumes it;
+3. when ``SLACK_BOT_TOKEN`` is set, the Slack message that asked loses its buttons and shows
+   the decision, exactly as after a click (a Slack failure is logged; the decision stands).
 
 We chose this over a loopback admin route on the server: nothing listens or needs a secret
 token file, and an approval given while the server is down is not lost.
@@ -66,6 +68,8 @@ def _when(epoch: int) -> str:
 
 def _approve(args: argparse.Namespace) -> int:
     from ..engine import TaskDoesNotExist, TaskTimedOut, TokenClient
+    from ..nodes.approvals import show_decision
+    from ..nodes.notify import make_notifier
     from ..service.ports import StoreApprovalResolver
     from ..store import open_store
 
@@ -90,7 +94,9 @@ def _approve(args: argparse.Namespace) -> int:
             return EXIT_REFUSED
         record = pending[0]
         by = args.by or getpass.getuser()
-        resolver = StoreApprovalResolver(store, tokens.send_task_success, env)
+        # The Slack message that asked loses its buttons and says who decided, as after a click.
+        updates = show_decision(lambda: make_notifier(env, store))
+        resolver = StoreApprovalResolver(store, tokens.send_task_success, env, on_decided=updates)
         try:
             result = resolver.resolve(record.approval_id, args.decision, by, datetime.now(UTC))
         except (TaskTimedOut, TaskDoesNotExist) as error:

@@ -4,6 +4,8 @@ with a note, TEST002 approved by a signed button click, no secret recorded anywh
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -124,3 +126,26 @@ def test_a_hostile_title_travels_the_whole_tutorial_as_text(tutorial_app) -> Non
     logged = [json.loads(t.local.store.artifacts.get_artifact(r)) for r in refs if "incident-TEST001" in r]
     assert logged[0]["title"] == title
     assert t.pagerduty.incidents["TEST001"].status == "resolved"
+
+
+def test_test002_approved_from_a_terminal_updates_the_slack_request_like_a_click(tutorial_app) -> None:
+    t = tutorial_app("TEST002")
+    answer = t.client.http.post("/pagerduty/webhook", headers=bearer(), body=json.dumps(tutorial("TEST002")))
+    run_id = json.loads(answer.body)["run_id"]
+    approval = pending_approval(t.local.store, run_id, timeout=60)
+
+    approved = subprocess.run(
+        [sys.executable, "-m", "chalicelib.cli.main", "approve", run_id, "--decision", "approve", "--by", APPROVER],
+        cwd=ROOT,
+        env={**t.env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert approved.returncode == 0, approved.stderr
+    updates = t.slack.calls_to("chat.update")
+    assert [u.params["ts"] for u in updates] == [approval.message_ts]
+    assert f"Approved by <@{APPROVER}>" in json.dumps(updates[0].params["blocks"])
+    assert "actions" not in {b.get("type") for b in updates[0].params["blocks"]}, "the buttons are gone"
+    assert t.outcome(run_id) == "resolved"
