@@ -119,5 +119,7 @@ def post_incident_daily(event: Any) -> None:
         os.environ.get("AOF_AGENTS_DIR", os.path.join(here, "agents")),
         os.environ.get("AOF_FLOWS_DIR", os.path.join(here, "flows")),
     ]
+    agent, channel = backend().daily_analysis_settings(paths)
     store = backend().store()
-    run_daily_analysis(store, make_notifier(os.environ, store), os.environ, datetime.now(UTC), paths=paths)
+    notifier = make_notifier(os.environ, store)
+    run_daily_analysis(store, notifier, os.environ, datetime.now(UTC), agent=agent, channel=channel)

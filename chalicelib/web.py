@@ -110,6 +110,24 @@ class Backend:
 
         return finish_remote_run(self.store(), self.runtime(), execution_id)
 
+    def daily_analysis_settings(self, yaml_paths: list[str]) -> tuple[Any, str]:
+        """The daily report's analyzer agent and channel: from the applied post-incident-daily
+        state machine when the flow registry has one (a Lambda package carries no YAML), else
+        from the project's YAML at ``yaml_paths``."""
+        from .errors import ConfigurationError
+        from .reports.daily import DAILY_FLOW, daily_from_definition, load_daily
+
+        entry = None if self.local_app is not None else self.flows().get(DAILY_FLOW)
+        if entry is None:
+            missing = [p for p in yaml_paths if not os.path.isdir(p)]
+            if missing:
+                raise ConfigurationError(
+                    f"no {DAILY_FLOW} flow applied (aofctl apply) and no YAML at {', '.join(missing)}"
+                )
+            return load_daily(yaml_paths)
+        described = self._client("stepfunctions").describe_state_machine(stateMachineArn=entry.state_machine_arn)
+        return daily_from_definition(json.loads(described["definition"]))
+
     def stop(self, execution_id: str) -> None:
         self.runtime().stop_execution(execution_id, error="HumanTookOver", cause="acknowledged in PagerDuty")
 

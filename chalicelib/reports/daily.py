@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from ..errors import ConfigurationError
 from ..nodes.notify import Notifier
 from ..spec import AgentFlowResource, AgentResource, Resources
 from ..store import Store
@@ -49,6 +50,39 @@ def load_daily(paths: list[str]) -> tuple[AgentResource, str]:
     resources: Resources = load_resources(paths)
     agent_name, channel = _flow_settings(resources.flows.get(DAILY_FLOW))
     return resources.agents[agent_name], channel
+
+
+def daily_from_definition(definition: Mapping[str, Any]) -> tuple[AgentResource, str]:
+    """The analyzer agent and channel from the daily flow's applied state machine.
+
+    A Lambda package holds ``app.py`` and ``chalicelib/`` only, not the project's YAML. What
+    ``aofctl apply`` deployed is the truth in the cloud anyway, and every Task state's payload
+    carries its node's config and, for an agent node, the agent's whole resource.
+    """
+    agent_name, channel = ANALYZER, DEFAULT_CHANNEL
+    agents: dict[str, Any] = {}
+    for payload in _task_payloads(definition.get("States") or {}):
+        node = payload.get("node") or {}
+        config = node.get("config") or {}
+        agents.update(payload.get("agents") or {})
+        if node.get("type") == "Agent" and config.get("agent"):
+            agent_name = str(config["agent"])
+        if node.get("type") == "Slack" and config.get("channel"):
+            channel = str(config["channel"])
+    if agent_name not in agents:
+        raise ConfigurationError(f"the applied {DAILY_FLOW} state machine carries no agent {agent_name!r}")
+    return AgentResource.model_validate(agents[agent_name]), channel
+
+
+def _task_payloads(states: Mapping[str, Any]) -> list[dict[str, Any]]:
+    payloads: list[dict[str, Any]] = []
+    for state in states.values():
+        for branch in state.get("Branches") or []:
+            payloads.extend(_task_payloads(branch.get("States") or {}))
+        payload = (state.get("Parameters") or {}).get("Payload")
+        if state.get("Type") == "Task" and isinstance(payload, dict):
+            payloads.append(payload)
+    return payloads
 
 
 def run_daily_analysis(
