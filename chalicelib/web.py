@@ -42,12 +42,9 @@ class Backend:
     def flows(self) -> dict[str, Any]:
         """Flow name -> :class:`chalicelib.deploy.registry.FlowEntry`, read once per process."""
         if self._flows is None:
-            from .deploy.aws import AwsDeployClient
-            from .deploy.registry import decode_registry, registry_parameter_name
+            from .deploy.registry import read_registry
 
-            ssm = AwsDeployClient(dynamodb=None, iam=None, stepfunctions=None, ssm=self._client("ssm"))
-            text = ssm.parameter(registry_parameter_name(self._prefix()))
-            self._flows = decode_registry(text) if text else {}
+            self._flows = read_registry(self._client("ssm"), self._prefix())
         return self._flows
 
     def state_machine_arns(self) -> dict[str, str]:

@@ -54,3 +54,20 @@ def decode_registry(text: str) -> dict[str, FlowEntry]:
 
 def state_machine_arns(entries: dict[str, FlowEntry]) -> dict[str, str]:
     return {name: entry.state_machine_arn for name, entry in entries.items()}
+
+
+def read_registry(ssm: Any, prefix: str) -> dict[str, FlowEntry]:
+    """The registry as the webhook Lambda reads it at cold start: one GetParameter.
+
+    Through the client alone (its own exception classes) rather than the deploy client, which
+    would load the whole of ``aofctl apply`` into the API function.
+    """
+    name = registry_parameter_name(prefix)
+    try:
+        text = ssm.get_parameter(Name=name)["Parameter"]["Value"]
+    except ssm.exceptions.ParameterNotFound:
+        return {}
+    except ssm.exceptions.ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        raise ConfigurationError(f"cannot read the flow registry {name} ({code}); check the function's role") from error
+    return decode_registry(str(text))

@@ -9,10 +9,12 @@ every Lambda and every ``aofctl serve`` process sees the same count) and expire 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from chalicelib.policy.settings import RateLimitSettings
-from chalicelib.store import BudgetStore
+from chalicelib.policy.rate_limit import RateLimitSettings
+
+if TYPE_CHECKING:
+    from chalicelib.store.interfaces import BudgetStore
 
 Verdict = Literal["acting", "queued", "escalated"]
 

@@ -1,4 +1,4 @@
-"""The safety limits a run enforces, read from the flow's ``spec.safety`` and ``rate_limit``.
+"""The safety limits a run enforces, read from the flow's ``spec.safety`` (its ``rate_limit``: :mod:`.rate_limit`).
 
 The compiled task payload carries them as plain dicts (``payload["safety"]``,
 ``payload["rate_limit"]``); anything missing falls back to the same defaults as
@@ -59,23 +59,6 @@ class SafetySettings:
             monitor_seconds=float(raw.get("monitor_seconds", base.monitor_seconds)),
             monitor_interval_seconds=float(raw.get("monitor_interval_seconds", base.monitor_interval_seconds)),
             approvers=tuple(str(a) for a in raw.get("approvers") or ()),
-        )
-
-
-@dataclass(frozen=True)
-class RateLimitSettings:
-    max_concurrent: int = 3
-    queue_size: int = 10
-    timeout_seconds: int = 1800
-
-    @classmethod
-    def from_dict(cls, raw: Mapping[str, Any] | None) -> RateLimitSettings:
-        raw = dict(raw or {})
-        base = cls()
-        return cls(
-            max_concurrent=int(raw.get("max_concurrent", base.max_concurrent)),
-            queue_size=int(raw.get("queue_size", base.queue_size)),
-            timeout_seconds=int(raw.get("timeout_seconds", base.timeout_seconds)),
         )
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib.engine.models import ExecutionDescription
+if TYPE_CHECKING:
+    from chalicelib.engine.models import ExecutionDescription
 
 
 class Runtime(Protocol):

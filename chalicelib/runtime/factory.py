@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import settings
-from chalicelib.engine import Engine, TaskInvoker
 from chalicelib.errors import ConfigurationError
 
 from .base import Runtime
-from .local import LocalRuntime
-from .stepfunctions import StepFunctionsRuntime, require_arns
+
+if TYPE_CHECKING:
+    from chalicelib.engine import Engine, TaskInvoker
 
 BACKENDS = ("local", "aws")
 
@@ -37,7 +37,12 @@ def make_runtime(
     omitted) and ``state_machine_arns`` (flow name -> ARN).
     """
     chosen = settings.resolve(settings.AOF_BACKEND, backend, env, "local")
+    # Each backend imports only its own modules: the cloud's API Lambda never loads the engine.
     if chosen == "local":
+        from chalicelib.engine import Engine
+
+        from .local import LocalRuntime
+
         if engine is None:
             if invoker is None:
                 raise ConfigurationError("the local backend needs an engine or a task invoker")
@@ -46,6 +51,8 @@ def make_runtime(
             engine.start()
         return LocalRuntime(engine)
     if chosen == "aws":
+        from .stepfunctions import StepFunctionsRuntime, require_arns
+
         if client is None:
             import boto3
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -19,8 +19,10 @@ from chalicelib.engine.errors import (
     TaskDoesNotExist,
     TaskTimedOut,
 )
-from chalicelib.engine.models import ExecutionDescription
 from chalicelib.errors import AofError, ConfigurationError, ServiceError, ServiceUnavailable
+
+if TYPE_CHECKING:  # built only by describe(), which the webhook Lambda never calls
+    from chalicelib.engine.models import ExecutionDescription
 
 _ERRORS: dict[str, Callable[[str], AofError]] = {
     "ExecutionAlreadyExists": lambda m: ExecutionAlreadyExists(m),
@@ -121,6 +123,8 @@ class StepFunctionsRuntime:
         return out
 
     def _description(self, d: Mapping[str, Any]) -> ExecutionDescription:
+        from chalicelib.engine.models import ExecutionDescription
+
         sm_arn = str(d.get("stateMachineArn", ""))
         return ExecutionDescription(
             execution_id=d["executionArn"],

@@ -17,7 +17,9 @@ def start_remote_run(
     name: str,
     rate_limit: dict[str, Any] | None = None,
 ) -> str:
-    from ..policy import RateLimitSettings, RunAdmission
+    # The two modules, not the package: the webhook Lambda must not load the policy gate.
+    from ..policy.admission import RunAdmission
+    from ..policy.rate_limit import RateLimitSettings
 
     incident = flow_event.get("incident") or {}
     admission = RunAdmission(store.budgets, RateLimitSettings.from_dict(rate_limit) if rate_limit else None)
@@ -90,7 +92,7 @@ def finish_remote_run(store: Any, runtime: Any, execution_arn: str) -> str | Non
     )
     store.runs.append_event(run.run_id, RunEvent(type="RunFinished", details={"outcome": outcome}))
     from ..metrics import emit_run_metrics
-    from ..policy import RunAdmission
+    from ..policy.admission import RunAdmission
 
     RunAdmission(store.budgets, None).release(run.flow, run.run_id)
     finished = store.runs.get_run(run.run_id)

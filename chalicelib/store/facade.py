@@ -2,16 +2,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from chalicelib.store.interfaces import (
-    ApprovalStore,
-    ArtifactStore,
-    BudgetStore,
-    DeliveryStore,
-    IdempotencyStore,
-    MemoryStore,
-    RunStore,
-)
+if TYPE_CHECKING:  # the interfaces are Protocols: for the type checker, not worth a cold start
+    from chalicelib.store.interfaces import (
+        ApprovalStore,
+        ArtifactStore,
+        BudgetStore,
+        DeliveryStore,
+        IdempotencyStore,
+        MemoryStore,
+        RunStore,
+    )
 
 
 def _nothing() -> None:
