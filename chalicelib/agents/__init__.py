@@ -4,7 +4,7 @@ Importing this package is cheap: provider SDKs, ``kubernetes`` and ``mcp`` are i
 when a run needs them.
 """
 
-from chalicelib.agents.gate import AllowAllGate, DefaultGate, ReadOnlyGate, ToolGate
+from chalicelib.agents.gate import AllowAllGate, DefaultGate, OutcomeRecorder, ReadOnlyGate, ToolGate
 from chalicelib.agents.loop import AgentTimedOut, run_agent
 from chalicelib.agents.memory import InMemoryStore, MemoryStore
 from chalicelib.agents.types import (
@@ -25,6 +25,7 @@ __all__ = [
     "InMemoryStore",
     "MemoryStore",
     "ModelCallRecord",
+    "OutcomeRecorder",
     "ReadOnlyGate",
     "ToolCallRecord",
     "ToolGate",

@@ -3,21 +3,32 @@
 The runtime builds an :class:`~chalicelib.agents.types.Action` for each tool call before anything
 runs and calls ``gate.check(action)``. A gate refuses by raising
 :class:`chalicelib.errors.PolicyDenied`; the runtime turns that into an error result for the model
-(the loop goes on) and records the refusal.
+(the loop goes on) and records the refusal. A gate may also answer the call itself by returning a
+``ToolOutcome`` (the change was already made by an earlier attempt of the step): the tool does not
+run and the model gets that outcome. A gate that is also an :class:`OutcomeRecorder` is told what
+each call it let through did.
 """
 
 from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from chalicelib.agents.tools.base import ToolOutcome
 from chalicelib.agents.types import Action
 from chalicelib.errors import PolicyDenied
 
 
 @runtime_checkable
 class ToolGate(Protocol):
-    def check(self, action: Action) -> None:
-        """Return to allow ``action``; raise ``PolicyDenied`` to refuse it."""
+    def check(self, action: Action) -> ToolOutcome | None:
+        """Return ``None`` to allow ``action``; raise ``PolicyDenied`` to refuse it; return an
+        outcome to answer the call without running the tool."""
+
+
+@runtime_checkable
+class OutcomeRecorder(Protocol):
+    def record_outcome(self, action: Action, outcome: ToolOutcome) -> None:
+        """What the tool did with an ``action`` the gate allowed (called after it ran)."""
 
 
 class DefaultGate:

@@ -2,7 +2,8 @@
 
 Provider failures (timeouts, 5xx, auth) hand the same conversation to the fallback model, so tool
 calls already made are not repeated; a wrong answer gets one corrective turn, then
-``AgentOutputError``. Every tool call is classified and passed through the gate before it runs.
+``AgentOutputError``. Every tool call is classified and passed through the gate before it runs;
+the gate may answer a call itself (a change an earlier attempt already made) instead of running it.
 """
 
 from __future__ import annotations
@@ -11,13 +12,16 @@ import json
 import time
 from typing import Any
 
+from chalicelib.agents.gate import OutcomeRecorder
 from chalicelib.agents.memory import history_messages, memory_from_spec
 from chalicelib.agents.parsing import extract_json
 from chalicelib.agents.providers import make_provider
 from chalicelib.agents.providers.base import Provider
 from chalicelib.agents.schema import derive_schema, schema_hint, validation_errors
 from chalicelib.agents.tools import ToolSet, build_toolset
+from chalicelib.agents.tools.base import ToolOutcome
 from chalicelib.agents.types import (
+    Action,
     AgentResult,
     AgentRunOptions,
     Message,
@@ -238,15 +242,22 @@ class _Run:
         try:
             action = tool.classify(use.name, use.input)
             kind = action.kind
-            self.options.gate.check(action)
+            replay = self.options.gate.check(action)
         except (ToolRefused, PolicyDenied) as exc:
             return self._tool_error(use, started, f"{type(exc).__name__}: {exc.message}", kind, refused=True)
-        try:
-            outcome = tool.invoke(use.name, use.input)
-        except AofError as exc:
-            return self._tool_error(use, started, f"{type(exc).__name__}: {exc.message}", kind)
-        except Exception as exc:  # a tool bug must reach the model as an error, not end the run
-            return self._tool_error(use, started, f"{type(exc).__name__}: {exc}", kind)
+        if replay is not None:
+            # The gate answered for the tool (an earlier attempt of the step made this change).
+            outcome = replay
+        else:
+            try:
+                outcome = tool.invoke(use.name, use.input)
+            except AofError as exc:
+                self._record_outcome(action, ToolOutcome(output="", ok=False, error=exc.message))
+                return self._tool_error(use, started, f"{type(exc).__name__}: {exc.message}", kind)
+            except Exception as exc:  # a tool bug must reach the model as an error, not end the run
+                self._record_outcome(action, ToolOutcome(output="", ok=False, error=f"{type(exc).__name__}: {exc}"))
+                return self._tool_error(use, started, f"{type(exc).__name__}: {exc}", kind)
+            self._record_outcome(action, outcome)
         summary = outcome.output if outcome.ok else f"{outcome.error}\n{outcome.output}".strip()
         self.tool_calls.append(
             ToolCallRecord(
@@ -267,6 +278,11 @@ class _Run:
             "content": content[:MAX_RESULT_CHARS] or "(no output)",
             "is_error": not outcome.ok,
         }
+
+    def _record_outcome(self, action: Action, outcome: ToolOutcome) -> None:
+        gate = self.options.gate
+        if action.kind != "read" and isinstance(gate, OutcomeRecorder):
+            gate.record_outcome(action, outcome)
 
     def _tool_error(
         self, use: ToolUse, started: float, error: str, kind: Any, *, refused: bool = False

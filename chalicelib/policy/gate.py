@@ -6,6 +6,13 @@ critical incidents, need the approved plan to name exactly this change), the ser
 run and snapshot, the blast-radius budgets, and one idempotency claim per action so a retried
 step does not act twice. A refusal raises ``PolicyDenied``; the model gets it as an error and
 cannot argue with it. Every decision goes to the run's audit trail.
+
+A step retried after its worker died (say, after ``kubectl rollout restart`` went through but
+before the node finished) proposes the same change again. The claim shows an earlier attempt of
+the step already made it, so the gate does not let the tool run again: ``check`` answers the call
+itself with the recorded result, labelled as such, and the change still counts as made (with the
+first attempt's snapshot, taken before the change) so it is monitored and rolled back like any
+other. A change another attempt is still making, or one whose earlier try failed, stays refused.
 """
 
 from __future__ import annotations
@@ -15,13 +22,17 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.agents.tools.base import ToolOutcome
 from chalicelib.agents.types import Action
-from chalicelib.errors import AlreadyExists, PolicyDenied
+from chalicelib.errors import AlreadyExists, NotFound, PolicyDenied
 from chalicelib.policy.change import KubeChanges
 from chalicelib.policy.classify import Assessment, Change, assess
 from chalicelib.policy.plan import covered
 from chalicelib.policy.settings import SafetySettings
-from chalicelib.store import RunEvent, Store, plan_hash
+from chalicelib.store import IdempotencyRecord, RunEvent, Store, plan_hash
+
+#: How much of a tool's output the idempotency record keeps, to answer a retried attempt with.
+RECORDED_OUTPUT_CHARS = 2000
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,11 @@ class AllowedChange:
     change: Change
     snapshot: dict[str, Any] | None
     key: str
+    #: The artifact holding ``snapshot`` (the state before the change).
+    snapshot_ref: str | None = None
+    #: Set when an earlier attempt of the step already made this change: the answer the tool call
+    #: gets instead of running again.
+    replay: ToolOutcome | None = None
 
 
 @dataclass
@@ -82,18 +98,53 @@ class PolicyGate:
     allowed: list[AllowedChange] = field(default_factory=list)
     denied: list[dict[str, Any]] = field(default_factory=list)
 
-    def check(self, action: Action) -> None:
+    def check(self, action: Action) -> ToolOutcome | None:
+        """Allow ``action`` (``None``), answer it without running it (an earlier attempt of this
+        step already made the change: the recorded outcome), or raise ``PolicyDenied``."""
         verdict = assess(action, self.safety)
         if verdict.kind == "read":
-            return
+            return None
         try:
             allowed = self._judge(action, verdict)
         except PolicyDenied as exc:
             self.denied.append({"action": verdict.change.describe(), "kind": verdict.kind, "reason": exc.message})
             self._audit("PolicyDenied", verdict, {"reason": exc.message})
             raise
-        self.allowed.append(allowed)
-        self._audit("PolicyAllowed", verdict, {"idempotency_key": allowed.key})
+        if allowed.replay is None:
+            self.allowed.append(allowed)
+            self._audit("PolicyAllowed", verdict, {"idempotency_key": allowed.key})
+            return None
+        if not any(a.key == allowed.key for a in self.allowed):
+            # Made by an earlier attempt: it is this step's change all the same (monitor, rollback).
+            self.allowed.append(allowed)
+        self._audit(
+            "ChangeAlreadyApplied",
+            verdict,
+            {
+                "idempotency_key": allowed.key,
+                "applied_at": allowed.replay.metadata.get("applied_at"),
+                "outcome": allowed.replay.metadata.get("outcome"),
+                "snapshot_ref": allowed.snapshot_ref,
+                "result": allowed.replay.output[:RECORDED_OUTPUT_CHARS],
+            },
+        )
+        return allowed.replay
+
+    def record_outcome(self, action: Action, outcome: ToolOutcome) -> None:
+        """Keep what the tool did with a change this gate let through, for a retried attempt."""
+        for item in reversed(self.allowed):
+            if item.action is action and item.replay is None:
+                self.store.idempotency.complete(
+                    item.key,
+                    self._claim_result(
+                        item.change,
+                        item.snapshot_ref,
+                        outcome="applied" if outcome.ok else "failed",
+                        output=outcome.output[:RECORDED_OUTPUT_CHARS],
+                        error=(outcome.error or "")[:RECORDED_OUTPUT_CHARS] or None,
+                    ),
+                )
+                return
 
     # --- the rules, in order ----------------------------------------------------------------
 
@@ -108,10 +159,17 @@ class PolicyGate:
         if needs_approval:
             self._check_approval(change, verdict)
         key = self._key(change)
-        snapshot = self._preflight(action, change)
+        earlier = self.store.idempotency.get(key)
+        if earlier is not None:
+            # Checked before the dry run and the budgets: the change is not made again, so it is
+            # neither re-snapshotted (the cluster is already past it) nor charged again.
+            return self._already_made(action, change, key, earlier)
+        snapshot, ref = self._preflight(action, change, key)
         self._spend_budget(change, key)
-        self._claim(key, change)
-        return AllowedChange(action, change, snapshot, key)
+        done = self._claim(key, change, ref)
+        if done is not None:  # another attempt finished it between the look-up and the claim
+            return self._already_made(action, change, key, done)
+        return AllowedChange(action, change, snapshot, key, ref)
 
     def _human_took_over(self) -> str | None:
         run = self.store.runs.get_run(self.context.run_id)
@@ -144,18 +202,22 @@ class PolicyGate:
                 kind=verdict.kind,
             )
 
-    def _preflight(self, action: Action, change: Change) -> dict[str, Any] | None:
+    def _preflight(self, action: Action, change: Change, key: str) -> tuple[dict[str, Any] | None, str | None]:
         if self.changes is None:
             raise PolicyDenied("refused: no cluster access for the server-side dry run")
         pre = self.changes.preflight(action, change.kind, change.name, change.namespace)
+        ref: str | None = None
         if pre.snapshot is not None:
+            # Named after the change (its key), not its position in the attempt: a retried attempt
+            # must not overwrite the snapshot an earlier attempt's claim points to.
+            digest = key.rsplit(":", 1)[-1]
             ref = self.store.artifacts.put_artifact(
                 self.context.run_id,
-                f"{self.context.node_id}-snapshot-{change.kind}-{change.name}-{len(self.allowed) + 1}.json",
+                f"{self.context.node_id}-snapshot-{change.kind}-{change.name}-{digest}.json",
                 json.dumps(pre.snapshot, default=str),
             )
             self._event("ChangeSnapshot", {"change": change.describe(), "ref": ref, "dry_run": pre.dry_run})
-        return pre.snapshot
+        return pre.snapshot, ref
 
     def _spend_budget(self, change: Change, key: str) -> None:
         budgets = self.store.budgets
@@ -168,9 +230,11 @@ class PolicyGate:
             (f"changes:ns:{namespace}", self.safety.max_changes_per_namespace_per_hour, f"namespace {namespace}"),
             (f"changes:svc:{service}", self.safety.max_changes_per_service_per_hour, f"service {service}"),
         ]
-        # Check both before spending either, so a refusal does not use up the other budget.
+        # Check both before spending either, so a refusal does not use up the other budget. A
+        # budget that is full may already count this very change (an attempt that died before its
+        # claim): ``consume`` under the same key is idempotent, and spends nothing on a full budget.
         for scope, limit, label in scopes:
-            if budgets.usage(scope, window) >= limit:
+            if budgets.usage(scope, window) >= limit and not budgets.consume(scope, key, limit, window):
                 raise PolicyDenied(
                     f"refused: the blast-radius budget of {limit} changes per hour in {label} is spent; "
                     "escalating to a human instead of acting"
@@ -179,16 +243,87 @@ class PolicyGate:
             if not budgets.consume(scope, key, limit, window):
                 raise PolicyDenied(f"refused: the budget of {limit} changes per hour in {label} is spent")
 
-    def _claim(self, key: str, change: Change) -> None:
+    def _claim(self, key: str, change: Change, snapshot_ref: str | None) -> IdempotencyRecord | None:
+        """Hold ``key`` for this attempt; the completed record when an earlier attempt made the change."""
         try:
             done = self.store.idempotency.begin(key, ttl_seconds=self.safety.budget_window_seconds)
         except AlreadyExists as exc:
             raise PolicyDenied(f"refused: {change.describe()} is being applied by another attempt") from exc
         if done is not None:
+            return done
+        # Completed at once, before the tool runs: a worker dying between here and the tool's answer
+        # leaves "pending", which a retry treats as made (never repeated, verified on the cluster).
+        self.store.idempotency.complete(key, self._claim_result(change, snapshot_ref, outcome="pending"))
+        return None
+
+    def _claim_result(self, change: Change, snapshot_ref: str | None, **outcome: Any) -> dict[str, Any]:
+        return {
+            "change": change.describe(),
+            "run_id": self.context.run_id,
+            "node_id": self.context.node_id,
+            "snapshot_ref": snapshot_ref,
+            **outcome,
+        }
+
+    def _already_made(self, action: Action, change: Change, key: str, record: IdempotencyRecord) -> AllowedChange:
+        """The claim shows this step has had this change before: answer from the record, or refuse."""
+        label = change.describe()
+        if record.status != "completed":
+            raise PolicyDenied(f"refused: {label} is being applied by another attempt")
+        result = record.result or {}
+        outcome = str(result.get("outcome") or "pending")
+        at = record.completed_at or record.started_at
+        here = any(a.key == key and a.replay is None for a in self.allowed)
+        who = "earlier in this step" if here else "by an earlier attempt of this step"
+        if outcome == "failed":
+            error = str(result.get("error") or result.get("output") or "no detail")[:300]
             raise PolicyDenied(
-                f"refused: {change.describe()} was already applied by an earlier attempt of this step; not repeated"
+                f"refused: {label} was tried {who} at {at} and failed ({error}); "
+                "not repeated automatically: it may have partly gone through"
             )
-        self.store.idempotency.complete(key, {"change": change.describe(), "run_id": self.context.run_id})
+        if outcome == "applied":
+            text = f"{label} was already applied {who} at {at}; not repeated."
+            recorded = str(result.get("output") or "").strip()
+            if recorded:
+                text += f"\nRecorded result of that call:\n{recorded}"
+        else:
+            text = (
+                f"{label} was already started {who} at {at}, which stopped before recording the "
+                "tool's answer; not repeated. Check the current state to confirm it took effect."
+            )
+        snapshot, ref = self._recorded_snapshot(change, result)
+        replay = ToolOutcome(
+            output=text,
+            metadata={"already_applied": True, "applied_at": at, "outcome": outcome, "idempotency_key": key},
+        )
+        return AllowedChange(action, change, snapshot, key, ref, replay=replay)
+
+    def _recorded_snapshot(self, change: Change, result: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+        """The snapshot taken before the change by the attempt that made it (the cluster is past it now)."""
+        ref = result.get("snapshot_ref")
+        if "snapshot_ref" not in result:
+            # Claimed before claims kept their snapshot: the step's first snapshot of this change.
+            ref = self._first_snapshot_ref(change)
+        if not ref:
+            return None, None
+        try:
+            snapshot = json.loads(self.store.artifacts.get_artifact(str(ref)))
+        except (NotFound, ValueError):
+            return None, str(ref)
+        return (snapshot if isinstance(snapshot, dict) else None), str(ref)
+
+    def _first_snapshot_ref(self, change: Change) -> str | None:
+        if self.store.runs.get_run(self.context.run_id) is None:
+            return None
+        for event in self.store.runs.events(self.context.run_id):
+            if (
+                event.type == "ChangeSnapshot"
+                and event.node_id == self.context.node_id
+                and event.details.get("change") == change.describe()
+                and event.details.get("ref")
+            ):
+                return str(event.details["ref"])
+        return None
 
     def _key(self, change: Change) -> str:
         digest = hashlib.sha256(change.describe().encode()).hexdigest()[:16]
