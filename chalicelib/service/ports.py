@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import AlreadyExists
-from ..nodes.approvals import resolve_approval
 from ..settings import PAGERDUTY_API_KEY, SLACK_APPROVERS, resolve
-from ..store import ApprovalRecord, RunEvent, Store
-from ..webhooks.incident import IncidentEvent
-from ..webhooks.ports import Enricher, MessageRef, ResolutionResult
+from ..store.records import RunEvent
+from ..webhooks.ports import MessageRef, ResolutionResult
+
+if TYPE_CHECKING:
+    from ..store import ApprovalRecord, Store
+    from ..webhooks.incident import IncidentEvent
+    from ..webhooks.ports import Enricher
 
 #: The webhook answers while PagerDuty waits: enrichment gets short timeouts and few retries
 #: (a 429 is still retried once); what it cannot read lands in ``enrichment_errors``.
@@ -105,6 +108,8 @@ class StoreApprovalResolver:
             approval_id = record.approval_id
         else:
             approval_id = target
+        from ..nodes.approvals import resolve_approval  # the Slack routes only, not the webhook
+
         result = resolve_approval(
             self.store,
             self.send_task_success,

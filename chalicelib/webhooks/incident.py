@@ -8,9 +8,8 @@ resolves whichever shape arrived.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
 
 INCIDENT_TRIGGERED = "incident.triggered"
 INCIDENT_ACKNOWLEDGED = "incident.acknowledged"
@@ -19,40 +18,36 @@ INCIDENT_RESOLVED = "incident.resolved"
 HUMAN_TAKEOVER_EVENTS = frozenset({INCIDENT_ACKNOWLEDGED, INCIDENT_RESOLVED})
 
 
-class ServiceRef(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+@dataclass(frozen=True)
+class ServiceRef:
     name: str | None = None
     id: str | None = None
 
 
-class Agent(BaseModel):
+@dataclass(frozen=True)
+class Agent:
     """Who acted (a user acknowledging, the service triggering...)."""
-
-    model_config = ConfigDict(frozen=True)
 
     id: str | None = None
     summary: str | None = None
     type: str | None = None
 
 
-class Incident(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+@dataclass(frozen=True)
+class Incident:
     id: str
     title: str
-    service: ServiceRef = Field(default_factory=ServiceRef)
+    service: ServiceRef = field(default_factory=ServiceRef)
     urgency: str | None = None
     html_url: str | None = None
     status: str | None = None
-    custom_details: dict[str, Any] = Field(default_factory=dict)
+    custom_details: dict[str, Any] = field(default_factory=dict)
     escalation_policy_id: str | None = None
 
 
-class IncidentEvent(BaseModel):
+@dataclass(frozen=True)
+class IncidentEvent:
     """One PagerDuty incident event, whichever shape it came in."""
-
-    model_config = ConfigDict(frozen=True)
 
     event_id: str
     event_type: str
@@ -80,20 +75,19 @@ class IncidentEvent(BaseModel):
             "event_id": self.event_id,
             "event_type": self.event_type,
             "occurred_at": self.occurred_at,
-            "agent": self.agent.model_dump() if self.agent else None,
+            "agent": asdict(self.agent) if self.agent else None,
         }
 
     def with_custom_details(self, details: dict[str, Any], errors: tuple[str, ...] = ()) -> IncidentEvent:
         """A copy whose ``custom_details`` has ``details`` merged under what the event carried."""
         merged = {**details, **self.incident.custom_details}
-        incident = self.incident.model_copy(update={"custom_details": merged})
-        return self.model_copy(update={"incident": incident, "enrichment_errors": self.enrichment_errors + errors})
+        incident = replace(self.incident, custom_details=merged)
+        return replace(self, incident=incident, enrichment_errors=self.enrichment_errors + errors)
 
 
-class OtherEvent(BaseModel):
+@dataclass(frozen=True)
+class OtherEvent:
     """A v3 event that is not about an incident's life cycle (recorded, then ignored)."""
-
-    model_config = ConfigDict(frozen=True)
 
     event_id: str
     event_type: str

@@ -1,4 +1,4 @@
-"""Wire models for the two PagerDuty body shapes, with the events' own field names.
+"""The two PagerDuty body shapes, checked by hand and turned into :class:`IncidentEvent`.
 
 - Generic Webhooks v3: ``{"event": {"id", "event_type", "occurred_at", "agent", "data": {...}}}``
 - the AOF tutorial's test body: ``{"event": {"incident": {"id", "title", "service": {"name"},
@@ -6,15 +6,17 @@
 
 Unknown fields are ignored on purpose: PagerDuty adds fields to its payloads over time and a
 webhook must not start failing when it does.
+
+No pydantic here (the webhook route's cold start must not pay for it): :class:`_Fields` reads
+one JSON object and collects every problem as ``"<dotted.path>: <message>"``, in pydantic's
+wording, so a bad body is refused once with everything that is wrong with it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import Any
 
 from chalicelib.errors import BadRequest
 from chalicelib.webhooks.incident import (
@@ -29,68 +31,88 @@ from chalicelib.webhooks.incident import (
 
 #: A webhook body is a handful of levels deep; anything far deeper is hostile or broken.
 MAX_NESTING = 64
-_ID = Field(min_length=1, max_length=256)
-M = TypeVar("M", bound=BaseModel)
+#: Ids (event and incident) are 1..256 characters; event types 1..128.
+MAX_ID = 256
+MAX_EVENT_TYPE = 128
 #: Event types the handler acts on: their data must be an incident.
 _REQUIRE_INCIDENT = frozenset({INCIDENT_TRIGGERED, *HUMAN_TAKEOVER_EVENTS})
 
-
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class V3Reference(_Wire):
-    id: str | None = None
-    summary: str | None = None
-    type: str | None = None
-    html_url: str | None = None
+FIELD_REQUIRED = "Field required"
+NOT_A_STRING = "Input should be a valid string"
+NOT_AN_OBJECT = "Input should be a valid dictionary"
 
 
-class V3Incident(_Wire):
-    id: str = _ID
-    type: str = "incident"
-    title: str
-    status: str | None = None
-    urgency: str | None = None
-    html_url: str | None = None
-    service: V3Reference | None = None
-    escalation_policy: V3Reference | None = None
+class _Fields:
+    """Reads the fields of one JSON object at ``path``, appending problems to a shared list.
+
+    A field with a problem reads as ``""``/``None``: callers build nothing until they have
+    checked that ``problems`` is still empty.
+    """
+
+    def __init__(self, data: dict[str, Any], path: str, problems: list[str]) -> None:
+        self.data = data
+        self.path = path
+        self.problems = problems
+
+    def problem(self, key: str, message: str) -> None:
+        self.problems.append(f"{self.path}.{key}: {message}")
+
+    def text(self, key: str, *, min_length: int = 0, max_length: int | None = None) -> str:
+        """A required string of ``min_length``..``max_length`` characters."""
+        if key not in self.data:
+            self.problem(key, FIELD_REQUIRED)
+            return ""
+        value = self.data[key]
+        if not isinstance(value, str):
+            self.problem(key, NOT_A_STRING)
+            return ""
+        if len(value) < min_length:
+            self.problem(key, f"String should have at least {_characters(min_length)}")
+        elif max_length is not None and len(value) > max_length:
+            self.problem(key, f"String should have at most {_characters(max_length)}")
+        return value
+
+    def optional_text(self, key: str) -> str | None:
+        """A string, or None when absent or null."""
+        value = self.data.get(key)
+        if value is None or isinstance(value, str):
+            return value
+        self.problem(key, NOT_A_STRING)
+        return None
+
+    def mapping(self, key: str, *, nullable: bool) -> dict[str, Any] | None:
+        """An object (as a shallow copy), or None when absent (or null, if ``nullable``)."""
+        if key not in self.data:
+            return None
+        value = self.data[key]
+        if value is None and nullable:
+            return None
+        if not isinstance(value, dict):
+            self.problem(key, NOT_AN_OBJECT)
+            return None
+        return dict(value)
+
+    def nested(self, key: str, *, nullable: bool) -> _Fields | None:
+        """The object at ``key`` as its own reader (None when absent, null or not an object)."""
+        value = self.mapping(key, nullable=nullable)
+        return None if value is None else _Fields(value, f"{self.path}.{key}", self.problems)
 
 
-class V3Event(_Wire):
-    id: str = _ID
-    event_type: str = Field(min_length=1, max_length=128)
-    resource_type: str | None = None
-    occurred_at: str | None = None
-    agent: V3Reference | None = None
-    data: dict[str, Any] = Field(default_factory=dict)
+def _characters(count: int) -> str:
+    return f"{count} character" if count == 1 else f"{count} characters"
 
 
-class V3Envelope(_Wire):
-    event: V3Event
+def _reference(fields: _Fields | None) -> tuple[str | None, str | None, str | None]:
+    """A v3 reference object (``agent``, ``service``, ``escalation_policy``): id, summary, type."""
+    if fields is None:
+        return None, None, None
+    reference = fields.optional_text("id"), fields.optional_text("summary"), fields.optional_text("type")
+    fields.optional_text("html_url")
+    return reference
 
 
-class TutorialService(_Wire):
-    name: str | None = None
-    id: str | None = None
-
-
-class TutorialIncident(_Wire):
-    id: str = _ID
-    title: str
-    service: TutorialService = Field(default_factory=TutorialService)
-    urgency: str | None = None
-    html_url: str | None = None
-    status: str | None = None
-    custom_details: dict[str, Any] = Field(default_factory=dict)
-
-
-class TutorialEvent(_Wire):
-    incident: TutorialIncident
-
-
-class TutorialEnvelope(_Wire):
-    event: TutorialEvent
+def _refuse(problems: list[str]) -> BadRequest:
+    return BadRequest("invalid PagerDuty event: " + "; ".join(problems), problems=problems)
 
 
 def parse_body(body: bytes) -> IncidentEvent | OtherEvent:
@@ -100,9 +122,8 @@ def parse_body(body: bytes) -> IncidentEvent | OtherEvent:
     if not isinstance(event, dict):
         raise BadRequest("body must be a JSON object with an 'event' object", field="event")
     if "incident" in event and "event_type" not in event:
-        tutorial = _validate(TutorialEnvelope, document)
-        return _from_tutorial(tutorial, document)
-    return _from_v3(_validate(V3Envelope, document))
+        return _from_tutorial(event, document)
+    return _from_v3(event)
 
 
 def _load_json(body: bytes) -> Any:
@@ -133,64 +154,86 @@ def _depth(document: Any) -> int:
     return deepest
 
 
-def _validate(model: type[M], document: Any, prefix: str = "") -> M:
-    try:
-        return model.model_validate(document)
-    except ValidationError as exc:
-        problems = [
-            f"{prefix}{'.'.join(str(part) for part in error['loc']) or '<body>'}: {error['msg']}"
-            for error in exc.errors(include_url=False, include_input=False)
-        ]
-        raise BadRequest("invalid PagerDuty event: " + "; ".join(problems), problems=problems) from None
-
-
-def _from_tutorial(envelope: TutorialEnvelope, document: Any) -> IncidentEvent:
-    wire = envelope.event.incident
+def _from_tutorial(event: dict[str, Any], document: Any) -> IncidentEvent:
+    problems: list[str] = []
+    wire = _Fields(event, "event", problems).nested("incident", nullable=False)
+    if wire is None:
+        raise _refuse(problems)
+    incident_id = wire.text("id", min_length=1, max_length=MAX_ID)
+    title = wire.text("title")
+    service = wire.nested("service", nullable=False)
+    service_name = service.optional_text("name") if service else None
+    service_id = service.optional_text("id") if service else None
+    urgency = wire.optional_text("urgency")
+    html_url = wire.optional_text("html_url")
+    status = wire.optional_text("status")
+    custom_details = wire.mapping("custom_details", nullable=False) or {}
+    if problems:
+        raise _refuse(problems)
     return IncidentEvent(
         event_id=derived_event_id(document),
         event_type=INCIDENT_TRIGGERED,
         incident=Incident(
-            id=wire.id,
-            title=wire.title,
-            service=ServiceRef(name=wire.service.name, id=wire.service.id),
-            urgency=wire.urgency,
-            html_url=wire.html_url,
-            status=wire.status or "triggered",
-            custom_details=wire.custom_details,
+            id=incident_id,
+            title=title,
+            service=ServiceRef(name=service_name, id=service_id),
+            urgency=urgency,
+            html_url=html_url,
+            status=status or "triggered",
+            custom_details=custom_details,
         ),
         source_shape="tutorial",
     )
 
 
-def _from_v3(envelope: V3Envelope) -> IncidentEvent | OtherEvent:
-    event = envelope.event
-    if event.data.get("type") != "incident":
-        if event.event_type in _REQUIRE_INCIDENT:
+def _from_v3(event: dict[str, Any]) -> IncidentEvent | OtherEvent:
+    problems: list[str] = []
+    wire = _Fields(event, "event", problems)
+    event_id = wire.text("id", min_length=1, max_length=MAX_ID)
+    event_type = wire.text("event_type", min_length=1, max_length=MAX_EVENT_TYPE)
+    wire.optional_text("resource_type")
+    occurred_at = wire.optional_text("occurred_at")
+    agent = wire.nested("agent", nullable=True)
+    agent_ref = _reference(agent)
+    data = wire.nested("data", nullable=False) or _Fields({}, "event.data", problems)
+    incident = _v3_incident(data) if data.data.get("type") == "incident" else None
+    if problems:
+        raise _refuse(problems)
+    if incident is None:
+        if event_type in _REQUIRE_INCIDENT:
             raise BadRequest(
-                f"invalid PagerDuty event: event.data.type: {event.event_type} needs incident data",
+                f"invalid PagerDuty event: event.data.type: {event_type} needs incident data",
                 problems=["event.data.type: expected 'incident'"],
             )
-        return OtherEvent(event_id=event.id, event_type=event.event_type)
-    data = _validate(V3Incident, event.data, prefix="event.data.")
-    agent = event.agent
+        return OtherEvent(event_id=event_id, event_type=event_type)
+    agent_id, agent_summary, agent_type = agent_ref
     return IncidentEvent(
-        event_id=event.id,
-        event_type=event.event_type,
-        incident=Incident(
-            id=data.id,
-            title=data.title,
-            service=ServiceRef(
-                name=data.service.summary if data.service else None,
-                id=data.service.id if data.service else None,
-            ),
-            urgency=data.urgency,
-            html_url=data.html_url,
-            status=data.status,
-            escalation_policy_id=data.escalation_policy.id if data.escalation_policy else None,
-        ),
-        agent=Agent(id=agent.id, summary=agent.summary, type=agent.type) if agent else None,
-        occurred_at=event.occurred_at,
+        event_id=event_id,
+        event_type=event_type,
+        incident=incident,
+        agent=Agent(id=agent_id, summary=agent_summary, type=agent_type) if agent else None,
+        occurred_at=occurred_at,
         source_shape="v3",
+    )
+
+
+def _v3_incident(data: _Fields) -> Incident:
+    """The incident in a v3 event's ``data`` (only meaningful if no problem was found)."""
+    incident_id = data.text("id", min_length=1, max_length=MAX_ID)
+    title = data.text("title")
+    status = data.optional_text("status")
+    urgency = data.optional_text("urgency")
+    html_url = data.optional_text("html_url")
+    service_id, service_summary, _ = _reference(data.nested("service", nullable=True))
+    policy_id, _, _ = _reference(data.nested("escalation_policy", nullable=True))
+    return Incident(
+        id=incident_id,
+        title=title,
+        service=ServiceRef(name=service_summary, id=service_id),
+        urgency=urgency,
+        html_url=html_url,
+        status=status,
+        escalation_policy_id=policy_id,
     )
 
 

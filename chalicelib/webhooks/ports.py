@@ -5,10 +5,9 @@ The lead implements these with the real store and runtime; tests use in-memory v
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, NamedTuple, Protocol
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.webhooks.incident import IncidentEvent
 
@@ -55,12 +54,11 @@ class MessageRef(NamedTuple):
     ts: str
 
 
-class ResolutionResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+@dataclass(frozen=True)
+class ResolutionResult:
     applied: bool
     message: str
-    approval: dict[str, Any] = Field(default_factory=dict)
+    approval: dict[str, Any] = field(default_factory=dict)
 
 
 class ApprovalResolver(Protocol):

@@ -7,7 +7,7 @@ from typing import Any
 
 from chalicelib.service.ports import StoreRunController
 from chalicelib.store import Store
-from chalicelib.webhooks.incident import IncidentEvent
+from chalicelib.webhooks.incident import Incident, IncidentEvent, ServiceRef
 from tests.fakes.openai_api import FakeOpenAI, Turn
 
 from .conftest import FAST, approve, mutations, new_run, remediation_agent, run_node, shell_agent, state_for
@@ -105,18 +105,16 @@ def test_human_acknowledging_mid_run_stops_the_automation(sandbox_factory: Any, 
     sb = sandbox_factory("test001-high-memory", speed=FAST)
     run = new_run(store, sb)
     incident = sb.incident["event"]["incident"]
-    ack = IncidentEvent.model_validate(
-        {
-            "event_id": "ev-ack",
-            "event_type": "incident.acknowledged",
-            "incident": {
-                "id": incident["id"],
-                "title": incident["title"],
-                "service": {"name": "api", "id": "P1"},
-                "urgency": "high",
-                "html_url": incident["html_url"],
-            },
-        }
+    ack = IncidentEvent(
+        event_id="ev-ack",
+        event_type="incident.acknowledged",
+        incident=Incident(
+            id=incident["id"],
+            title=incident["title"],
+            service=ServiceRef(name="api", id="P1"),
+            urgency="high",
+            html_url=incident["html_url"],
+        ),
     )
     stopped: list[str] = []
     assert StoreRunController(store, stopped.append).on_incident_update(ack) == [run]
