@@ -64,7 +64,7 @@ class PagerDutyClient:
     # --- reads ---------------------------------------------------------------------------
 
     def get_incident(self, incident_id: str) -> Incident:
-        return Incident.model_validate(self._call("GET", f"/incidents/{_q(incident_id)}")["incident"])
+        return Incident.from_api(self._call("GET", f"/incidents/{_q(incident_id)}").get("incident"))
 
     def list_alerts(self, incident_id: str) -> list[Alert]:
         alerts: list[Alert] = []
@@ -72,14 +72,14 @@ class PagerDutyClient:
             answer = self._call(
                 "GET", f"/incidents/{_q(incident_id)}/alerts", query={"limit": PAGE_SIZE, "offset": page * PAGE_SIZE}
             )
-            alerts.extend(Alert.model_validate(item) for item in answer.get("alerts", []))
+            alerts.extend(Alert.from_api(item) for item in answer.get("alerts", []))
             if not answer.get("more"):
                 break
         return alerts
 
     def custom_field_values(self, incident_id: str) -> list[CustomFieldValue]:
         answer = self._call("GET", f"/incidents/{_q(incident_id)}/custom_fields/values")
-        return [CustomFieldValue.model_validate(item) for item in answer.get("custom_fields", [])]
+        return [CustomFieldValue.from_api(item) for item in answer.get("custom_fields", [])]
 
     # --- writes (PagerDuty requires ``From`` with an account-level key) ---------------------
 
@@ -102,12 +102,12 @@ class PagerDutyClient:
 
     def add_note(self, incident_id: str, content: str) -> Note:
         answer = self._call("POST", f"/incidents/{_q(incident_id)}/notes", body={"note": {"content": content}})
-        return Note.model_validate(answer["note"])
+        return Note.from_api(answer.get("note"))
 
     def _update(self, incident_id: str, change: dict[str, Any]) -> Incident:
         body = {"incident": {"type": "incident_reference", **change}}
         answer = self._call("PUT", f"/incidents/{_q(incident_id)}", body=body)
-        return Incident.model_validate(answer["incident"])
+        return Incident.from_api(answer.get("incident"))
 
     # --- transport ---------------------------------------------------------------------------
 

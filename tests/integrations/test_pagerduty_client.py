@@ -195,3 +195,19 @@ def test_enricher_keeps_what_it_could_read(fake_pagerduty: FakePagerDutyAPI) -> 
 
     assert enriched.incident.custom_details == {"team": "sre"}
     assert len(enriched.enrichment_errors) == 1 and enriched.enrichment_errors[0].startswith("alerts:")
+
+
+def test_a_malformed_answer_is_an_enrichment_error_not_a_crash(fake_pagerduty: FakePagerDutyAPI) -> None:
+    fake_pagerduty.add_incident("Q1", alert_details=[{"namespace": "production"}], custom_fields={"team": "sre"})
+    incident = fake_pagerduty.incidents["Q1"]
+    incident.alerts.append({"id": "A-text", "body": {"details": "free text from an email integration"}})
+    event = IncidentEvent(event_id="E1", event_type="incident.triggered", incident=Incident(id="Q1", title="t"))
+
+    lenient = PagerDutyEnricher(client(fake_pagerduty)).enrich(event)
+    assert lenient.incident.custom_details == {"namespace": "production", "team": "sre"}
+    assert lenient.enrichment_errors == (), "an alert whose details are text just has no details"
+
+    incident.alerts.append({"status": "triggered"})  # no id: not an alert we can name
+    broken = PagerDutyEnricher(client(fake_pagerduty)).enrich(event)
+    assert broken.incident.custom_details == {"team": "sre"}
+    assert broken.enrichment_errors == ("alerts: the alert PagerDuty returned has no id",)
