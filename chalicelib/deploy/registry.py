@@ -9,14 +9,14 @@ start, lets the webhook Lambda find the machine to start without redeploying the
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
+
+from chalicelib.record import Record
 
 from ..errors import ConfigurationError
 
 
-@dataclass(frozen=True)
-class FlowEntry:
+class FlowEntry(Record):
     state_machine_arn: str
     trigger_path: str | None = None
     #: The flow's ``rate_limit`` (max_concurrent, queue_size, timeout_seconds): the webhook

@@ -8,10 +8,10 @@ every Lambda and every ``aofctl serve`` process sees the same count) and expire 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from chalicelib.policy.rate_limit import RateLimitSettings
+from chalicelib.record import Record
 
 if TYPE_CHECKING:
     from chalicelib.store.interfaces import BudgetStore
@@ -19,8 +19,7 @@ if TYPE_CHECKING:
 Verdict = Literal["acting", "queued", "escalated"]
 
 
-@dataclass(frozen=True)
-class AdmissionDecision:
+class AdmissionDecision(Record):
     verdict: Verdict
     reason: str
 

@@ -7,12 +7,12 @@ settings and the rest of the policy to read three numbers.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.record import Record
 
-@dataclass(frozen=True)
-class RateLimitSettings:
+
+class RateLimitSettings(Record):
     max_concurrent: int = 3
     queue_size: int = 10
     timeout_seconds: int = 1800

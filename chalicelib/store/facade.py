@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from chalicelib.record import Record
 
 if TYPE_CHECKING:  # the interfaces are Protocols: for the type checker, not worth a cold start
     from chalicelib.store.interfaces import (
@@ -20,8 +21,7 @@ def _nothing() -> None:
     return None
 
 
-@dataclass(frozen=True)
-class Store:
+class Store(Record):
     """Every storage interface of one backend, as attributes."""
 
     backend: str
@@ -32,7 +32,7 @@ class Store:
     budgets: BudgetStore
     artifacts: ArtifactStore
     idempotency: IdempotencyStore
-    _close: Callable[[], None] = field(default=_nothing, repr=False)
+    _close: Callable[[], None] = _nothing
 
     def close(self) -> None:
         """Release connections (SQLite); a no-op for DynamoDB."""

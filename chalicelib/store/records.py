@@ -1,8 +1,8 @@
-"""Records kept by the store, as frozen dataclasses checked on construction.
+"""Records kept by the store: immutable, checked on construction.
 
-They are plain dataclasses, not pydantic models, because the webhook routes create and read
-them: importing pydantic and building its validators costs a cold Lambda about 50 ms, more than
-the whole rest of the route. The checks are the few a store needs: required text is text, a
+They are :class:`chalicelib.record.Record` classes, not pydantic models (nor dataclasses),
+because the webhook routes create and read them from a cold Lambda: importing pydantic and
+building its validators costs about 50 ms, more than the whole rest of the route. The checks are the few a store needs: required text is text, a
 status is one of its values, unknown fields are refused, timestamps are normalised.
 
 Timestamps are ISO-8601 UTC strings (see :mod:`chalicelib.store.timeutil`); a ``datetime`` or any
@@ -12,14 +12,13 @@ seconds. Webhook deliveries are plain dicts, stored as given.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Self, TypeAlias
 
+from chalicelib.record import Record, asdict, field
 from chalicelib.store.timeutil import to_iso, utc_now_iso
 
 RunStatus = Literal["queued", "running", "waiting_approval", "succeeded", "failed", "escalated", "cancelled"]
@@ -46,8 +45,7 @@ def plan_hash(plan: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-@dataclass(frozen=True, kw_only=True)
-class _Record:
+class _Record(Record, kw_only=True):
     """Shared behaviour: construction from and to plain dicts (what the stores keep as JSON)."""
 
     @classmethod
@@ -55,7 +53,7 @@ class _Record:
         """A record from its stored dict; unknown fields are refused, not dropped."""
         if not isinstance(data, Mapping):
             raise RecordError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
-        known = {f.name for f in dataclasses.fields(cls)}
+        known = set(cls._fields)
         unknown = sorted(set(data) - known)
         if unknown:
             raise RecordError(f"{cls.__name__}: unknown field(s) {', '.join(map(repr, unknown))}")
@@ -66,7 +64,7 @@ class _Record:
 
     def to_dict(self) -> dict[str, Any]:
         """A deep copy as plain JSON-serialisable values."""
-        return dataclasses.asdict(self)
+        return asdict(self)
 
     def replace(self, **fields: Any) -> Self:
         """A copy with ``fields`` changed, checked like a new record."""
@@ -78,7 +76,7 @@ class _Record:
         return RecordError(f"{type(self).__name__}.{name}: {message}")
 
     def _set(self, name: str, value: Any) -> None:
-        # Frozen: normalising a value at construction goes around the dataclass's __setattr__.
+        # Frozen: normalising a value at construction goes around the record's __setattr__.
         object.__setattr__(self, name, value)
 
     def _text(self, *names: str, optional: bool = False, min_length: int = 0) -> None:
@@ -129,8 +127,7 @@ class _Record:
         self._set(name, kind(value))
 
 
-@dataclass(frozen=True, kw_only=True)
-class RunRecord(_Record):
+class RunRecord(_Record, kw_only=True):
     run_id: str
     flow: str
     incident_id: str | None = None
@@ -155,8 +152,7 @@ class RunRecord(_Record):
         self._object("extra")
 
 
-@dataclass(frozen=True, kw_only=True)
-class RunEvent(_Record):
+class RunEvent(_Record, kw_only=True):
     """One step of a run's audit trail. ``seq`` is assigned by the store (1, 2, 3... per run)."""
 
     type: str
@@ -173,8 +169,7 @@ class RunEvent(_Record):
         self._number("seq", int)
 
 
-@dataclass(frozen=True, kw_only=True)
-class ApprovalRecord(_Record):
+class ApprovalRecord(_Record, kw_only=True):
     """A human approval waiting on a Step Functions task token.
 
     ``plan_hash`` is computed from ``plan`` when left empty; a given hash that does not match the
@@ -219,8 +214,7 @@ class ApprovalRecord(_Record):
             raise self._fail("plan_hash", "does not match the plan")
 
 
-@dataclass(frozen=True, kw_only=True)
-class IdempotencyRecord(_Record):
+class IdempotencyRecord(_Record, kw_only=True):
     key: str
     status: IdempotencyStatus
     result: dict[str, Any] | None = None

@@ -7,10 +7,10 @@ handlers never import a web framework.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.errors import AofError, ServiceUnavailable
+from chalicelib.record import Record, field
 
 
 class Headers(Mapping[str, str]):
@@ -38,8 +38,7 @@ class Headers(Mapping[str, str]):
         return f"Headers({sorted(self._items)})"
 
 
-@dataclass(frozen=True)
-class WebhookRequest:
+class WebhookRequest(Record):
     """An inbound HTTP request: headers (any case) and the raw body bytes, exactly as received.
 
     Signatures are computed over the raw bytes, so the body must not be re-encoded.
@@ -56,8 +55,7 @@ class WebhookRequest:
         return self.headers.get(name, default)
 
 
-@dataclass(frozen=True)
-class WebhookResponse:
+class WebhookResponse(Record):
     status: int
     body: dict[str, Any] = field(default_factory=dict)
 

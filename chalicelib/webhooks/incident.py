@@ -8,8 +8,9 @@ resolves whichever shape arrived.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
+
+from chalicelib.record import Record, asdict, field, replace
 
 INCIDENT_TRIGGERED = "incident.triggered"
 INCIDENT_ACKNOWLEDGED = "incident.acknowledged"
@@ -18,14 +19,12 @@ INCIDENT_RESOLVED = "incident.resolved"
 HUMAN_TAKEOVER_EVENTS = frozenset({INCIDENT_ACKNOWLEDGED, INCIDENT_RESOLVED})
 
 
-@dataclass(frozen=True)
-class ServiceRef:
+class ServiceRef(Record):
     name: str | None = None
     id: str | None = None
 
 
-@dataclass(frozen=True)
-class Agent:
+class Agent(Record):
     """Who acted (a user acknowledging, the service triggering...)."""
 
     id: str | None = None
@@ -33,8 +32,7 @@ class Agent:
     type: str | None = None
 
 
-@dataclass(frozen=True)
-class Incident:
+class Incident(Record):
     id: str
     title: str
     service: ServiceRef = field(default_factory=ServiceRef)
@@ -45,8 +43,7 @@ class Incident:
     escalation_policy_id: str | None = None
 
 
-@dataclass(frozen=True)
-class IncidentEvent:
+class IncidentEvent(Record):
     """One PagerDuty incident event, whichever shape it came in."""
 
     event_id: str
@@ -85,8 +82,7 @@ class IncidentEvent:
         return replace(self, incident=incident, enrichment_errors=self.enrichment_errors + errors)
 
 
-@dataclass(frozen=True)
-class OtherEvent:
+class OtherEvent(Record):
     """A v3 event that is not about an incident's life cycle (recorded, then ignored)."""
 
     event_id: str

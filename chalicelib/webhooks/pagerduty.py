@@ -8,11 +8,11 @@ started or answered, so a repeated event id starts nothing new (PagerDuty delive
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 from chalicelib.errors import AlreadyExists, AofError, PayloadTooLarge
+from chalicelib.record import Record
 from chalicelib.webhooks.execution_names import execution_name
 from chalicelib.webhooks.http import RetryLater, WebhookRequest, WebhookResponse
 from chalicelib.webhooks.incident import (
@@ -32,8 +32,7 @@ MAX_BODY_BYTES = 1024 * 1024
 RECEIVED, DONE, FAILED = "received", "done", "failed"
 
 
-@dataclass(frozen=True)
-class PagerDutyWebhookDeps:
+class PagerDutyWebhookDeps(Record):
     auth: PagerDutyAuthConfig
     deliveries: DeliveryLog
     runs: RunStarter

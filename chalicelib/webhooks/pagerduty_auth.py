@@ -17,17 +17,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from chalicelib.errors import Unauthorized
+from chalicelib.record import Record
 from chalicelib.settings import PAGERDUTY_WEBHOOK_SECRET, PAGERDUTY_WEBHOOK_TOKEN, resolve
 from chalicelib.webhooks.http import WebhookRequest
 
 SIGNATURE_HEADER = "X-PagerDuty-Signature"
 
 
-@dataclass(frozen=True)
-class PagerDutyAuthConfig:
+class PagerDutyAuthConfig(Record):
     bearer_token: str | None = None
     signing_secrets: Sequence[str] = ()
 

@@ -5,10 +5,10 @@ The lead implements these with the real store and runtime; tests use in-memory v
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Any, Literal, Protocol
 
+from chalicelib.record import Record, field
 from chalicelib.webhooks.incident import IncidentEvent
 
 Decision = Literal["approve", "pause", "skip"]
@@ -47,15 +47,14 @@ class Enricher(Protocol):
         put them in ``event.enrichment_errors`` instead."""
 
 
-class MessageRef(NamedTuple):
+class MessageRef(Record):
     """A Slack message: the reaction-based way to name an approval."""
 
     channel: str
     ts: str
 
 
-@dataclass(frozen=True)
-class ResolutionResult:
+class ResolutionResult(Record):
     applied: bool
     message: str
     approval: dict[str, Any] = field(default_factory=dict)

@@ -12,11 +12,11 @@ import logging
 import time
 import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.errors import AlreadyExists, AofError, BadRequest
+from chalicelib.record import Record
 from chalicelib.webhooks.http import RetryLater, WebhookRequest, WebhookResponse
 from chalicelib.webhooks.ports import ApprovalResolver, Decision, DeliveryLog, MessageRef, ResolutionResult
 from chalicelib.webhooks.slack_signature import verify_slack_request
@@ -39,8 +39,7 @@ REACTION_DECISIONS: dict[str, Decision] = {
 }
 
 
-@dataclass(frozen=True)
-class SlackWebhookDeps:
+class SlackWebhookDeps(Record):
     signing_secret: str | None
     resolver: ApprovalResolver
     deliveries: DeliveryLog

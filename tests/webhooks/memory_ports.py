@@ -124,5 +124,5 @@ class MemoryApprovals:
 
     def _find(self, target: str | MessageRef) -> Approval | None:
         if isinstance(target, MessageRef):
-            return next((a for a in self.approvals.values() if (a.channel, a.ts) == tuple(target)), None)
+            return next((a for a in self.approvals.values() if (a.channel, a.ts) == (target.channel, target.ts)), None)
         return self.approvals.get(target)
