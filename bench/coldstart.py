@@ -16,6 +16,9 @@ process never flatter it), measured interleaved so machine noise hits all paths 
 - slack click path: the same for an approval button click on ``/slack/interactivity`` (the
   approval decided, its task token resolved, the message updated through Slack's Web API, a
   local server here), with boto3 and slack_sdk, which that route really uses
+- webhook path, no bytecode shipped: the webhook path from a copy without ``__pycache__``, run
+  with ``-B``: a Lambda cannot write bytecode, so a package without .pyc (plain ``chalice
+  deploy``) compiles our modules at every cold start; ``make deploy`` ships them compiled
 - agent path (anthropic): ``app.py`` and the agent node with the provider its agent uses
 
 It also checks what each path loaded: the webhook path must load no pydantic, LLM, Kubernetes
@@ -27,9 +30,11 @@ or MCP SDK; the agent path only the provider it uses.
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -135,10 +140,22 @@ PATHS = {
 }
 
 
-def timed(code: str) -> float:
+#: Paths timed from a copy of app.py and chalicelib/ without bytecode, with ``-B``: what a cold
+#: Lambda pays when the package ships no .pyc (plain ``chalice deploy``; ``make deploy`` ships them).
+UNCOMPILED = {"webhook path, no bytecode shipped": "webhook path"}
+
+
+def timed(code: str, where: Path = ROOT, compile_each_time: bool = False) -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+    subprocess.run([sys.executable, *(["-B"] if compile_each_time else []), "-c", code], cwd=where, check=True)
     return time.perf_counter() - start
+
+
+def without_bytecode() -> Path:
+    copy = Path(tempfile.mkdtemp(prefix="aof-coldstart-"))
+    shutil.copy(ROOT / "app.py", copy / "app.py")
+    shutil.copytree(ROOT / "chalicelib", copy / "chalicelib", ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
 
 
 def loaded(code: str) -> set[str]:
@@ -163,17 +180,25 @@ def main() -> int:
     print(f"webhook path: app.py and the {len(modules)} chalicelib modules answering the tutorial's TEST001 loads")
     print(f"webhook path, v3 enriched: app.py and the {len(enriched)} modules a v3 event read from the REST API loads")
     print(f"slack click path: app.py, boto3 and the {len(clicked)} chalicelib modules an approval click loads")
-    for code in PATHS.values():  # warm the OS file cache and the .pyc files once
+    # Our bytecode as `make deploy` ships it (this is also right where PYTHONDONTWRITEBYTECODE
+    # is set, which would otherwise leave every edited module compiling on each import).
+    compileall = [sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "checked-hash"]
+    subprocess.run([*compileall, "chalicelib", "app.py"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    bare_copy = without_bytecode()
+    for code in PATHS.values():  # warm the OS file cache once
         timed(code)
-    samples: dict[str, list[float]] = {name: [] for name in PATHS}
+    samples: dict[str, list[float]] = {name: [] for name in [*PATHS, *UNCOMPILED]}
     for _ in range(args.runs):
         for name, code in PATHS.items():
             samples[name].append(timed(code))
+        for name, like in UNCOMPILED.items():
+            samples[name].append(timed(PATHS[like], bare_copy, compile_each_time=True))
+    shutil.rmtree(bare_copy)
     bare = statistics.median(samples["bare"])
     print(f"median of {args.runs} fresh processes each ({sys.version.split()[0]})")
-    for name in PATHS:
+    for name in samples:
         value = statistics.median(samples[name])
-        heavy = ", ".join(sorted(loaded(PATHS[name]))) or "none"
+        heavy = ", ".join(sorted(loaded(PATHS[UNCOMPILED.get(name, name)]))) or "none"
         print(f"  {name:34s} {value * 1000:7.1f} ms  {value / bare:5.2f}x bare   heavy SDKs loaded: {heavy}")
     ratio = statistics.median(samples["webhook path"]) / bare
     clean = (

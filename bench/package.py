@@ -43,6 +43,9 @@ def project_copy(without: list[str]) -> Path:
         if re.split(r"[=<>\[ ]", line.strip(), maxsplit=1)[0].lower() not in dropped
     ]
     (work / "requirements.txt").write_text("\n".join(lines) + "\n")
+    # As `make package` does: ship our bytecode, so a cold Lambda does not compile chalicelib.
+    compileall = [sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "checked-hash", "chalicelib"]
+    subprocess.run(compileall, cwd=work, check=True)
     return work
 
 

@@ -6,11 +6,13 @@ Runs offline: the project is packaged with an empty requirements file (the wheel
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,9 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     shutil.copytree(ROOT / "chalicelib", work / "chalicelib", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / ".chalice", work / ".chalice", ignore=shutil.ignore_patterns("deployments", "deployed"))
     (work / "requirements.txt").write_text("")
+    # What `make package` runs first, so the Lambda does not compile our modules at cold start.
+    compileall = [sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "checked-hash", "chalicelib"]
+    subprocess.run(compileall, cwd=work, check=True)
     env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
     merge = work / "merge.json"
     aofctl = [sys.executable, "-m", "chalicelib.cli.main", "package", "-f", "agents", "-f", "flows"]
@@ -71,3 +76,21 @@ def test_cfn_lint_accepts_the_template(template: tuple[Path, dict[str, Any]]) ->
     path, _ = template
     lint = subprocess.run([str(BIN / "cfn-lint"), str(path)], capture_output=True, text=True)
     assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_the_package_ships_bytecode_checked_against_its_sources(template: tuple[Path, dict[str, Any]]) -> None:
+    """A Lambda cannot write __pycache__: without shipped bytecode each cold start compiles
+    chalicelib first. Hash-checked .pyc are used only while they match their source."""
+    package = template[0].parent / "deployment.zip"
+    tag = sys.implementation.cache_tag
+    with zipfile.ZipFile(package) as zipped:
+        names = set(zipped.namelist())
+        sources = [n for n in names if n.startswith("chalicelib/") and n.endswith(".py")]
+        assert sources
+        for source in sources:
+            folder, _, module = source.rpartition("/")
+            compiled = f"{folder}/__pycache__/{module[:-3]}.{tag}.pyc"
+            assert compiled in names, f"{source} ships without bytecode"
+            header = zipped.read(compiled)[:16]
+            assert int.from_bytes(header[4:8], "little") == 0b11, f"{compiled} is not hash-checked"
+            assert header[8:16] == importlib.util.source_hash(zipped.read(source)), f"{compiled} is stale"
