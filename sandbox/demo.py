@@ -102,10 +102,11 @@ def main() -> int:
     os.chdir(ROOT)
     state = Path(tempfile.mkdtemp(prefix="aof-demo-"))
     codes: list[int] = []
-    for scenario, event, approver in (
+    incidents = (
         ("test001-high-memory", "examples/events/test001.json", None),
         ("test002-postgres-down", "examples/events/test002.json", "U0ONCALL (alice)"),
-    ):
+    )
+    for scenario, event, approver in incidents:
         with running_sandbox(scenario) as cluster:
             # The tutorial watches each change for 60 s; the demo watches for 10 s unless told otherwise.
             env = {"AOF_MONITOR_SECONDS": "10", **os.environ, **cluster.env}
@@ -117,8 +118,9 @@ def main() -> int:
             finally:
                 app.close()
     banner("Demo finished")
-    for name, code in zip(("TEST001", "TEST002"), codes, strict=True):
-        print(f"  {name}: {'resolved automatically' if code == 0 else 'escalated to a human'}")
+    for name, code, (_, _, approver) in zip(("TEST001", "TEST002"), codes, incidents, strict=True):
+        how = f"resolved after {approver} approved the fix" if approver else "resolved automatically"
+        print(f"  {name}: {how if code == 0 else 'escalated to a human'}")
     print(f"\n  Run history kept in {state} (SQLite). Try: aofctl validate agents flows")
     return 0 if all(c in (0, 2) for c in codes) else 1
 
