@@ -70,3 +70,13 @@ def test_replace_checks_again_and_asdict_copies_deeply() -> None:
     assert plain == {"id": "P1", "service": {"name": "unknown", "id": None}, "details": {"pods": ["a"]}, "tags": ()}
     plain["details"]["pods"].append("b")
     assert incident.details == {"pods": ["a"]}, "the copy is deep"
+
+
+def test_records_survive_copy_and_pickle() -> None:
+    import copy
+    import pickle
+
+    incident = Incident("P1", details={"pods": ["a"]}, tags=("db",))
+    assert pickle.loads(pickle.dumps(incident)) == incident
+    deep = copy.deepcopy(incident)
+    assert deep == incident and deep.details is not incident.details
