@@ -156,8 +156,24 @@ class KubeOps:
             raise KubeCallError(f"cannot read {kind}")
         return readers[kind]()
 
-    def _list(self, kind: str, namespace: str, selector: str | None) -> Any:
+    def _list(self, kind: str, namespace: str | None, selector: str | None) -> Any:
+        """List ``kind`` in ``namespace``, or in every namespace when it is None (``kubectl -A``)."""
         kw: dict[str, Any] = {"label_selector": selector} if selector else {}
+        if namespace is None and kind not in ("nodes", "namespaces"):
+            everywhere: dict[str, Callable[[], Any]] = {
+                "pods": lambda: self.core.list_pod_for_all_namespaces(**kw),
+                "deployments": lambda: self.apps.list_deployment_for_all_namespaces(**kw),
+                "statefulsets": lambda: self.apps.list_stateful_set_for_all_namespaces(**kw),
+                "replicasets": lambda: self.apps.list_replica_set_for_all_namespaces(**kw),
+                "services": lambda: self.core.list_service_for_all_namespaces(**kw),
+                "configmaps": lambda: self.core.list_config_map_for_all_namespaces(**kw),
+                "events": lambda: self.core.list_event_for_all_namespaces(**kw),
+                "persistentvolumeclaims": lambda: self.core.list_persistent_volume_claim_for_all_namespaces(**kw),
+            }
+            if kind not in everywhere:
+                raise KubeCallError(f"cannot list {kind} in all namespaces")
+            return everywhere[kind]()
+        namespace = namespace or "default"
         listers: dict[str, Callable[[], Any]] = {
             "pods": lambda: self.core.list_namespaced_pod(namespace, **kw),
             "deployments": lambda: self.apps.list_namespaced_deployment(namespace, **kw),
@@ -176,10 +192,13 @@ class KubeOps:
 
     def op_get(self, a: dict[str, Any]) -> OpResult:
         kind = normalise_kind(str(a.get("kind") or "pods"))
+        everywhere = bool(a.get("all_namespaces"))
         namespace = str(a.get("namespace") or "default")
         if a.get("name"):
+            if everywhere:
+                raise KubeCallError("a resource cannot be retrieved by name across all namespaces")
             return OpResult(self._plain(self._read(kind, str(a["name"]), namespace)))
-        listed = self._plain(self._list(kind, namespace, a.get("label_selector")))
+        listed = self._plain(self._list(kind, None if everywhere else namespace, a.get("label_selector")))
         items = listed.get("items", []) if isinstance(listed, dict) else []
         for item in items:
             item.setdefault("kind", _LIST_KIND.get(kind, ""))
@@ -197,7 +216,10 @@ class KubeOps:
         kw: dict[str, Any] = {}
         if a.get("name"):
             kw["field_selector"] = f"involvedObject.name={a['name']}"
-        listed = self._plain(self.core.list_namespaced_event(namespace, **kw))
+        if a.get("all_namespaces"):
+            listed = self._plain(self.core.list_event_for_all_namespaces(**kw))
+        else:
+            listed = self._plain(self.core.list_namespaced_event(namespace, **kw))
         items = listed.get("items", []) if isinstance(listed, dict) else []
         return OpResult({"apiVersion": "v1", "kind": "List", "items": items})
 
@@ -220,6 +242,8 @@ class KubeOps:
         kind = normalise_kind(str(a.get("kind") or "pods"))
         if kind == "nodes":
             data = self.custom.list_cluster_custom_object("metrics.k8s.io", "v1beta1", "nodes")
+        elif a.get("all_namespaces"):
+            data = self.custom.list_cluster_custom_object("metrics.k8s.io", "v1beta1", "pods")
         else:
             data = self.custom.list_namespaced_custom_object("metrics.k8s.io", "v1beta1", namespace, "pods")
         return OpResult(data)
@@ -455,7 +479,10 @@ def kubectl_to_operation(args: list[str]) -> dict[str, Any]:
     call = parse_kubectl(args)
     ns = call.namespace or "default"
     pos = call.positionals
+    everywhere = bool({"-A", "--all-namespaces"} & call.switches) or call.flags.get("--all-namespaces") == "true"
     base: dict[str, Any] = {"namespace": ns}
+    if everywhere and call.verb in ("get", "events", "top"):
+        base = {"all_namespaces": True}  # every namespace: kubectl ignores -n with -A too
     if call.verb in ("get", "describe"):
         if not pos:
             raise ToolRefused(f"kubectl {call.verb} needs a resource")

@@ -62,7 +62,7 @@ class KubernetesTool:
                 name=TOOL_NAME,
                 description=(
                     "Query and change Kubernetes without kubectl. Reads: get, describe, logs, events, top, "
-                    "rollout_status. "
+                    "rollout_status (get, events and top take all_namespaces, like kubectl -A). "
                     "Changes (each dry-run first, object snapshotted): rollout_restart, rollout_undo, scale, "
                     "patch_resources, delete_pod. Output is JSON like `kubectl -o json`."
                 ),
@@ -73,6 +73,10 @@ class KubernetesTool:
                         "kind": {"type": "string", "description": "pods, deployments, statefulsets, events, nodes..."},
                         "name": {"type": "string"},
                         "namespace": {"type": "string"},
+                        "all_namespaces": {
+                            "type": "boolean",
+                            "description": "get/events/top across every namespace (kubectl -A); no name",
+                        },
                         "label_selector": {"type": "string"},
                         "container": {"type": "string"},
                         "previous": {"type": "boolean", "description": "logs of the previous container"},
@@ -93,6 +97,12 @@ class KubernetesTool:
             raise ToolRefused(f"unknown operation {operation!r}; one of {', '.join(OPERATIONS)}")
         namespace = arguments.get("namespace")
         allowed = self.config.namespaces
+        if arguments.get("all_namespaces"):
+            if operation not in ("get", "events", "top"):
+                raise ToolRefused(f"all_namespaces is for get, events and top, not {operation}")
+            if allowed is not None:
+                raise ToolRefused(f"all_namespaces reads outside this tool's namespaces: {', '.join(allowed)}")
+            namespace = None  # a read of every namespace names none
         if allowed is not None and namespace is not None and namespace not in allowed:
             raise ToolRefused(f"namespace {namespace!r} is outside this tool's namespaces: {', '.join(allowed)}")
         kind = str(arguments.get("kind") or "")

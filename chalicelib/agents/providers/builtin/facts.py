@@ -37,6 +37,7 @@ class PodFacts:
     owner_kind: str | None
     owner_name: str | None
     limits_memory: str | None
+    namespace: str = ""
 
     @property
     def healthy(self) -> bool:
@@ -44,7 +45,7 @@ class PodFacts:
 
     @property
     def trouble(self) -> int:
-        """How bad this pod looks, for choosing whose logs to read."""
+        """How bad this pod looks, for choosing whose logs to read (and, with no namespace, where to look)."""
         score = self.restarts
         if self.waiting:
             score += 100
@@ -106,6 +107,7 @@ def pod_facts(pod: dict[str, Any]) -> PodFacts:
         owner_kind=owner_kind,
         owner_name=owner_name,
         limits_memory=limit,
+        namespace=str(meta.get("namespace") or ""),
     )
 
 

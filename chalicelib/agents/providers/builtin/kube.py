@@ -39,10 +39,25 @@ class KubeChannel:
         return "shell", {"command": shlex.join(argv)}
 
     def get(
-        self, kind: str, namespace: str, name: str | None = None, selector: str | None = None
+        self,
+        kind: str,
+        namespace: str | None,
+        name: str | None = None,
+        selector: str | None = None,
+        *,
+        all_namespaces: bool = False,
     ) -> tuple[str, dict[str, Any]]:
-        argv = ["kubectl", "get", kind + (f"/{name}" if name else ""), "-n", namespace]
-        structured: dict[str, Any] = {"operation": "get", "kind": kind, "namespace": namespace}
+        """``kubectl get``; ``all_namespaces`` lists every namespace (``-A``) and ignores ``namespace``."""
+        argv = ["kubectl", "get", kind + (f"/{name}" if name else "")]
+        structured: dict[str, Any] = {"operation": "get", "kind": kind}
+        if all_namespaces:
+            if name:
+                raise ValueError("a resource cannot be retrieved by name across all namespaces")
+            argv.append("-A")
+            structured["all_namespaces"] = True
+        else:
+            argv += ["-n", namespace or "default"]
+            structured["namespace"] = namespace or "default"
         if name:
             structured["name"] = name
         if selector:

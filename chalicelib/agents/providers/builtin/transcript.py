@@ -52,7 +52,8 @@ class Transcript:
         self.prompt = _prompt(request.messages)
 
     def field(self, label: str) -> str | None:
-        match = re.search(rf"^\s*{label}\s*:\s*(.+?)\s*$", self.prompt, re.I | re.M)
+        # One line only: an empty "Namespace:" must not take the next line as its value.
+        match = re.search(rf"^[ \t]*{label}[ \t]*:[ \t]*(.+?)[ \t]*$", self.prompt, re.I | re.M)
         value = match.group(1).strip() if match else None
         return value or None
 

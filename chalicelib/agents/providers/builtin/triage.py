@@ -29,8 +29,12 @@ from chalicelib.agents.providers.builtin.kube import KubeChannel, as_json, items
 from chalicelib.agents.providers.builtin.transcript import Transcript
 
 TARGET_RE = re.compile(r"\b(deployment|deploy|statefulset|sts)/([a-z0-9][a-z0-9.-]*)", re.I)
-NAMESPACE_RE = re.compile(r"(?:-n|--namespace[= ]|namespace[:= ]+)\s*([a-z0-9][a-z0-9-]*)", re.I)
+# Whole words on one line: not the "-n" of "multi-node" nor the "namespace" of "cross-namespace".
+NAMESPACE_RE = re.compile(r"(?<![\w-])(?:-n|--namespace[= ]|namespace[:= ]+)[ \t]*([a-z0-9][a-z0-9-]*)", re.I)
 _KIND = {"deploy": "deployment", "deployment": "deployment", "sts": "statefulset", "statefulset": "statefulset"}
+#: Never where an application incident is looked for when the prompt names no namespace.
+SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
+_WORD_RE = re.compile(r"[a-z0-9]+")
 
 
 @dataclass
@@ -57,16 +61,52 @@ class Diagnosis:
         }
 
 
-def incident_scope(t: Transcript) -> tuple[str, str | None]:
-    """(namespace, "kind/name" or None) named by the prompt."""
+def named_scope(t: Transcript) -> tuple[str | None, str | None]:
+    """(namespace or None, "kind/name" or None) as the prompt names them."""
     resource = t.field("Resource") or ""
     match = TARGET_RE.search(resource) or TARGET_RE.search(t.prompt)
     target = f"{_KIND[match.group(1).lower()]}/{match.group(2)}" if match else None
     namespace = t.field("Namespace")
     if not namespace:
         ns_match = NAMESPACE_RE.search(t.prompt)
-        namespace = ns_match.group(1) if ns_match else "default"
-    return namespace.split()[0], target
+        namespace = ns_match.group(1) if ns_match else None
+    return (namespace.split()[0] if namespace else None), target
+
+
+def incident_scope(t: Transcript) -> tuple[str, str | None]:
+    """(namespace, "kind/name" or None) named by the prompt; namespace "default" when it names none."""
+    namespace, target = named_scope(t)
+    return namespace or "default", target
+
+
+def locate(t: Transcript, kube: KubeChannel, target: str | None) -> tuple[str, str | None] | None:
+    """Where the incident is when the prompt names no namespace: (namespace, target), or None.
+
+    What an SRE does first: list the pods of every namespace but the system ones and go where
+    the worst one is (``PodFacts.trouble``; the incident's own words break ties). With a target
+    named, its own pods say where it runs. The target becomes the worst pod's workload, so the
+    diagnosis reads that workload (revision, selector) as if the prompt had named it.
+    """
+    listing = t.gather([kube.get("pods", None, all_namespaces=True)])[0]
+    pods = [p for p in map(pod_facts, items(listing)) if p.namespace and p.namespace not in SYSTEM_NAMESPACES]
+    if target:
+        kind, _, name = target.partition("/")
+        pods = [p for p in pods if p.owner_name == name and (p.owner_kind or "").lower() == kind]
+    else:
+        pods = [p for p in pods if p.trouble > 0]
+    if not pods:
+        return None
+    words = set(_WORD_RE.findall(f"{t.field('Incident') or ''} {t.field('Service') or ''}".lower()))
+    worst = max(pods, key=lambda p: (p.trouble, _mentioned(p, words)))
+    if target is None and worst.owner_name and worst.owner_kind in ("Deployment", "StatefulSet"):
+        target = f"{worst.owner_kind.lower()}/{worst.owner_name}"
+    return worst.namespace, target
+
+
+def _mentioned(pod: PodFacts, words: set[str]) -> int:
+    """How much the incident's words name this pod's workload and namespace (a tie-breaker)."""
+    named = [pod.owner_name or "", pod.namespace]
+    return sum(1 for n in named if n and set(_WORD_RE.findall(n.lower())) <= words)
 
 
 def kubectl_command(verb: str, target: str, namespace: str, extra: str = "") -> str:
@@ -74,7 +114,11 @@ def kubectl_command(verb: str, target: str, namespace: str, extra: str = "") -> 
 
 
 def gather(t: Transcript, kube: KubeChannel) -> Findings:
-    namespace, target = incident_scope(t)
+    named_namespace, target = named_scope(t)
+    namespace = named_namespace or "default"
+    if named_namespace is None:
+        # Go where the trouble is; "default" as before when nothing is troubled (or -A is refused).
+        namespace, target = locate(t, kube, target) or (namespace, target)
     workload: Any = None
     if target:
         # The workload first: its selector narrows the pod listing (whole namespaces are large).
