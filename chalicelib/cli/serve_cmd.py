@@ -139,6 +139,12 @@ def configuration_lines(env: Mapping[str, str], app: Any, state_dir: Path) -> li
 
 
 def _serve(args: argparse.Namespace) -> int:
+    # Before any engine worker starts. chalice.local imports through six.moves, whose import hook
+    # imports modules while holding Python's global import lock; a worker importing at the same
+    # moment (a run resumed after a restart, loading an HTTP client) then deadlocks with it: a
+    # restarted `aofctl serve` that never printed its banner.
+    import chalice.local  # noqa: F401
+
     from ..service.local import LocalApp
     from ..web import Backend, install
 

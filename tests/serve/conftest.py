@@ -41,9 +41,10 @@ class Server:
         self.hung_starts: list[str] = []
         self._spawn()
         if not self._ready.wait(90) or not self.url:
-            # A restart on the same state dir was seen to hang now and then on a loaded machine
-            # (an open engine issue). Keep its stacks for diagnosis, then try
-            # once more: the test still checks that the run completes with nothing done twice.
+            # A restarted server used to hang now and then on a loaded machine (an import deadlock
+            # with six.moves, fixed in serve_cmd; see test_serve). Should a start ever hang again,
+            # keep its stacks for diagnosis and try once more: the test still checks that the run
+            # completes with nothing done twice.
             self._abort_for_stack()
             self._spawn()
             if not self._ready.wait(90) or not self.url:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -97,3 +99,23 @@ def test_approve_refuses_clearly_when_there_is_nothing_to_approve(quick_server: 
     nothing = aofctl(*args, env=dict(os.environ))
     assert nothing.returncode == 3
     assert f"nothing to approve: run {body['run_id']} has no pending approval" in nothing.stderr
+
+
+def test_the_server_loads_its_http_stack_before_the_engine_resumes_runs(tmp_path: Path) -> None:
+    """A restarted `aofctl serve` once hung before printing its banner: chalice.local imports
+    through six.moves, whose import hook holds Python's global import lock while it imports, and
+    an engine worker resuming a run was importing at the same moment. The server must finish
+    those imports before the engine (and its workers) start."""
+    probe = (
+        "import sys\n"
+        "import chalicelib.service.local as local\n"
+        "class Probe:\n"
+        "    def __init__(self, *args, **kwargs):\n"
+        "        print('chalice.local loaded before the engine:', 'chalice.local' in sys.modules)\n"
+        "        raise SystemExit(0)\n"
+        "local.LocalApp = Probe\n"
+        "from chalicelib.cli.main import main\n"
+        f"main(['serve', '--port', '0', '--state-dir', {str(tmp_path)!r}])\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert "chalice.local loaded before the engine: True" in ran.stdout, ran.stdout + ran.stderr
