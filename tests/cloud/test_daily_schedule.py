@@ -11,15 +11,13 @@ from typing import Any
 
 import boto3
 import pytest
-from chalice.test import Client
 
-import app as chalice_app
 from chalicelib.errors import ConfigurationError
 from chalicelib.store import RunRecord, open_store
-from chalicelib.web import Backend, install
 from tests.cloud.incidents import ROOT
 from tests.cloud.test_apply import aofctl
 from tests.fakes.slack_api import FakeSlackAPI
+from tests.support.schedule import invoke_schedule
 
 REGION = "us-east-1"
 
@@ -30,20 +28,6 @@ def daily_flows(tmp_path: Path, channel: str) -> Path:
     daily = flows / "post-incident-daily.yaml"
     daily.write_text(daily.read_text().replace('"#sre-postmortems"', f'"{channel}"'))
     return flows
-
-
-def invoke_schedule(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    install(Backend(env))
-    try:
-        with Client(chalice_app.app) as chalice:
-            event = chalice.events.generate_cw_event(
-                source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
-            )
-            chalice.lambda_.invoke("post_incident_daily", event)
-    finally:
-        install(None)
 
 
 def packaged_env(tmp_path: Path, slack: FakeSlackAPI) -> dict[str, str]:

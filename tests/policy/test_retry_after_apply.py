@@ -83,6 +83,15 @@ def fake_model(script: list[Turn]) -> tuple[FakeOpenAI, dict[str, str]]:
     return fake, {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": f"{fake.url}/v1"}
 
 
+def scripted_remediation(
+    sb: Any, store: Store, run: str, env: dict[str, str], prompt: str = RESTART_API, **kw: Any
+) -> Any:
+    """The remediation agent, on the scripted model ``env`` points at, for run ``run`` (a high incident)."""
+    return run_node(
+        sb, store, remediation_agent("openai:gpt-4"), prompt, state_for(sb, "high"), run_id=run, env=env, **kw
+    )
+
+
 @pytest.mark.parametrize(
     ("crash", "told"),
     [
@@ -155,9 +164,7 @@ def test_retried_change_that_does_not_restore_health_is_rolled_back_to_the_first
     with fake, monkeypatch.context() as m:
         die_during_the_watch(m)
         with pytest.raises(WorkerDied):
-            run_node(
-                sb, store, remediation_agent("openai:gpt-4"), "restart it", state_for(sb, "high"), run_id=run, env=env
-            )
+            scripted_remediation(sb, store, run, env, prompt="restart it")
     changed = sb.cluster.get("deployments", "payment-gateway", "payments")["spec"]["template"]
     assert RESTARTED_AT in (changed["metadata"].get("annotations") or {})  # the restart went through
     first_snapshot = [e.details["ref"] for e in events_of(store, run, "ChangeSnapshot")]
@@ -165,16 +172,7 @@ def test_retried_change_that_does_not_restore_health_is_rolled_back_to_the_first
 
     fake, env = fake_model(list(script))
     with fake:
-        out = run_node(
-            sb,
-            store,
-            remediation_agent("openai:gpt-4"),
-            "restart it",
-            state_for(sb, "high"),
-            run_id=run,
-            env=env,
-            safety={"monitor_seconds": 1.5},
-        )
+        out = scripted_remediation(sb, store, run, env, prompt="restart it", safety={"monitor_seconds": 1.5})
         answer = tool_messages(fake.requests[1])
 
     # The model was told the restart had already been made, and no second restart was sent.
@@ -209,16 +207,7 @@ def test_a_different_change_in_the_retried_attempt_is_judged_normally(
     with fake, monkeypatch.context() as m:
         die_during_the_watch(m)
         with pytest.raises(WorkerDied):
-            run_node(
-                sb,
-                store,
-                remediation_agent("openai:gpt-4"),
-                RESTART_API,
-                state_for(sb, "high"),
-                run_id=run,
-                env=env,
-                safety=safety,
-            )
+            scripted_remediation(sb, store, run, env, safety=safety)
     allowed_before = len(events_of(store, run, "PolicyAllowed"))
 
     # The retry repeats the restart, then tries two changes the first attempt never made.
@@ -230,16 +219,7 @@ def test_a_different_change_in_the_retried_attempt_is_judged_normally(
     ]
     fake, env = fake_model(script)
     with fake:
-        out = run_node(
-            sb,
-            store,
-            remediation_agent("openai:gpt-4"),
-            RESTART_API,
-            state_for(sb, "high"),
-            run_id=run,
-            env=env,
-            safety=safety,
-        )
+        out = scripted_remediation(sb, store, run, env, safety=safety)
         answers = [m["content"] for m in tool_messages(fake.requests[-1])]
 
     assert len(answers) == 3
@@ -295,9 +275,7 @@ def test_repeating_a_change_within_one_attempt_is_answered_not_repeated(sandbox_
         [Turn(tool_calls=[("kubernetes", restart)]), Turn(tool_calls=[("kubernetes", restart)]), Turn(text=SUCCESS)]
     )
     with fake:
-        out = run_node(
-            sb, store, remediation_agent("openai:gpt-4"), RESTART_API, state_for(sb, "high"), run_id=run, env=env
-        )
+        out = scripted_remediation(sb, store, run, env)
         answers = [m["content"] for m in tool_messages(fake.requests[-1])]
     assert len(answers) == 2
     assert not answers[0].startswith("ERROR") and "restarted" in answers[0]

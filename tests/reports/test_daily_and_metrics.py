@@ -177,10 +177,7 @@ def test_track_metrics_node_posts_the_incident_figures(incidents: RecordedIncide
 
 def test_the_cloud_app_posts_the_daily_report_on_its_schedule(incidents: RecordedIncidents, monkeypatch) -> None:
     """app.py's ``@app.schedule`` function, invoked as EventBridge would, on the DynamoDB store."""
-    from chalice.test import Client
-
-    import app as chalice_app
-    from chalicelib.web import Backend, install
+    from tests.support.schedule import invoke_schedule
 
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     with mock_aws(), FakeSlackAPI(tokens=("xoxb-daily",)) as slack:
@@ -200,17 +197,7 @@ def test_the_cloud_app_posts_the_daily_report_on_its_schedule(incidents: Recorde
             "SLACK_API_URL": slack.api_url,
             "AWS_DEFAULT_REGION": "us-east-1",
         }
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)
-        install(Backend(env))
-        try:
-            with Client(chalice_app.app) as chalice:
-                event = chalice.events.generate_cw_event(
-                    source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
-                )
-                chalice.lambda_.invoke("post_incident_daily", event)
-        finally:
-            install(None)
+        invoke_schedule(env, monkeypatch)
         posted = slack.calls_to("chat.postMessage")
     assert posted, "the daily report reached Slack"
     assert posted[-1].params["channel"] == "#sre-postmortems"

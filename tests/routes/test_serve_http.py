@@ -5,12 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
-import threading
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +21,6 @@ from tests.routes.support import (
     APPROVER,
     BOT_TOKEN,
     PAGERDUTY_KEY,
-    ROOT,
     SECRETS,
     WEBHOOK_SECRET,
     bearer,
@@ -38,76 +31,21 @@ from tests.routes.support import (
     v3,
     wait_for,
 )
-
-
-class Served:
-    """``aofctl serve`` in a subprocess; its output is read on a thread so the pipe never fills."""
-
-    def __init__(self, env: dict[str, str], state: Path, flows: Path) -> None:
-        command = [
-            sys.executable,
-            "-m",
-            "chalicelib.cli.main",
-            "serve",
-            "--port",
-            "0",
-            "--state-dir",
-            str(state),
-            "-f",
-            str(flows),
-        ]
-        self.proc = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        self.lines: list[str] = []
-        self.url = ""
-        self._ready = threading.Event()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-        if not self._ready.wait(60) or not self.url:
-            self.stop()
-            raise RuntimeError("aofctl serve did not start:\n" + "\n".join(self.lines))
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
-            if "listening on " in line:
-                self.url = line.split("listening on ", 1)[1].split()[0]
-                self._ready.set()
-        self._ready.set()
-
-    def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        request = urllib.request.Request(self.url + path, data=body, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, json.loads(response.read() or b"{}")
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"{}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        self._reader.join(timeout=5)
+from tests.serve.conftest import Server
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Served, Any, FakeSlackAPI]]:
+def served(tmp_path: Path) -> Iterator[tuple[Server, Any, FakeSlackAPI]]:
     from chalicelib.store import open_store
 
     with FakeSlackAPI(tokens=(BOT_TOKEN,)) as slack, FakePagerDutyAPI(api_key=PAGERDUTY_KEY) as pagerduty:
         env = {**route_env(slack, pagerduty, tmp_path / "state"), "HOME": os.environ.get("HOME", "/tmp")}
-        server = Served(env, tmp_path / "state", write_flows(tmp_path / "flows"))
+        server = Server(tmp_path / "state", env, ("-f", str(write_flows(tmp_path / "flows"))))
         store = open_store(f"sqlite:///{tmp_path / 'state' / 'aof.db'}")
         try:
             yield server, store, slack
         finally:
-            server.stop()
+            server.terminate()
             store.close()
 
 
