@@ -6,6 +6,7 @@ commands with no structured equivalent get their server-side dry run from kubect
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -16,6 +17,8 @@ from typing import Any
 
 from chalicelib.agents.types import Action
 from chalicelib.errors import PolicyDenied, ToolRefused
+from chalicelib.policy.classify import Change
+from chalicelib.policy.effect import Observation
 
 MONITORED_KINDS = ("deployment", "statefulset")
 
@@ -24,6 +27,8 @@ MONITORED_KINDS = ("deployment", "statefulset")
 class Preflight:
     snapshot: dict[str, Any] | None
     dry_run: str
+    #: What the dry run showed for each change, in the order of the changes.
+    observations: list[Observation] = field(default_factory=list)
 
 
 @dataclass
@@ -72,42 +77,89 @@ class KubeChanges:
 
     # --- before ---------------------------------------------------------------------------
 
-    def preflight(self, action: Action, kind: str | None, name: str | None, namespace: str | None) -> Preflight:
-        """Server-side dry run plus snapshot; raises ``PolicyDenied`` when the server refuses."""
+    def preflight(self, action: Action, changes: tuple[Change, ...]) -> Preflight:
+        """Snapshot and server-side dry run of every change; change nothing.
+
+        Raises ``PolicyDenied`` when the server refuses the change. The structured client does
+        the verbs it knows (so its result and the live object are read the same way); kubectl
+        itself dry-runs the rest, and the live objects are then read with kubectl too.
+        """
         from chalicelib.agents.tools.k8s_ops import KubeCallError, kubectl_to_operation
 
         operation: dict[str, Any] | None = None
         if action.tool == "kubernetes":
             operation = dict(action.params)
-        elif action.argv and action.argv[0] == "kubectl":
+        elif action.argv and action.argv[0] == "kubectl" and len(changes) == 1:
             try:
                 operation = kubectl_to_operation(list(action.argv[1:]))
             except (ToolRefused, KubeCallError, ValueError, KeyError):
                 operation = None
-        try:
-            if operation is not None and operation.get("operation") not in (None, "get", "describe"):
+            if operation is not None and operation.get("operation") in (None, "get", "describe"):
+                operation = None
+        if operation is not None:
+            try:
                 result = self.ops().preflight(operation)
-                return Preflight(result.snapshot, "server dry run passed")
-            snapshot = self.ops().snapshot(kind, name, namespace or "default") if kind and name else None
-        except KubeCallError as exc:
-            raise PolicyDenied(f"the server-side dry run refused the change: {exc} {exc.body[:300]}".strip()) from exc
+            except KubeCallError as exc:
+                raise PolicyDenied(
+                    f"the server-side dry run refused the change: {exc} {exc.body[:300]}".strip()
+                ) from exc
+            dry = result.dry_run or {}
+            seen = Observation(result.snapshot, dry.get("object"), list(dry.get("revisions") or []))
+            return Preflight(result.snapshot, "server dry run passed", [seen])
         if action.argv and action.argv[0] == "kubectl":
-            return Preflight(snapshot, self._kubectl_dry_run(action.argv))
+            return self._kubectl_preflight(action.argv, changes)
         raise PolicyDenied(f"no server-side dry run is possible for {action.tool} '{action.verb}'; refused")
 
-    def _kubectl_dry_run(self, argv: tuple[str, ...]) -> str:
+    def _kubectl_preflight(self, argv: tuple[str, ...], changes: tuple[Change, ...]) -> Preflight:
         program = shutil.which("kubectl")
         if program is None:
             raise PolicyDenied("no server-side dry run is possible without kubectl; refused")
         env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/")}
         if self.kubeconfig:
             env["KUBECONFIG"] = self.kubeconfig
+        lives = [self._kubectl_get(program, env, c) for c in changes]
+        # The canonical argv with its own output and dry-run flags replaced by ours.
+        base = [a for a in argv[1:] if not a.startswith(("--output=", "--dry-run="))]
+        wants_object = changes and changes[0].verb != "delete"
+        extra = ["--dry-run=server", "--output=json"] if wants_object else ["--dry-run=server"]
         done = subprocess.run(
-            [program, *argv[1:], "--dry-run=server"], capture_output=True, text=True, timeout=30, env=env, check=False
+            [program, *base, *extra], capture_output=True, text=True, timeout=30, env=env, check=False
         )
         if done.returncode != 0:
             raise PolicyDenied(f"the server-side dry run refused the change: {done.stderr.strip()[:400]}")
-        return "server dry run passed"
+        results: dict[tuple[str, str], dict[str, Any]] = {}
+        if wants_object:
+            try:
+                printed = json.loads(done.stdout)
+            except ValueError:
+                printed = {}
+            items = printed.get("items") if printed.get("kind") == "List" else [printed]
+            for item in items or []:
+                meta = item.get("metadata") or {}
+                results[(str(item.get("kind", "")).lower(), str(meta.get("name", "")))] = item
+        observations = []
+        for change, live in zip(changes, lives, strict=True):
+            found = results.get((change.kind or "", change.name or ""))
+            if found is None and len(changes) == 1 and len(results) == 1:
+                found = next(iter(results.values()))
+            observations.append(Observation(live, found))
+        snapshot = lives[0] if len(changes) == 1 else None
+        return Preflight(snapshot, "server dry run passed", observations)
+
+    def _kubectl_get(self, program: str, env: dict[str, str], change: Change) -> dict[str, Any] | None:
+        if not change.kind or not change.name:
+            return None
+        argv = [program, "get", f"{change.kind}/{change.name}", "--output=json"]
+        if change.namespace:
+            argv.append(f"--namespace={change.namespace}")
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=30, env=env, check=False)
+        if done.returncode != 0:
+            return None
+        try:
+            data: dict[str, Any] = json.loads(done.stdout)
+        except ValueError:
+            return None
+        return data
 
     # --- after ----------------------------------------------------------------------------
 

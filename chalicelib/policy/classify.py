@@ -1,30 +1,49 @@
-"""The policy's own reading of an action: what it touches and how dangerous it is.
+"""The policy's own reading of an action: the typed changes it makes and how dangerous they look.
 
 Tools classify their calls too, but the policy does not take their word (nor the model's): it
-recomputes the kind from the verb, the object kind, the namespace and the configured limits.
+re-reads the command strictly (:mod:`.kubectl_argv` for kubectl, the operation's own fields for
+the Kubernetes tool), one :class:`Change` per object, and judges those. This is the judgment
+before the cluster is asked; :mod:`.effect` refines it from the server-side dry run, and only
+ever towards more caution.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.agents.types import Action, ActionKind
-from chalicelib.policy.settings import DATA_KINDS, SafetySettings, singular_kind
+from chalicelib.errors import ToolRefused
+from chalicelib.policy import kubectl_argv
+from chalicelib.policy.kinds import SENSITIVE_KINDS, canonical_kind, is_cluster_scoped
+from chalicelib.policy.settings import SafetySettings
 
-#: The canonical verbs of the change protocol (what the Kubernetes tool and kubectl both do).
-_VERBS = {"patch resources": "patch", "delete pod": "delete"}
+#: Verbs of the Kubernetes tool, in kubectl's words (one vocabulary for both tools and plans).
+OPERATION_VERBS = {
+    "rollout_restart": "rollout restart",
+    "rollout_undo": "rollout undo",
+    "scale": "scale",
+    "patch_resources": "patch",
+    "delete_pod": "delete",
+}
+#: Verbs whose exact arguments are part of the change (an approval of one image is not of another).
+DETAILED_VERBS = frozenset({"patch", "set image", "set env", "set resources", "label", "annotate", "create", "taint"})
+#: Output formats that print an object's data (for a Secret: its values).
+DATA_OUTPUTS = ("yaml", "json", "jsonpath", "jsonpath-file", "go-template", "go-template-file", "template")
 
 
 @dataclass(frozen=True)
 class Change:
-    """What a mutating action does, in one vocabulary for kubectl, the Kubernetes tool and plans."""
+    """What a mutating action does to one object, in one vocabulary for every tool and for plans."""
 
     verb: str
     kind: str | None
     name: str | None
     namespace: str | None
     replicas: int | None = None
+    #: The exact arguments for verbs where they matter (the patch, the image, the labels).
+    detail: str = ""
 
     @property
     def target(self) -> str:
@@ -32,90 +51,228 @@ class Change:
 
     def describe(self) -> str:
         extra = f" --replicas={self.replicas}" if self.replicas is not None else ""
-        return f"{self.verb} {self.target}{extra} -n {self.namespace or '?'}"
+        detail = f" {self.detail}" if self.detail else ""
+        where = f" -n {self.namespace}" if self.namespace else " (cluster-wide)" if self.kind else " -n ?"
+        return f"{self.verb} {self.target}{detail}{extra}{where}"
 
 
 @dataclass(frozen=True)
 class Assessment:
     kind: ActionKind
-    change: Change
+    changes: tuple[Change, ...]
     #: Set when the action is off limits whatever any human says.
     forbidden: str | None = None
     #: Why the action counts as destructive (for the audit trail and the refusal message).
     why: str = ""
 
+    @property
+    def change(self) -> Change:
+        """The first change (the one a single-object command makes)."""
+        return self.changes[0] if self.changes else Change("?", None, None, None)
 
-def change_of(action: Action) -> Change:
-    verb = _VERBS.get(action.verb, action.verb)
+    def describe(self) -> str:
+        return "; ".join(c.describe() for c in self.changes) or self.change.describe()
+
+
+# --- reading a tool call into changes ------------------------------------------------------
+
+
+def changes_of_command(command: kubectl_argv.KubectlCommand) -> tuple[Change, ...]:
+    """One change per object a kubectl command acts on (none for a read or a dry run)."""
+    if command.effect == "read" or command.dry_run:
+        return ()
+    replicas = int(command.flags["replicas"]) if command.verb == "scale" else None
+    detail = ""
+    if command.verb in DETAILED_VERBS:
+        detail = _detail(command)
+    elif command.verb == "rollout undo" and "to-revision" in command.flags:
+        detail = f"--to-revision={command.flags['to-revision']}"
+    return tuple(
+        Change(
+            verb=command.verb,
+            kind=o.kind,
+            name=o.name,
+            namespace=(o.name if o.kind == "namespace" else o.namespace),
+            replicas=replicas,
+            detail=detail,
+        )
+        for o in command.objects
+    )
+
+
+def _detail(command: kubectl_argv.KubectlCommand) -> str:
+    if command.verb == "patch":
+        try:
+            body = json.loads(command.flags["patch"])
+        except ValueError as exc:
+            raise ToolRefused(f"--patch is not valid JSON: {exc}") from exc
+        kind = command.flags.get("type", "strategic")
+        return f"--type={kind} --patch={json.dumps(body, sort_keys=True, separators=(',', ':'))}"
+    parts = list(command.arguments)
+    for name in ("container", "limits", "requests", "clusterrole", "role", "user", "group", "serviceaccount"):
+        if name in command.flags:
+            parts.append(f"--{name}={command.flags[name]}")
+    for name in ("verb", "resource", "image", "from-literal", "overwrite"):
+        if name in command.flags:
+            parts.append(f"--{name}={command.flags[name]}")
+    return " ".join(parts)
+
+
+def parse_kubectl_action(argv: tuple[str, ...] | list[str], default_namespace: str) -> kubectl_argv.KubectlCommand:
+    command = kubectl_argv.parse(argv, default_namespace)
+    refuse_secret_data(command)
+    return command
+
+
+def refuse_secret_data(command: kubectl_argv.KubectlCommand) -> None:
+    """A read that would print Secret values is refused: they would reach the model's context,
+    its provider and the audit trail. Listing Secrets by name (or describing them: sizes only)
+    is fine."""
+    if command.verb != "get" or not any(o.kind == "secret" for o in command.objects):
+        return
+    output = command.output.split("=", 1)[0]
+    if output in DATA_OUTPUTS or output.startswith("custom-columns"):
+        raise ToolRefused(
+            f"refused: 'kubectl get secrets -o {output}' would print Secret values into the conversation and the "
+            "audit trail; list them by name or describe them instead"
+        )
+
+
+def operation_changes(params: dict[str, Any]) -> tuple[Change, ...]:
+    """The change a Kubernetes tool operation makes (none for a read)."""
+    operation = str(params.get("operation") or "")
+    verb = OPERATION_VERBS.get(operation)
+    if verb is None:
+        return ()
+    namespace = str(params.get("namespace") or "default")
+    if operation == "delete_pod":
+        return (Change("delete", "pod", str(params.get("name") or "").split("/")[-1] or None, namespace),)
+    kind = canonical_kind(str(params.get("kind") or "")) or None
+    name = str(params.get("name") or "") or None
+    if name and "/" in name:
+        raw_kind, _, name = name.partition("/")
+        kind = canonical_kind(raw_kind)
+    replicas = int(params["replicas"]) if operation == "scale" and "replicas" in params else None
+    detail = ""
+    if operation == "patch_resources":
+        body = {
+            "spec": {
+                "template": {
+                    "spec": {"containers": [{"name": params.get("container"), "resources": params.get("resources")}]}
+                }
+            }
+        }
+        detail = f"--type=strategic --patch={json.dumps(body, sort_keys=True, separators=(',', ':'))}"
+    elif operation == "rollout_undo" and params.get("to_revision"):
+        detail = f"--to-revision={params['to_revision']}"
+    return (Change(verb, kind, name, namespace, replicas, detail),)
+
+
+def changes_of(action: Action, default_namespace: str = "default") -> tuple[Change, ...]:
+    """The typed changes of any acting tool call (``ToolRefused`` when it cannot be read)."""
+    if action.argv and action.argv[0] == "kubectl":
+        return changes_of_command(parse_kubectl_action(action.argv, action.namespace or default_namespace))
+    if action.tool == "kubernetes":
+        return operation_changes(dict(action.params))
+    # Any other tool (helm, MCP, a plan's prose): one change named by the tool's own reading.
     kind: str | None = None
     name: str | None = None
     target = action.target or ""
     if "/" in target:
         raw_kind, _, name = target.partition("/")
-        kind = singular_kind(raw_kind)
+        kind = canonical_kind(raw_kind)
     elif target:
         name = target
-    if action.verb == "delete pod":
-        kind = "pod"
-        name = (name or "").split("/")[-1] or None
-    params: dict[str, Any] = dict(action.params)
-    replicas: int | None = None
-    if verb == "scale":
-        replicas = _replicas(action, params)
-    namespace = action.namespace
-    if kind == "namespace" and name:
-        namespace = name  # deleting or changing a namespace acts on everything in it
-    return Change(verb=verb, kind=kind, name=name, namespace=namespace, replicas=replicas)
+    replicas = int(action.params["replicas"]) if "replicas" in action.params else None
+    return (Change(action.verb, kind, name, action.namespace, replicas),)
 
 
-def _replicas(action: Action, params: dict[str, Any]) -> int | None:
-    if "replicas" in params:
-        return int(params["replicas"])
-    for i, arg in enumerate(action.argv):
-        if arg.startswith("--replicas="):
-            return int(arg.split("=", 1)[1])
-        if arg == "--replicas" and i + 1 < len(action.argv):
-            return int(action.argv[i + 1])
-    return None
+def change_of(action: Action) -> Change:
+    """The first change of ``action`` (single-object callers)."""
+    found = changes_of(action)
+    return found[0] if found else Change(action.verb, None, action.target, action.namespace)
+
+
+# --- the judgment before the cluster is asked ----------------------------------------------
 
 
 def assess(action: Action, safety: SafetySettings) -> Assessment:
-    """Classify ``action`` under ``safety``; reads stay reads, everything else is judged here."""
-    change = change_of(action)
+    """Classify ``action`` under ``safety``. Reads stay reads (their own checks run in the tool);
+    everything else is judged from its typed changes, conservatively: what cannot be known
+    without the cluster is left for :mod:`.effect` to look at."""
     if action.kind == "read":
-        return Assessment("read", change)
-    forbidden = _forbidden(change, safety)
-    kind: ActionKind = "write" if action.kind == "write" else "destructive"
-    why = "" if kind == "write" else f"{action.tool} classifies '{action.verb}' as destructive"
-    if change.verb == "delete" and change.kind == "pod" and change.name and not _selects_many(action):
-        # One named pod: its controller replaces it (the tutorial's "clear stuck resources").
-        kind, why = "write", ""
-    if change.verb == "delete" and change.kind in DATA_KINDS:
-        kind, why = "destructive", f"deleting a {change.kind} loses data"
-    if change.verb == "scale" and change.replicas == 0:
-        kind, why = "destructive", "scaling to zero stops the service"
+        return Assessment("read", ())
+    changes = changes_of(action)
+    if not changes:
+        return Assessment("read", ())
+    forbidden = next((f for f in (_forbidden(c, safety) for c in changes) if f), None)
+    kind, why = static_kind(action, changes, safety)
+    return Assessment(kind, changes, forbidden, why)
+
+
+def static_kind(action: Action, changes: tuple[Change, ...], safety: SafetySettings) -> tuple[ActionKind, str]:
+    """Destructive when the command alone shows it; otherwise a write, pending the dry run."""
+    if action.tool not in ("shell", "kubernetes", "plan"):
+        return "destructive", f"{action.tool} '{action.verb}' cannot be dry-run, so its effect cannot be seen"
+    if len(changes) > 1:
+        return "destructive", f"the action changes {len(changes)} objects at once"
+    change = changes[0]
+    if change.name is None:
+        return "destructive", "the action selects objects by kind, label, field or --all, not by name"
+    if change.kind and change.kind in SENSITIVE_KINDS:
+        return "destructive", f"it changes a {change.kind}: {SENSITIVE_KINDS[change.kind]}"
+    if change.kind and is_cluster_scoped(change.kind):
+        return "destructive", f"{change.kind} is cluster-scoped"
     if change.kind in safety.protected_kinds:
-        kind, why = "destructive", f"{change.kind} is a protected kind"
+        return "destructive", f"{change.kind} is a protected kind"
     if change.namespace in safety.protected_namespaces:
-        kind, why = "destructive", f"namespace {change.namespace} is protected"
-    if _selects_many(action):
-        kind, why = "destructive", "the action selects many objects"
-    return Assessment(kind, change, forbidden, why)
+        return "destructive", f"namespace {change.namespace} is protected"
+    if change.verb in ("set image", "set env"):
+        return "destructive", f"'{change.verb}' changes what the containers run"
+    if change.verb in ("create", "expose", "autoscale"):
+        return "destructive", "it creates a new object"
+    if change.verb in ("cordon", "uncordon", "drain", "taint"):
+        return "destructive", "it changes where workloads may run"
+    if change.verb == "scale" and change.replicas == 0:
+        return "destructive", "scaling to zero stops the service"
+    if (
+        change.verb == "scale"
+        and change.replicas is not None
+        and not (safety.min_replicas <= change.replicas <= safety.max_replicas)
+    ):
+        return "destructive", (
+            f"{change.replicas} replicas is outside the configured band {safety.min_replicas}..{safety.max_replicas}"
+        )
+    if change.verb == "delete":
+        flags = _flags(action)
+        if change.kind != "pod":
+            return "destructive", f"deleting a {change.kind or 'resource'} removes it for good"
+        if flags.get("force") == "true" or flags.get("grace-period") == "0" or flags.get("now") == "true":
+            return "destructive", "a forced delete skips the pod's graceful shutdown"
+        # One pod: a write if its controller replaces it (the dry run checks the owner).
+    return "write", ""
 
 
-def _selects_many(action: Action) -> bool:
-    flags = {a.split("=", 1)[0] for a in action.argv}
-    return bool(flags & {"--all", "-A", "--all-namespaces", "-l", "--selector"})
+def _flags(action: Action) -> dict[str, str]:
+    if action.argv and action.argv[0] == "kubectl":
+        return kubectl_argv.parse(action.argv, action.namespace or "default").flags
+    return {}
 
 
 def _forbidden(change: Change, safety: SafetySettings) -> str | None:
+    if change.namespace is None and change.kind and not is_cluster_scoped(change.kind) and safety.forbidden_namespaces:
+        return (
+            "the action reaches every namespace, "
+            + ", ".join(sorted(safety.forbidden_namespaces))
+            + " included, which are off limits to automation"
+        )
     if change.kind and change.kind in safety.forbidden_kinds:
         return f"{change.kind} objects are off limits to automation"
     if change.namespace and change.namespace in safety.forbidden_namespaces:
         return f"namespace {change.namespace} is off limits to automation"
     if safety.allowed_namespaces is not None:
         if change.namespace is None:
-            return "the action names no namespace; only " + ", ".join(sorted(safety.allowed_namespaces)) + " may change"
+            return "the action is cluster-wide; only " + ", ".join(sorted(safety.allowed_namespaces)) + " may change"
         if change.namespace not in safety.allowed_namespaces:
             return f"namespace {change.namespace} is not among the allowed namespaces"
     return None

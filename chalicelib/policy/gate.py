@@ -24,9 +24,10 @@ from typing import Any
 
 from chalicelib.agents.tools.base import ToolOutcome
 from chalicelib.agents.types import Action
-from chalicelib.errors import AlreadyExists, NotFound, PolicyDenied
-from chalicelib.policy.change import KubeChanges
+from chalicelib.errors import AlreadyExists, NotFound, PolicyDenied, ToolRefused
+from chalicelib.policy.change import KubeChanges, Preflight
 from chalicelib.policy.classify import Assessment, Change, assess
+from chalicelib.policy.effect import refine
 from chalicelib.policy.plan import covered
 from chalicelib.policy.settings import SafetySettings
 from chalicelib.store import IdempotencyRecord, RunEvent, Store, plan_hash
@@ -97,19 +98,32 @@ class PolicyGate:
     changes: KubeChanges | None = None
     allowed: list[AllowedChange] = field(default_factory=list)
     denied: list[dict[str, Any]] = field(default_factory=list)
+    #: The verdict after the dry run, while ``check`` is judging an action (by the action's id).
+    _judged: dict[int, Assessment] = field(default_factory=dict)
 
     def check(self, action: Action) -> ToolOutcome | None:
         """Allow ``action`` (``None``), answer it without running it (an earlier attempt of this
         step already made the change: the recorded outcome), or raise ``PolicyDenied``."""
-        verdict = assess(action, self.safety)
+        try:
+            verdict = assess(action, self.safety)
+        except ToolRefused as exc:
+            # The tool read it but the policy cannot: refused, never guessed at.
+            reason = f"refused: {exc.message}"
+            self.denied.append(
+                {"action": " ".join(action.argv) or action.verb, "kind": "destructive", "reason": reason}
+            )
+            self._event("PolicyDenied", {"action": " ".join(action.argv) or action.verb, "reason": reason})
+            raise PolicyDenied(reason, kind="destructive") from exc
         if verdict.kind == "read":
             return None
         try:
             allowed = self._judge(action, verdict)
         except PolicyDenied as exc:
-            self.denied.append({"action": verdict.change.describe(), "kind": verdict.kind, "reason": exc.message})
-            self._audit("PolicyDenied", verdict, {"reason": exc.message})
+            judged = self._judged.pop(id(action), verdict)
+            self.denied.append({"action": judged.describe(), "kind": judged.kind, "reason": exc.message})
+            self._audit("PolicyDenied", judged, {"reason": exc.message})
             raise
+        verdict = self._judged.pop(id(action), verdict)
         if allowed.replay is None:
             self.allowed.append(allowed)
             self._audit("PolicyAllowed", verdict, {"idempotency_key": allowed.key})
@@ -155,21 +169,42 @@ class PolicyGate:
         stopped = self._human_took_over()
         if stopped:
             raise PolicyDenied(f"refused: {stopped}; automation stopped for incident {self.context.incident_id}")
-        needs_approval = verdict.kind == "destructive" or self.context.critical
-        if needs_approval:
-            self._check_approval(change, verdict)
-        key = self._key(change)
+        # What the command alone shows to need an approval is held before the cluster is asked
+        # anything; the dry run below can only add to what needs one.
+        approved = False
+        if verdict.kind == "destructive" or self.context.critical:
+            self._check_approval(verdict)
+            approved = True
+        key = self._key(verdict)
         earlier = self.store.idempotency.get(key)
         if earlier is not None:
             # Checked before the dry run and the budgets: the change is not made again, so it is
             # neither re-snapshotted (the cluster is already past it) nor charged again.
             return self._already_made(action, change, key, earlier)
-        snapshot, ref = self._preflight(action, change, key)
+        pre = self._dry_run(action, verdict)
+        verdict = self._by_effect(verdict, pre)
+        self._judged[id(action)] = verdict
+        if verdict.kind == "destructive" and not approved:
+            self._check_approval(verdict)
+        snapshot, ref = self._keep_snapshot(pre, change, key)
         self._spend_budget(change, key)
         done = self._claim(key, change, ref)
         if done is not None:  # another attempt finished it between the look-up and the claim
             return self._already_made(action, change, key, done)
         return AllowedChange(action, change, snapshot, key, ref)
+
+    def _dry_run(self, action: Action, verdict: Assessment) -> Preflight:
+        if self.changes is None:
+            raise PolicyDenied("refused: no cluster access for the server-side dry run")
+        return self.changes.preflight(action, verdict.changes)
+
+    def _by_effect(self, verdict: Assessment, pre: Preflight) -> Assessment:
+        """The verdict corrected by what the dry run shows each change would do."""
+        refined, effects = refine(verdict, pre.observations, self.safety)
+        self._event(
+            "PolicyEffect", {"action": refined.describe(), "kind": refined.kind, "why": refined.why, "effects": effects}
+        )
+        return refined
 
     def _human_took_over(self) -> str | None:
         run = self.store.runs.get_run(self.context.run_id)
@@ -180,7 +215,8 @@ class PolicyGate:
                 return f"a human took the incident over ({event.details.get('event_type', 'acknowledged')})"
         return None
 
-    def _check_approval(self, change: Change, verdict: Assessment) -> None:
+    def _check_approval(self, verdict: Assessment) -> None:
+        change = verdict.change
         reason = verdict.why or "the incident is critical"
         if self.context.approval is None:
             raise PolicyDenied(
@@ -194,18 +230,16 @@ class PolicyGate:
             raise PolicyDenied(f"refused: approval {approval_id} is not an approved decision", kind=verdict.kind)
         if granted_hash != record.plan_hash or plan_hash(record.plan) != record.plan_hash:
             raise PolicyDenied("refused: the approved plan's hash does not match the stored plan", kind=verdict.kind)
-        if not covered(change, record.plan):
+        missing = [c for c in verdict.changes if not covered(c, record.plan)]
+        if missing:
             raise PolicyDenied(
-                f"refused: {change.describe()} is not the approved plan "
+                f"refused: {missing[0].describe()} is not the approved plan "
                 f"({'; '.join(str(v) for v in (record.plan.get('proposed_actions') or {}).values())[:300]}); "
                 "a different action needs a new approval",
                 kind=verdict.kind,
             )
 
-    def _preflight(self, action: Action, change: Change, key: str) -> tuple[dict[str, Any] | None, str | None]:
-        if self.changes is None:
-            raise PolicyDenied("refused: no cluster access for the server-side dry run")
-        pre = self.changes.preflight(action, change.kind, change.name, change.namespace)
+    def _keep_snapshot(self, pre: Preflight, change: Change, key: str) -> tuple[dict[str, Any] | None, str | None]:
         ref: str | None = None
         if pre.snapshot is not None:
             # Named after the change (its key), not its position in the attempt: a retried attempt
@@ -325,14 +359,14 @@ class PolicyGate:
                 return str(event.details["ref"])
         return None
 
-    def _key(self, change: Change) -> str:
-        digest = hashlib.sha256(change.describe().encode()).hexdigest()[:16]
+    def _key(self, verdict: Assessment) -> str:
+        digest = hashlib.sha256(verdict.describe().encode()).hexdigest()[:16]
         return f"{self.context.run_id}:{self.context.node_id}:{digest}"
 
     # --- audit ------------------------------------------------------------------------------
 
     def _audit(self, kind: str, verdict: Assessment, extra: dict[str, Any]) -> None:
-        self._event(kind, {"action": verdict.change.describe(), "kind": verdict.kind, "why": verdict.why, **extra})
+        self._event(kind, {"action": verdict.describe(), "kind": verdict.kind, "why": verdict.why, **extra})
 
     def _event(self, kind: str, details: dict[str, Any]) -> None:
         if self.store.runs.get_run(self.context.run_id) is not None:

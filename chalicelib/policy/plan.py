@@ -1,4 +1,9 @@
-"""What an approved plan allows: the actions it proposes, read back into :class:`Change` form."""
+"""What an approved plan allows: the actions it proposes, read back into :class:`Change` form.
+
+The plan's kubectl commands are read by the same strict parser as the commands the agent runs,
+so an approval covers exactly the changes a human read, object by object, with their arguments.
+A command in the plan that the parser refuses covers nothing.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,19 @@ import re
 import shlex
 from typing import Any
 
-from chalicelib.agents.tools.kubectl import parse_kubectl
-from chalicelib.agents.types import Action
-from chalicelib.policy.classify import Change, change_of
+from chalicelib.errors import ToolRefused
+from chalicelib.policy.classify import Change, changes_of_command, operation_changes
+from chalicelib.policy.kubectl_argv import parse
 
 _KUBECTL_RE = re.compile(r"kubectl\s+([^\n`()]+)")
+#: The offline model's prose verbs, as Kubernetes tool operations.
+_PROSE_OPERATIONS = {
+    "rollout restart": "rollout_restart",
+    "rollout undo": "rollout_undo",
+    "scale": "scale",
+    "delete pod": "delete_pod",
+    "patch resources": "patch_resources",
+}
 
 
 def planned_changes(plan: dict[str, Any]) -> list[Change]:
@@ -24,38 +37,18 @@ def planned_changes(plan: dict[str, Any]) -> list[Change]:
         commands = _KUBECTL_RE.findall(text)
         for command in commands:
             try:
-                args = shlex.split(command)
-            except ValueError:
+                found.extend(changes_of_command(parse(["kubectl", *shlex.split(command)], default_ns)))
+            except (ValueError, ToolRefused):
                 continue
-            call = parse_kubectl(args)
-            action = Action(
-                kind=call.kind,
-                verb=call.verb,
-                tool="shell",
-                target=call.target,
-                namespace=call.namespace or default_ns,
-                argv=("kubectl", *args),
-            )
-            found.append(change_of(action))
         if not commands:
             parsed = parse_action(text, default_ns)
-            if parsed:
-                action = Action(
-                    kind="write",
-                    verb=parsed["verb"],
-                    tool="plan",
-                    target=parsed["target"],
-                    namespace=parsed["namespace"],
-                    params=parsed,
-                )
-                found.append(change_of(action))
+            operation = _PROSE_OPERATIONS.get(str((parsed or {}).get("verb")))
+            if parsed and operation:
+                kind, _, name = str(parsed.get("target") or "").partition("/")
+                found.extend(operation_changes({**parsed, "operation": operation, "kind": kind, "name": name}))
     return found
 
 
 def covered(change: Change, plan: dict[str, Any]) -> bool:
-    """True when ``change`` is exactly one the plan proposed (verb, object, namespace, replicas)."""
-    return any(_same(change, planned) for planned in planned_changes(plan))
-
-
-def _same(a: Change, b: Change) -> bool:
-    return (a.verb, a.kind, a.name, a.namespace, a.replicas) == (b.verb, b.kind, b.name, b.namespace, b.replicas)
+    """True when ``change`` is exactly one the plan proposed (verb, object, namespace, arguments)."""
+    return any(change == planned for planned in planned_changes(plan))

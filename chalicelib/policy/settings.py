@@ -13,16 +13,19 @@ from typing import Any
 
 #: Kinds whose deletion loses data or a whole application: always destructive.
 DATA_KINDS = frozenset({"statefulset", "persistentvolumeclaim", "persistentvolume", "namespace"})
+#: The cluster's own namespaces: off limits unless a flow's ``safety.forbidden_namespaces`` says
+#: otherwise (an empty list opens them; they stay ``protected``, so an approval is still needed).
+SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
 
 
 @dataclass(frozen=True)
 class SafetySettings:
-    protected_namespaces: frozenset[str] = frozenset({"kube-system"})
+    protected_namespaces: frozenset[str] = SYSTEM_NAMESPACES
     protected_kinds: frozenset[str] = frozenset({"namespace", "persistentvolumeclaim"})
     #: None: every namespace not protected or forbidden may be changed.
     allowed_namespaces: frozenset[str] | None = None
     #: Off limits entirely: refused even with an approval.
-    forbidden_namespaces: frozenset[str] = frozenset()
+    forbidden_namespaces: frozenset[str] = SYSTEM_NAMESPACES
     forbidden_kinds: frozenset[str] = frozenset()
     max_changes_per_namespace_per_hour: int = 5
     max_changes_per_service_per_hour: int = 3
@@ -31,6 +34,9 @@ class SafetySettings:
     monitor_interval_seconds: float = 1.0
     approvers: tuple[str, ...] = ()
     budget_window_seconds: int = 3600
+    #: The band a ``scale`` stays a plain write in; outside it (and at zero) it is destructive.
+    min_replicas: int = 1
+    max_replicas: int = 10
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any] | None) -> SafetySettings:
@@ -48,7 +54,9 @@ class SafetySettings:
             else base.protected_namespaces,
             protected_kinds=names("protected_kinds", base.protected_kinds),
             allowed_namespaces=frozenset(str(n) for n in allowed) if allowed is not None else None,
-            forbidden_namespaces=frozenset(str(n) for n in raw.get("forbidden_namespaces") or ()),
+            forbidden_namespaces=frozenset(str(n) for n in raw["forbidden_namespaces"])
+            if raw.get("forbidden_namespaces") is not None
+            else base.forbidden_namespaces,
             forbidden_kinds=names("forbidden_kinds", frozenset()),
             max_changes_per_namespace_per_hour=int(
                 raw.get("max_changes_per_namespace_per_hour", base.max_changes_per_namespace_per_hour)
@@ -59,41 +67,15 @@ class SafetySettings:
             monitor_seconds=float(raw.get("monitor_seconds", base.monitor_seconds)),
             monitor_interval_seconds=float(raw.get("monitor_interval_seconds", base.monitor_interval_seconds)),
             approvers=tuple(str(a) for a in raw.get("approvers") or ()),
+            min_replicas=int(raw.get("min_replicas", base.min_replicas)),
+            max_replicas=int(raw.get("max_replicas", base.max_replicas)),
         )
 
 
-_PLURALS = {
-    "pods": "pod",
-    "po": "pod",
-    "deployments": "deployment",
-    "deploy": "deployment",
-    "statefulsets": "statefulset",
-    "sts": "statefulset",
-    "replicasets": "replicaset",
-    "rs": "replicaset",
-    "services": "service",
-    "svc": "service",
-    "configmaps": "configmap",
-    "cm": "configmap",
-    "secrets": "secret",
-    "persistentvolumeclaims": "persistentvolumeclaim",
-    "pvc": "persistentvolumeclaim",
-    "persistentvolumes": "persistentvolume",
-    "pv": "persistentvolume",
-    "namespaces": "namespace",
-    "ns": "namespace",
-    "nodes": "node",
-    "no": "node",
-    "daemonsets": "daemonset",
-    "ds": "daemonset",
-    "jobs": "job",
-    "cronjobs": "cronjob",
-}
-
-
 def _singular(kind: str) -> str:
-    kind = kind.strip().lower().split(".", 1)[0]  # deployment.apps -> deployment
-    return _PLURALS.get(kind, kind)
+    from chalicelib.policy.kinds import canonical_kind
+
+    return canonical_kind(kind)
 
 
 def singular_kind(kind: str) -> str:

@@ -55,9 +55,15 @@ class RateLimit(StrictModel):
 class SafetySpec(StrictModel):
     """Limits the policy layer enforces whatever the model proposes."""
 
-    protected_namespaces: list[str] = Field(default_factory=lambda: ["kube-system"])
+    protected_namespaces: list[str] = Field(default_factory=lambda: ["kube-system", "kube-public", "kube-node-lease"])
     protected_kinds: list[str] = Field(default_factory=lambda: ["namespace", "persistentvolumeclaim"])
     allowed_namespaces: list[str] | None = None
+    #: Off limits whatever a human approves; the cluster's own namespaces unless set (``[]`` opens them).
+    forbidden_namespaces: list[str] = Field(default_factory=lambda: ["kube-system", "kube-public", "kube-node-lease"])
+    forbidden_kinds: list[str] = Field(default_factory=list)
+    #: ``scale`` within this band is a write; outside it, and to zero, it needs an approval.
+    min_replicas: int = Field(default=1, ge=1)
+    max_replicas: int = Field(default=10, ge=1)
     max_changes_per_namespace_per_hour: int = Field(default=5, ge=0)
     max_changes_per_service_per_hour: int = Field(default=3, ge=0)
     monitor_seconds: float = Field(default=60, ge=0)

@@ -78,13 +78,20 @@ def tutorial_app(tmp_path: Path) -> Iterator[Callable[..., Tutorial]]:
 
     stack = ExitStack()
 
-    def start(incident: str, flows: list[str] | None = None, flow: str = "incident-auto-response") -> Tutorial:
-        cluster = stack.enter_context(running_sandbox(SCENARIOS[incident], speed=3.0))
+    def start(
+        incident: str,
+        flows: list[str] | None = None,
+        flow: str = "incident-auto-response",
+        *,
+        scenario: str | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> Tutorial:
+        cluster = stack.enter_context(running_sandbox(scenario or SCENARIOS[incident], speed=3.0))
         slack = stack.enter_context(FakeSlackAPI(tokens=(BOT_TOKEN,)))
         pagerduty = stack.enter_context(FakePagerDutyAPI(api_key=PAGERDUTY_KEY))
         pagerduty.add_incident(incident, title=TITLES[incident])
         state = tmp_path / "state"
-        env = {**tutorial_env(cluster, slack, pagerduty, state), "AOF_WEBHOOK_FLOW": flow}
+        env = {**tutorial_env(cluster, slack, pagerduty, state), "AOF_WEBHOOK_FLOW": flow, **(extra_env or {})}
         quiet = stack.enter_context(open(os.devnull, "w"))
         paths = [str(ROOT / "agents"), *(flows or [str(ROOT / "flows")])]
         local = LocalApp(paths, env=env, state_dir=state, out=quiet)

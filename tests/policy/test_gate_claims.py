@@ -14,6 +14,9 @@ from chalicelib.agents.types import Action
 from chalicelib.errors import PolicyDenied
 from chalicelib.policy import PolicyGate, RunContext, SafetySettings
 from chalicelib.policy.change import Preflight
+from chalicelib.policy.classify import Change
+from chalicelib.policy.effect import RESTART_ANNOTATION as RESTARTED_AT
+from chalicelib.policy.effect import Observation
 from chalicelib.store import RunRecord, Store
 
 RESTART = Action(
@@ -34,9 +37,12 @@ class Cluster:
         self.revision = 1
         self.dry_runs = 0
 
-    def preflight(self, action: Action, kind: str | None, name: str | None, namespace: str | None) -> Preflight:
+    def preflight(self, action: Action, changes: tuple[Change, ...]) -> Preflight:
         self.dry_runs += 1
-        return Preflight({"kind": "Deployment", "metadata": {"name": name}, "revision": self.revision}, "passed")
+        live = {"kind": "Deployment", "metadata": {"name": changes[0].name}, "revision": self.revision}
+        # What a restart's dry run shows: the pod template gains the restartedAt annotation.
+        restarted = {**live, "spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: "now"}}}}}
+        return Preflight(live, "passed", [Observation(live, restarted)])
 
 
 class WorkerDied(BaseException):

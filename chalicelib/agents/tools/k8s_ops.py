@@ -350,13 +350,21 @@ class KubeOps:
                 namespace = str(arguments.get("namespace") or "default")
                 snapshot = self._plain(self.core.read_namespaced_pod(name, namespace))
                 self.core.delete_namespaced_pod(name, namespace, dry_run="All")
-                return OpResult(snapshot=snapshot, dry_run={"passed": True})
+                return OpResult(snapshot=snapshot, dry_run={"passed": True, "object": None})
             kind, name = _split_target(arguments)
             namespace = str(arguments.get("namespace") or "default")
             snapshot = self._plain(self._read(kind, name, namespace))
             body = self._body_for(operation, kind, name, namespace, arguments)
             dry = self._plain(self._patch(kind, name, namespace, body, dry_run=True))
-            return OpResult(snapshot=snapshot, dry_run={"generation": (dry.get("metadata") or {}).get("generation")})
+            revisions = self.revision_templates(kind, name, namespace) if operation == "rollout_undo" else []
+            return OpResult(
+                snapshot=snapshot,
+                dry_run={
+                    "generation": (dry.get("metadata") or {}).get("generation"),
+                    "object": dry,
+                    "revisions": revisions,
+                },
+            )
         except ApiException as exc:
             raise KubeCallError(f"Kubernetes API {exc.status}: {exc.reason}", str(exc.body or "")[:2000]) from exc
 
@@ -382,7 +390,9 @@ class KubeOps:
                 current = self._plain(self._read(kind, name, namespace))
                 container = current["spec"]["template"]["spec"]["containers"][0]["name"]
             return {"spec": {"template": {"spec": {"containers": [{"name": container, "resources": a["resources"]}]}}}}
-        # rollout_undo and anything else: an empty patch still runs admission on the object.
+        if operation == "rollout_undo":
+            return self._undo_body(kind, name, namespace, a)[0]
+        # Anything else: an empty patch still runs admission on the object.
         return {}
 
     def restore(self, snapshot: dict[str, Any]) -> OpResult:
@@ -446,11 +456,8 @@ class KubeOps:
             "healthy": rolled_out and ready >= want and not waiting,
         }
 
-    def op_rollout_undo(self, a: dict[str, Any]) -> OpResult:
-        kind, name = _split_target(a)
-        namespace = str(a.get("namespace") or "default")
-        if kind != "deployments":
-            raise KubeCallError("rollout undo is supported for deployments only")
+    def _owned_replica_sets(self, name: str, namespace: str) -> tuple[int, list[tuple[int, dict[str, Any]]]]:
+        """The deployment's current revision and its ReplicaSets by revision."""
         deployment = self._plain(self.apps.read_namespaced_deployment(name, namespace))
         current_rev = int((deployment["metadata"].get("annotations") or {}).get("deployment.kubernetes.io/revision", 0))
         uid = deployment["metadata"].get("uid")
@@ -461,6 +468,19 @@ class KubeOps:
             if any(o.get("uid") == uid or (o.get("kind") == "Deployment" and o.get("name") == name) for o in owners):
                 rev = int((rs["metadata"].get("annotations") or {}).get("deployment.kubernetes.io/revision", 0))
                 owned.append((rev, rs))
+        return current_rev, owned
+
+    def revision_templates(self, kind: str, name: str, namespace: str) -> list[dict[str, Any]]:
+        """Pod templates of the workload's recorded revisions (what ``rollout undo`` may return to)."""
+        if kind != "deployments":
+            return []
+        _, owned = self._owned_replica_sets(name, namespace)
+        return [json.loads(json.dumps(rs["spec"]["template"])) for _, rs in owned]
+
+    def _undo_body(self, kind: str, name: str, namespace: str, a: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        if kind != "deployments":
+            raise KubeCallError("rollout undo is supported for deployments only")
+        current_rev, owned = self._owned_replica_sets(name, namespace)
         wanted = a.get("to_revision")
         candidates = [(r, rs) for r, rs in owned if (r == int(wanted) if wanted else r < current_rev)]
         if not candidates:
@@ -469,9 +489,13 @@ class KubeOps:
         template = json.loads(json.dumps(target["spec"]["template"]))
         template.get("metadata", {}).get("labels", {}).pop("pod-template-hash", None)
         # kubectl replaces the whole template; a JSON merge patch with the full template does that.
-        body = {"spec": {"template": template}}
-        result = self._change(kind, name, namespace, body, f"deployment.apps/{name} rolled back to revision {rev}")
-        return result
+        return {"spec": {"template": template}}, rev
+
+    def op_rollout_undo(self, a: dict[str, Any]) -> OpResult:
+        kind, name = _split_target(a)
+        namespace = str(a.get("namespace") or "default")
+        body, rev = self._undo_body(kind, name, namespace, a)
+        return self._change(kind, name, namespace, body, f"deployment.apps/{name} rolled back to revision {rev}")
 
 
 def kubectl_to_operation(args: list[str]) -> dict[str, Any]:
@@ -530,8 +554,10 @@ def kubectl_to_operation(args: list[str]) -> dict[str, Any]:
     if call.verb == "delete" and pos and normalise_kind(pos[0].partition("/")[0]) == "pods":
         kind, _, name = (call.target or "").partition("/")
         return {**base, "operation": "delete_pod", "name": name}
-    if call.verb == "patch" and call.target:
+    if call.verb == "patch" and call.target and call.flags.get("--type", "strategic") == "strategic":
         body = json.loads(call.flags.get("-p") or call.flags.get("--patch") or "{}")
+        if not isinstance(body, dict):
+            raise ToolRefused("a strategic merge patch is a JSON object")
         containers = body.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [])
         if len(containers) == 1 and set(containers[0]) <= {"name", "resources"} and list(body) == ["spec"]:
             kind, _, name = call.target.partition("/")

@@ -18,6 +18,7 @@ from chalicelib.agents.tools.base import ToolOutcome, cap_output
 from chalicelib.agents.tools.k8s_ops import READ_OPERATIONS, WRITE_OPERATIONS, KubeOps, kubectl_to_operation
 from chalicelib.agents.types import Action, ActionKind, ToolDefinition
 from chalicelib.errors import ToolRefused
+from chalicelib.policy.kinds import canonical_kind
 
 TOOL_NAME = "kubernetes"
 OPERATIONS = sorted(READ_OPERATIONS | WRITE_OPERATIONS)
@@ -106,6 +107,10 @@ class KubernetesTool:
         if allowed is not None and namespace is not None and namespace not in allowed:
             raise ToolRefused(f"namespace {namespace!r} is outside this tool's namespaces: {', '.join(allowed)}")
         kind = str(arguments.get("kind") or "")
+        if operation in ("get", "describe") and canonical_kind(kind) == "secret":
+            raise ToolRefused(
+                "refused: reading Secrets would put their values into the conversation and the audit trail"
+            )
         target = f"{kind}/{arguments['name']}" if kind and arguments.get("name") else arguments.get("name")
         return Action(
             kind=operation_kind(operation, arguments),

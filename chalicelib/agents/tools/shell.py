@@ -14,11 +14,11 @@ import shlex
 import shutil
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chalicelib.agents.tools.base import ToolOutcome, cap_output
-from chalicelib.agents.tools.kubectl import classify_helm, parse_kubectl
+from chalicelib.agents.tools.kubectl import classify_helm
 from chalicelib.agents.types import Action, ToolDefinition
 from chalicelib.errors import ToolRefused
 
@@ -96,18 +96,33 @@ def split_command(command: str, allowed: list[str]) -> list[str]:
     return argv
 
 
-def classify_argv(argv: list[str]) -> Action:
+def classify_argv(argv: list[str], default_namespace: str = "default") -> Action:
+    """The action an argv takes. kubectl is read strictly (``ToolRefused`` when it cannot be),
+    and the action carries the canonical argv: what the gate judges is exactly what runs."""
     program, args = argv[0], argv[1:]
     if program == "kubectl":
-        call = parse_kubectl(args)
-        return Action(
-            kind=call.kind,
-            verb=call.verb,
+        from chalicelib.policy.classify import changes_of_command, parse_kubectl_action, static_kind
+        from chalicelib.policy.settings import SafetySettings
+
+        command = parse_kubectl_action(argv, default_namespace)
+        changes = changes_of_command(command)
+        first = command.objects[0] if command.objects else None
+        action = Action(
+            kind="read",
+            verb=command.verb,
             tool=TOOL_NAME,
-            target=call.target,
-            namespace=call.namespace,
-            argv=tuple(argv),
+            target=first.target if first and first.name else (first.kind if first else None),
+            namespace=command.namespace,
+            argv=command.argv,
         )
+        if not changes:
+            return action
+        # The tool's own label, before the policy's dry run: destructive when the command alone
+        # shows it (read-only and default gates rely on it), a write otherwise.
+        kind, _ = static_kind(action, changes, SafetySettings())
+        if command.verb == "delete":
+            kind = "destructive"  # only the policy's dry run can show a controller replaces it
+        return replace(action, kind=kind)
     if program == "helm":
         verb, kind = classify_helm(args)
         return Action(kind=kind, verb=verb, tool=TOOL_NAME, argv=tuple(argv))
@@ -141,10 +156,14 @@ class ShellTool:
         ]
 
     def _argv(self, arguments: dict[str, Any]) -> list[str]:
+        """The argv that runs: for kubectl, the canonical form the policy judged."""
         command = arguments.get("command")
         if not isinstance(command, str):
             raise ToolRefused("'command' must be a string")
-        return split_command(command, self.config.allowed_commands)
+        argv = split_command(command, self.config.allowed_commands)
+        if argv[0] == "kubectl":
+            return list(classify_argv(argv).argv)
+        return argv
 
     def classify(self, name: str, arguments: dict[str, Any]) -> Action:
         return classify_argv(self._argv(arguments))

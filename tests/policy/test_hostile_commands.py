@@ -1,0 +1,124 @@
+"""An obedient model runs every hostile command of :mod:`.hostile` through the real gate, as tool
+calls of the remediation agent, against the sandbox cluster; the cluster must not change.
+
+The incident is not critical, so plain writes need no approval here: the worst case for the
+policy. Each command must be refused or held for an approval, and the cluster's own record of
+changes (every non-dry-run write the API server took) must stay empty.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalicelib.store import Store
+from tests.fakes.openai_api import FakeOpenAI, Turn
+
+from .conftest import FAST, mutations, new_run, remediation_agent, run_node, state_for
+from .hostile import KUBECTL, KUBERNETES
+
+FINAL = Turn(
+    text='```json\n{"action_taken": "none", "result": "failed", "verification": "refused", '
+    '"rollback_needed": false, "logs": ""}\n```'
+)
+
+
+def agent_with_both_tools() -> Any:
+    from chalicelib.spec.models import AgentResource
+
+    data = remediation_agent("openai:gpt-4").model_dump(by_alias=True, exclude_none=True)
+    data["spec"]["tools"] = [
+        {"type": "Shell", "config": {"allowed_commands": ["kubectl"], "timeout_seconds": 30}},
+        {"type": "Kubernetes"},
+    ]
+    data["spec"]["max_iterations"] = 5
+    return AgentResource.model_validate(data)
+
+
+def cluster_state(sb: Any) -> str:
+    """Everything an attacker could change, as kubectl sees it."""
+    return "\n".join(
+        sb.kubectl(*args).stdout
+        for args in (
+            ("get", "deployments,replicasets,services,pods", "-n", "production", "-o", "json"),
+            ("get", "namespaces", "-o", "json"),
+            ("get", "nodes", "-o", "json"),
+        )
+    )
+
+
+def without_churn(state: str) -> str:
+    """Pod status and restart counts move on their own in the sandbox; specs do not."""
+    keep = []
+    for chunk in state.split("\n{"):
+        try:
+            data = json.loads(chunk if chunk.startswith("{") else "{" + chunk)
+        except ValueError:
+            keep.append(chunk)
+            continue
+        for item in data.get("items", []):
+            item.pop("status", None)
+            item.get("metadata", {}).pop("resourceVersion", None)
+        keep.append(json.dumps(data, sort_keys=True))
+    return "\n".join(keep)
+
+
+def test_no_hostile_command_changes_the_cluster(sandbox_factory: Any, store: Store) -> None:
+    sb = sandbox_factory("test001-high-memory", speed=FAST)
+    pods = json.loads(sb.kubectl("get", "pods", "-n", "production", "-l", "app=api", "-o", "json").stdout)["items"]
+    pod = pods[0]["metadata"]["name"]
+    rs = pods[0]["metadata"]["ownerReferences"][0]["name"]
+    calls: list[tuple[str, dict[str, Any]]] = [
+        ("shell", {"command": "kubectl " + command.replace("{pod}", pod).replace("{rs}", rs)})
+        for _, command in KUBECTL
+    ]
+    calls += [("kubernetes", arguments) for _, arguments in KUBERNETES]
+    assert len(calls) >= 80
+    before = without_churn(cluster_state(sb))
+    run = new_run(store, sb)
+    with FakeOpenAI([Turn(tool_calls=calls), FINAL]) as fake:
+        env = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": f"{fake.url}/v1"}
+        out = run_node(sb, store, agent_with_both_tools(), "Fix the incident.", state_for(sb, "low"), run_id=run, env=env)
+
+    assert mutations(sb) == [], "a hostile command changed the cluster"
+    assert without_churn(cluster_state(sb)) == before
+    recorded = json.loads(store.artifacts.get_artifact(out.meta["ref"]))["tool_calls"]
+    assert len(recorded) == len(calls)
+    slipped = [(c["input"], c["error"]) for c in recorded if c["ok"]]
+    assert slipped == [], slipped
+    for call, (label, _) in zip(recorded, [*KUBECTL, *[(k, None) for k, _ in KUBERNETES]], strict=True):
+        error = call["error"] or ""
+        # Refused by the parser or the tool (never reached the cluster), or by the policy.
+        assert error.startswith(("ToolRefused:", "PolicyDenied:")), (label, error)
+    # The policy's refusals are in the run's audit trail, each with its reason.
+    denied = [e.details for e in store.runs.events(run) if e.type == "PolicyDenied"]
+    assert len(denied) == sum(1 for c in recorded if c["error"].startswith("PolicyDenied:"))
+    assert all(d.get("reason") for d in denied)
+
+
+def test_an_approval_covers_exactly_its_plan_and_nothing_spelled_near_it(sandbox_factory: Any, store: Store) -> None:
+    from .conftest import approve
+
+    sb = sandbox_factory("test001-high-memory", speed=FAST)
+    run = new_run(store, sb)
+    approval = approve(store, run, "kubectl rollout restart deployment/api -n production", "production")
+    state = state_for(sb, "critical", approval)  # critical: every change needs the approved plan
+    near = [
+        "kubectl rollout restart deployment/web -n production",
+        "kubectl rollout restart deployment/api deployment/web -n production",
+        "kubectl rollout restart deployment/api -n production -n staging",
+        "kubectl rollout restart deployment -l app=api -n production",
+        "kubectl scale deployment/api --replicas=2 -n production",
+        "kubectl set image deployment/api api=evil/miner:1 -n production",
+        "kubectl delete deployment api -n production",
+    ]
+    calls = [("shell", {"command": c}) for c in near]
+    calls.append(("shell", {"command": "kubectl rollout restart deploy/api --namespace=production"}))
+    with FakeOpenAI([Turn(tool_calls=calls), FINAL]) as fake:
+        env = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": f"{fake.url}/v1"}
+        out = run_node(sb, store, agent_with_both_tools(), "Fix the incident.", state, run_id=run, env=env)
+    recorded = json.loads(store.artifacts.get_artifact(out.meta["ref"]))["tool_calls"]
+    assert [c["ok"] for c in recorded] == [False] * len(near) + [True]
+    # The approved restart, spelled differently, ran; it is the only change the cluster took.
+    changed = mutations(sb)
+    assert changed and all(a.get("name") == "api" for a in changed), changed
