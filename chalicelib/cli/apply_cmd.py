@@ -48,15 +48,33 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prefix", default=None, help="table prefix (default: the stage's AOF_TABLE_PREFIX)")
 
 
-def stage_prefix(project_dir: Path, stage: str, env: Mapping[str, str] | None = None) -> str:
-    """The stage's ``AOF_TABLE_PREFIX`` from ``.chalice/config.json`` (what the Lambdas get)."""
+def stage_environment(project_dir: Path, stage: str) -> dict[str, str]:
+    """The environment ``.chalice/config.json`` gives the stage's Lambdas."""
     try:
         config: dict[str, Any] = json.loads((project_dir / ".chalice" / "config.json").read_text())
     except (FileNotFoundError, ValueError):
         config = {}
-    variables = dict(config.get("environment_variables") or {})
-    variables.update((config.get("stages") or {}).get(stage, {}).get("environment_variables") or {})
-    found = variables.get(settings.AOF_TABLE_PREFIX)
+    variables = {str(k): str(v) for k, v in (config.get("environment_variables") or {}).items()}
+    stage_vars = (config.get("stages") or {}).get(stage, {}).get("environment_variables") or {}
+    variables.update({str(k): str(v) for k, v in stage_vars.items()})
+    return variables
+
+
+def unguarded_in_stage(resources: Resources, project_dir: Path, stage: str) -> list[str]:
+    """Approval nodes anyone could approve once deployed (the stage's SLACK_APPROVERS counts)."""
+    from ..spec.approvers import approvers_from_env, unguarded_approvals
+
+    fallback = approvers_from_env(stage_environment(project_dir, stage))
+    return [
+        problem
+        for name, flow in resources.flows.items()
+        for problem in unguarded_approvals(flow, resources.source("AgentFlow", name), fallback)
+    ]
+
+
+def stage_prefix(project_dir: Path, stage: str, env: Mapping[str, str] | None = None) -> str:
+    """The stage's ``AOF_TABLE_PREFIX`` from ``.chalice/config.json`` (what the Lambdas get)."""
+    found = stage_environment(project_dir, stage).get(settings.AOF_TABLE_PREFIX)
     return str(found) if found else settings.resolve(settings.AOF_TABLE_PREFIX, None, env, "aof") or "aof"
 
 
@@ -90,6 +108,19 @@ def _apply(args: argparse.Namespace) -> int:
     project_dir = Path(args.project_dir)
     resources = _load(args.files, project_dir)
     if resources is None:
+        return 1
+    from ..deploy.deployed import read_deployed_functions
+
+    try:
+        read_deployed_functions(project_dir, args.stage or "dev")  # first things first: is it deployed?
+    except AofError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    unguarded = unguarded_in_stage(resources, project_dir, args.stage or "dev")
+    if unguarded:
+        for problem in unguarded:
+            print(problem, file=sys.stderr)
+        print(f"error: {len(unguarded)} approval node(s) without approvers; nothing applied", file=sys.stderr)
         return 1
     try:
         applied = apply_aws(resources, project_dir, args.stage or "dev", args.prefix, args.region, args.dry_run)

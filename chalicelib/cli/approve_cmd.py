@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import socket
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -93,12 +94,13 @@ def _approve(args: argparse.Namespace) -> int:
             print(_refusal(store, run), file=sys.stderr)
             return EXIT_REFUSED
         record = pending[0]
+        caller = f"{getpass.getuser()}@{socket.gethostname()} (OS user)"
         by = args.by or getpass.getuser()
         # The Slack message that asked loses its buttons and says who decided, as after a click.
         updates = show_decision(lambda: make_notifier(env, store))
         resolver = StoreApprovalResolver(store, tokens.send_task_success, env, on_decided=updates)
         try:
-            result = resolver.resolve(record.approval_id, args.decision, by, datetime.now(UTC))
+            result = resolver.resolve(record.approval_id, args.decision, by, datetime.now(UTC), caller=caller)
         except (TaskTimedOut, TaskDoesNotExist) as error:
             # The approval timed out in the engine while we decided: its timed-out branch runs.
             print(f"refused: {record.node_id} of run {run.run_id} stopped waiting: {error}", file=sys.stderr)
@@ -106,6 +108,12 @@ def _approve(args: argparse.Namespace) -> int:
         if not result.applied:
             print(f"refused: {record.node_id} of run {run.run_id}: {result.message}", file=sys.stderr)
             return EXIT_REFUSED
+        if not (record.approvers or resolver.default_approvers):
+            print(
+                f"WARNING: {record.node_id} has no approver list, so anyone could decide; recorded as {by} "
+                f"by {caller}. Set SLACK_APPROVERS or the node's 'approvers'.",
+                file=sys.stderr,
+            )
         plan = record.plan.get("proposed_actions") or {}
         print(f"{run.run_id}: {record.node_id} {result.message} at {result.approval.get('decided_at')}")
         for node, action in plan.items():

@@ -25,7 +25,22 @@ def load_checked(paths: list[str]) -> Resources:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ..spec.approvers import approvers_from_env, unguarded_approvals
+    from .apply_cmd import unguarded_in_stage
+
     resources = load_checked(args.paths)
+    if args.stage:
+        # What a deployed stage would run: an approval anyone can give is an error there.
+        resources.problems.extend(unguarded_in_stage(resources, Path(args.project_dir), args.stage))
+    else:
+        fallback = approvers_from_env(os.environ)
+        for name, flow in resources.flows.items():
+            for problem in unguarded_approvals(flow, resources.source("AgentFlow", name), fallback):
+                resources.warnings.append(
+                    problem.replace(": no approvers:", ": no approvers (an error in a deployed stage):", 1)
+                )
     for warning in resources.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for problem in resources.problems:
@@ -75,6 +90,8 @@ def _get(args: argparse.Namespace) -> int:
 def add_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     validate = subparsers.add_parser("validate", help="check Agent and AgentFlow YAML files")
     validate.add_argument("paths", nargs="+", help="files or directories of *.yaml")
+    validate.add_argument("--stage", help="also check what a deployed stage requires (approvers, ...)")
+    validate.add_argument("--project-dir", default=".", help="the Chalice project (where .chalice/ is)")
     validate.set_defaults(handler=_validate)
 
     get = subparsers.add_parser("get", help="list resources: agents, flows, runs")

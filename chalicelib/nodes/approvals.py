@@ -52,8 +52,13 @@ def resolve_approval(
     *,
     allowed: Callable[[ApprovalRecord, str], bool] | None = None,
     on_decided: Callable[[ApprovalRecord, str, str, datetime], None] | None = None,
+    caller: str | None = None,
 ) -> Resolution:
-    """Record the decision (once), then hand it to the waiting execution."""
+    """Record the decision (once), then hand it to the waiting execution.
+
+    ``caller`` is who is really at the keyboard when that is known apart from ``by`` (the OS
+    user behind ``aofctl approve``); the audit trail keeps both.
+    """
     if decision not in DECISIONS:
         return Resolution(False, f"unknown decision {decision!r}; use approve, pause or skip", {})
     record = store.approvals.get_approval(approval_id)
@@ -72,10 +77,12 @@ def resolve_approval(
         return Resolution(False, error.message, getattr(error, "existing", {}))
     except NotFound:
         return Resolution(False, f"no approval {approval_id}", {})
-    store.runs.append_event(
-        decided.run_id,
-        _event("ApprovalDecided", decided.node_id, {"decision": decision, "by": by, "plan_hash": decided.plan_hash}),
-    )
+    details: dict[str, Any] = {"decision": decision, "by": by, "plan_hash": decided.plan_hash}
+    if caller:
+        details["caller"] = caller
+    if not decided.approvers:
+        details["unguarded"] = True  # no approver list: anyone could have decided; said, not silent
+    store.runs.append_event(decided.run_id, _event("ApprovalDecided", decided.node_id, details))
     send_task_success(decided.task_token, json.dumps(decision_document(decided, decision, by, at)))
     if on_decided is not None:
         on_decided(decided, decision, by, at)

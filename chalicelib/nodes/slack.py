@@ -12,9 +12,10 @@ import hashlib
 from datetime import timedelta
 from typing import Any
 
+from ..errors import ConfigurationError
 from ..expr import parse_template
-from ..settings import SLACK_APPROVERS, resolve
-from ..store import ApprovalRecord
+from ..settings import AOF_BACKEND, SLACK_APPROVERS, resolve
+from ..store import ApprovalRecord, RunEvent
 from .deps import NodeDeps
 from .models import NodeInput, NodeOutput
 from .scope import StateScope
@@ -67,6 +68,23 @@ def approvers_of(event: NodeInput, deps: NodeDeps) -> list[str]:
     return [a.strip() for a in from_env.split(",") if a.strip()]
 
 
+def _unguarded(event: NodeInput, deps: NodeDeps) -> None:
+    """No approver list: a configuration error in a deployed stage, a loud warning locally."""
+    message = (
+        f"approval node '{event.node.id}' has no approvers: anyone in the channel can approve; "
+        f"list them in the node's 'approvers' or {SLACK_APPROVERS}"
+    )
+    if resolve(AOF_BACKEND, None, deps.env, "local") == "aws":
+        raise ConfigurationError(message)
+    if deps.out is not None:
+        print(f"WARNING: {message}", file=deps.out)
+    if deps.store.runs.get_run(event.context.run_id) is not None:
+        deps.store.runs.append_event(
+            event.context.run_id,
+            RunEvent(type="Warning", node_id=event.node.id, details={"message": message, "unguarded_approval": True}),
+        )
+
+
 def handle(event: NodeInput, deps: NodeDeps) -> NodeOutput:
     text = render_message(event, deps)
     channel = str(event.node.config.get("channel", "#incidents"))
@@ -91,6 +109,9 @@ def _request_approval(event: NodeInput, deps: NodeDeps, text: str, channel: str)
     approval_id = approval_id_for(event)
     now = deps.clock()
     timeout = int(event.node.config.get("timeout_seconds") or DEFAULT_TIMEOUT_SECONDS)
+    approvers = approvers_of(event, deps)
+    if not approvers:
+        _unguarded(event, deps)
     existing = deps.store.approvals.get_approval(approval_id)
     record = ApprovalRecord(
         approval_id=approval_id,
@@ -98,7 +119,7 @@ def _request_approval(event: NodeInput, deps: NodeDeps, text: str, channel: str)
         node_id=event.node.id,
         task_token=event.task_token,
         plan=plan_of(event),
-        approvers=approvers_of(event, deps),
+        approvers=approvers,
         requested_by="aof",
         channel=existing.channel if existing else None,
         message_ts=existing.message_ts if existing else None,

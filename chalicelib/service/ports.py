@@ -100,7 +100,9 @@ class StoreApprovalResolver:
         approvers = record.approvers or self.default_approvers
         return not approvers or user in approvers
 
-    def resolve(self, target: str | MessageRef, decision: Any, user_id: str, at: datetime) -> ResolutionResult:
+    def resolve(
+        self, target: str | MessageRef, decision: Any, user_id: str, at: datetime, caller: str | None = None
+    ) -> ResolutionResult:
         if isinstance(target, MessageRef):
             record = self.store.approvals.find_by_message(target.channel, target.ts)
             if record is None:
@@ -119,6 +121,7 @@ class StoreApprovalResolver:
             at,
             allowed=self.allowed,
             on_decided=self.on_decided,
+            caller=caller,
         )
         return ResolutionResult(applied=result.applied, message=result.message, approval=result.approval)
 

@@ -64,7 +64,10 @@ def write_deployed(project: Path, account: str, region: str) -> None:
     deployed = project / ".chalice" / "deployed"
     deployed.mkdir(parents=True, exist_ok=True)
     (deployed / f"{STAGE}.json").write_text(json.dumps({"resources": resources, "schema_version": "2.0"}))
-    (project / ".chalice" / "config.json").write_text((ROOT / ".chalice" / "config.json").read_text())
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    # What an operator's own copy of the config adds: who may approve (apply refuses without it).
+    config["stages"][STAGE].setdefault("environment_variables", {})["SLACK_APPROVERS"] = "U0ONCALL"
+    (project / ".chalice" / "config.json").write_text(json.dumps(config, indent=2))
 
 
 @contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
-from contextlib import redirect_stdout
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,20 @@ def test_first_apply_creates_everything_and_the_second_changes_nothing(project: 
     assert second.rstrip().endswith("no changes")
     assert "+" not in second and "~" not in second
     assert second.count("= ") == 5
+
+
+def test_apply_refuses_a_stage_where_anyone_could_approve(project: Path, aws: dict[str, Any]) -> None:
+    config_file = project / ".chalice" / "config.json"
+    config = json.loads(config_file.read_text())
+    del config["stages"]["dev"]["environment_variables"]["SLACK_APPROVERS"]
+    config_file.write_text(json.dumps(config))
+    err = io.StringIO()
+    with redirect_stderr(err):
+        code, _out = apply(project)
+    assert code == 1
+    assert "incident-response-flow.yaml:79: flow incident-auto-response, node request-approval: no approvers" in err.getvalue()
+    assert "nothing applied" in err.getvalue()
+    assert aws["stepfunctions"].list_state_machines()["stateMachines"] == []
 
 
 def test_what_apply_created_is_least_privilege_and_wired_to_the_deployed_functions(

@@ -149,3 +149,27 @@ def test_without_a_bot_token_messages_are_printed_not_sent(slack, make_deps) -> 
     assert out["status"] == "succeeded"
     assert "hello from TEST001" in deps.out.getvalue()
     assert slack.calls == []
+
+
+def test_an_approval_nobody_in_particular_may_give_fails_in_a_deployed_stage(slack, make_deps, store) -> None:
+    import pytest
+
+    from chalicelib.errors import ConfigurationError
+
+    node = {"id": "ask", "type": "Slack", "config": {"channel": "#incidents", "message": "ok?", "wait_for_reaction": True}}
+    with pytest.raises(ConfigurationError, match="approval node 'ask' has no approvers"):
+        run_task("approval_node", payload(node, incident_state(), task_token="t"), make_deps(**slack_env(slack, AOF_BACKEND="aws")))
+    assert slack.calls_to("chat.postMessage") == [], "nothing was asked of a channel where anyone could answer"
+
+
+def test_locally_an_unguarded_approval_is_asked_with_a_loud_warning_in_the_run(slack, make_deps, store) -> None:
+    from chalicelib.store import RunRecord
+
+    store.runs.create_run(RunRecord(run_id="run-1", flow="incident-auto-response", incident_id="TEST001", status="running"))
+    node = {"id": "ask", "type": "Slack", "config": {"channel": "#incidents", "message": "ok?", "wait_for_reaction": True}}
+    deps = make_deps(**slack_env(slack))
+    run_task("approval_node", payload(node, incident_state(), task_token="t"), deps)
+    warnings = [e for e in store.runs.events("run-1") if e.type == "Warning"]
+    assert [w.details["unguarded_approval"] for w in warnings] == [True]
+    assert "anyone in the channel can approve" in warnings[0].details["message"]
+    assert slack.calls_to("chat.postMessage"), "the approval is still asked"

@@ -3,6 +3,7 @@ completes and no completed task runs twice; a waiting approval survives a restar
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,9 @@ def test_waiting_approval_survives_a_restart_and_is_approved_from_a_terminal(
         approved = aofctl(*args, env=env)
         assert approved.returncode == 0, approved.stderr
         assert f"{run_id}: request-approval approved by alice" in approved.stdout
+        # Beside the name given with --by, the audit trail keeps who was at the keyboard.
+        decided = [e.details for e in store.runs.events(run_id) if e.type == "ApprovalDecided"]
+        assert decided[0]["by"] == "alice" and decided[0]["caller"].startswith(f"{getpass.getuser()}@")
 
         wait_until(lambda: history.status(run_id) == "SUCCEEDED", timeout=90, what="the approved run to finish")
         wait_until(lambda: outcome(tmp_path, run_id), what="the outcome to be recorded")
