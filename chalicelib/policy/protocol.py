@@ -7,7 +7,9 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.agents.tools.shell import classify_argv
 from chalicelib.agents.types import AgentResult, ToolCallRecord
+from chalicelib.errors import ToolRefused
 from chalicelib.policy.change import MONITORED_KINDS, KubeChanges
 from chalicelib.policy.gate import AllowedChange
 from chalicelib.policy.settings import SafetySettings
@@ -56,10 +58,14 @@ def applied(allowed: AllowedChange, calls: list[ToolCallRecord]) -> bool:
         command = call.input.get("command")
         if isinstance(command, str) and allowed.action.argv:
             try:
-                if tuple(shlex.split(command)) == allowed.action.argv:
-                    return True
-            except ValueError:
+                argv = shlex.split(command)
+                # The gate judged (and the tool ran) the canonical form of the command.
+                if argv and argv[0] == "kubectl":
+                    argv = list(classify_argv(argv, allowed.action.namespace or "default").argv)
+            except (ValueError, ToolRefused):
                 continue
+            if tuple(argv) == allowed.action.argv:
+                return True
     return False
 
 

@@ -122,3 +122,6 @@ def test_an_approval_covers_exactly_its_plan_and_nothing_spelled_near_it(sandbox
     # The approved restart, spelled differently, ran; it is the only change the cluster took.
     changed = mutations(sb)
     assert changed and all(a.get("name") == "api" for a in changed), changed
+    # ...and, run through the Shell tool in its canonical form, it is watched like any change.
+    watched = out.meta["policy"]["changes"]
+    assert [(w["change"], w["monitored"]) for w in watched] == [("rollout restart deployment/api -n production", True)]
