@@ -30,6 +30,7 @@ from ..settings import AOF_MONITOR_SECONDS, KUBECONFIG, resolve
 from ..store import RunEvent
 from .deps import NodeDeps
 from .models import NodeInput, NodeOutput
+from .reachability import blind_answer, cluster_problem, uses_cluster
 from .scope import StateScope
 from .slack import incident_id
 
@@ -66,6 +67,11 @@ def handle(event: NodeInput, deps: NodeDeps) -> NodeOutput:
         timeout_seconds=float(timeout) if timeout else None,
         **{**deps.agent_options, "gate": gate},
     )
+    if uses_cluster(agent):
+        problem = cluster_problem(kubeconfig, _namespace_of(event))
+        if problem is not None:
+            changes.close()
+            return _blind(event, deps, agent, problem, gate)
     _wait_to_act(event, deps, rate_limit)
     try:
         result = run_agent(agent, prompt, options)
@@ -147,6 +153,29 @@ def _wait_to_act(event: NodeInput, deps: NodeDeps, rate_limit: Any) -> None:
 
             raise TaskTimedOut(f"no acting slot of flow {flow} within {limits.timeout_seconds}s")
         time.sleep(0.25)
+
+
+def _namespace_of(event: NodeInput) -> str:
+    variables = event.state.get("vars") or {}
+    incident = (event.state.get("event") or {}).get("incident") or {}
+    details = incident.get("custom_details") if isinstance(incident.get("custom_details"), dict) else {}
+    return str(variables.get("K8S_NAMESPACE") or (details or {}).get("namespace") or "default")
+
+
+def _blind(event: NodeInput, deps: NodeDeps, agent: Any, problem: str, gate: PolicyGate) -> NodeOutput:
+    """The agent did not run: the cluster cannot be read. Say so; a remediation escalates."""
+    from ..agents.schema import derive_schema
+
+    output = blind_answer(agent.metadata.name, derive_schema(agent.spec.instructions), problem)
+    if deps.store.runs.get_run(event.context.run_id) is not None:
+        deps.store.runs.append_event(
+            event.context.run_id,
+            RunEvent(type="ClusterUnreachable", node_id=event.node.id, details={"problem": problem}),
+        )
+    if "action_taken" in output:
+        _escalate(event, deps, output, gate, ProtocolReport())
+    meta = {"agent": agent.metadata.name, "cluster_unreachable": problem, "tool_calls": [], "policy": {}}
+    return NodeOutput(status="succeeded", output=output, meta=meta)
 
 
 def _record_protocol(deps: NodeDeps, event: NodeInput, gate: PolicyGate, report: ProtocolReport) -> None:
