@@ -74,8 +74,9 @@ def summary(app: Any, run_id: str, out: TextIO) -> int:
         extra = record.get("reason") or ""
         out.write(f"  {key:<22} {status:<10} {extra}\n")
     outcome = run.outcome if run else None
-    label = {"resolved": "RESOLVED automatically", "escalated": "ESCALATED to a human", "failed": "FAILED (escalated)"}
-    out.write(f"\nOutcome: {label.get(str(outcome), str(outcome))}  (run {run_id}, execution {description.status})\n")
+    resolution = (run.extra or {}).get("resolution") if run else None
+    said = f"{resolution['kind'].upper()}: {resolution['text']}" if isinstance(resolution, dict) else str(outcome)
+    out.write(f"\nOutcome: {said}  (run {run_id}, execution {description.status})\n")
     if outcome == "resolved":
         return EXIT_RESOLVED
     if outcome in ("escalated", "failed"):

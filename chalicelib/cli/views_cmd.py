@@ -134,8 +134,10 @@ def _describe(args: argparse.Namespace) -> int:
         f"Backend:             {source.backend}",
         f"Definition:          {definition}",
         f"Runs:                {summary.runs} ({summary.finished} finished, {summary.in_progress} in progress)",
-        f"success_rate:        {_pct(summary.success_rate)} (resolved automatically, of finished runs)",
-        f"auto_resolved_share: {_pct(summary.auto_resolved_share)} ({summary.resolved} of {summary.runs} runs)",
+        f"success_rate:        {_pct(summary.success_rate)} (resolved, with or without an approval, of finished runs)",
+        f"auto_resolved_share: {_pct(summary.auto_resolved_share)} ({summary.auto_resolved} of {summary.runs} runs, no human)",
+        "outcomes:            "
+        + (", ".join(f"{kind} {count}" for kind, count in sorted(summary.by_resolution.items())) or "none yet"),
         f"escalated:           {summary.escalated}",
         f"failed:              {summary.failed}",
         f"mttr_p50:            {_secs(summary.mttr_p50)}",

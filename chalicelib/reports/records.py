@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..store import RunEvent, RunRecord
-from .summary import run_seconds
+from .summary import resolution_kind, run_seconds
 
 
 def incident_record(run: RunRecord, events: Sequence[RunEvent]) -> dict[str, Any]:
@@ -38,7 +38,8 @@ def incident_record(run: RunRecord, events: Sequence[RunEvent]) -> dict[str, Any
         "remediation": change.get("action_taken", "none"),
         "result": change.get("result", "not attempted"),
         "duration_seconds": round(seconds, 1) if seconds is not None else None,
-        "auto_resolved": run.outcome == "resolved",
+        "auto_resolved": resolution_kind(run, events) == "auto-resolved",
+        "resolution": resolution_kind(run, events),
         "outcome": run.outcome or run.status,
         "approvals": approvals,
         "timestamp": run.started_at,

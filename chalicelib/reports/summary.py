@@ -65,6 +65,20 @@ def state_durations(history: list[dict[str, Any]]) -> dict[str, float]:
     return out
 
 
+def resolution_kind(run: RunRecord, events: Sequence[RunEvent]) -> str:
+    """What a finished run really did; runs recorded before resolutions were kept are read
+    from their approval decisions."""
+    recorded = (run.extra or {}).get("resolution")
+    if isinstance(recorded, dict) and recorded.get("kind"):
+        return str(recorded["kind"])
+    decisions = [str(e.details.get("decision")) for e in events if e.type == "ApprovalDecided"]
+    if run.outcome == "resolved":
+        return "resolved after approval" if "approve" in decisions else "auto-resolved"
+    if run.outcome == "escalated" and decisions and decisions[-1] in ("skip", "pause"):
+        return {"skip": "skipped", "pause": "paused"}[decisions[-1]]
+    return str(run.outcome)
+
+
 def approval_waits(events: Iterable[RunEvent], history: list[dict[str, Any]]) -> list[float]:
     """Seconds each decided approval kept the run waiting (its state's time in the history)."""
     durations = state_durations(history)
@@ -80,6 +94,9 @@ class FlowSummary:
     escalated: int = 0
     failed: int = 0
     in_progress: int = 0
+    #: Finished runs by what really happened (auto-resolved, resolved after approval, escalated,
+    #: skipped, paused, stopped, failed): see ``chalicelib.service.outcome.resolution_of``.
+    by_resolution: dict[str, int] = field(default_factory=dict)
     mttr_p50: float | None = None
     mttr_p90: float | None = None
     approvals: int = 0
@@ -89,13 +106,18 @@ class FlowSummary:
     node_durations: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
+    def auto_resolved(self) -> int:
+        return self.by_resolution.get("auto-resolved", 0)
+
+    @property
     def success_rate(self) -> float | None:
-        """Share of finished runs that resolved the incident with no human."""
+        """Share of finished runs that resolved the incident (with or without an approval)."""
         return self.resolved / self.finished if self.finished else None
 
     @property
     def auto_resolved_share(self) -> float | None:
-        return self.resolved / self.runs if self.runs else None
+        """Share of runs resolved with no human in the loop (an approved run does not count)."""
+        return self.auto_resolved / self.runs if self.runs else None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -106,6 +128,7 @@ class FlowSummary:
             "resolved": self.resolved,
             "escalated": self.escalated,
             "failed": self.failed,
+            "by_resolution": dict(self.by_resolution),
             "success_rate": _round(self.success_rate),
             "auto_resolved_share": _round(self.auto_resolved_share),
             "mttr_p50_seconds": _round(self.mttr_p50),
@@ -141,6 +164,9 @@ def summarise(
         else:
             summary.in_progress += 1
         run_events = events.get(run.run_id, [])
+        if run.outcome in FINISHED:
+            kind = resolution_kind(run, run_events)
+            summary.by_resolution[kind] = summary.by_resolution.get(kind, 0) + 1
         tokens_in, tokens_out = tokens_of(run_events)
         summary.tokens_in += tokens_in
         summary.tokens_out += tokens_out

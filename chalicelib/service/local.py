@@ -19,7 +19,7 @@ from ..policy import RateLimitSettings, RunAdmission
 from ..runtime.local import LocalRuntime
 from ..spec import Resources, load_resources
 from ..store import RunEvent, RunRecord, Store, open_store
-from .outcome import outcome_of, severity_of
+from .outcome import outcome_of, resolution_of, severity_of
 
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
@@ -139,14 +139,18 @@ class LocalApp:
             return
         outcome = outcome_of(description.status, description.output)
         status = {"resolved": "succeeded", "escalated": "escalated", "failed": "failed"}[outcome]
+        resolution = resolution_of(description.status, description.output, self.store.runs.events(run.run_id))
         self.store.runs.update_run(
             run.run_id,
             status=status,
             outcome=outcome,
+            extra={**run.extra, "resolution": resolution},
             ended_at=datetime.now(UTC),
             severity=severity_of(description.output),
         )
-        self.store.runs.append_event(run.run_id, RunEvent(type="RunFinished", details={"outcome": outcome}))
+        self.store.runs.append_event(
+            run.run_id, RunEvent(type="RunFinished", details={"outcome": outcome, **resolution})
+        )
         self.admissions[run.flow].release(run.flow, run.run_id)
 
     def wait(self, run_id: str, timeout: float = 600.0) -> Any:

@@ -71,7 +71,7 @@ def finish_remote_run(store: Any, runtime: Any, execution_arn: str) -> str | Non
     In the cloud this runs on Step Functions' "Execution Status Change" event, the same way
     the embedded app records an outcome when its engine reports the end of an execution.
     """
-    from .outcome import outcome_of, severity_of
+    from .outcome import outcome_of, resolution_of, severity_of
 
     description = runtime.describe(execution_arn)
     if description.status not in TERMINAL:
@@ -83,14 +83,16 @@ def finish_remote_run(store: Any, runtime: Any, execution_arn: str) -> str | Non
         return str(run.outcome)
     outcome = outcome_of(description.status, description.output)
     status = {"resolved": "succeeded", "escalated": "escalated", "failed": "failed"}[outcome]
+    resolution = resolution_of(description.status, description.output, store.runs.events(run.run_id))
     store.runs.update_run(
         run.run_id,
         status=status,
         outcome=outcome,
+        extra={**run.extra, "resolution": resolution},
         ended_at=description.stop_date or datetime.now(UTC),
         severity=severity_of(description.output),
     )
-    store.runs.append_event(run.run_id, RunEvent(type="RunFinished", details={"outcome": outcome}))
+    store.runs.append_event(run.run_id, RunEvent(type="RunFinished", details={"outcome": outcome, **resolution}))
     from ..metrics import emit_run_metrics
     from ..policy.admission import RunAdmission
 

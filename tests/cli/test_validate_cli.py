@@ -14,7 +14,8 @@ AGENTS = str(ROOT / "agents")
 TUTORIAL_FLOW = ROOT / "flows" / "incident-response-flow.yaml"
 
 
-def test_validate_tutorial_is_clean(capsys):
+def test_validate_tutorial_is_clean(capsys, monkeypatch):
+    monkeypatch.delenv("SLACK_APPROVERS", raising=False)
     code = main(["validate", AGENTS, str(TUTORIAL_FLOW)])
     out, err = capsys.readouterr()
 
@@ -25,7 +26,18 @@ def test_validate_tutorial_is_clean(capsys):
         "write 'to: [a, b]' to silence this warning",
         f"warning: {TUTORIAL_FLOW}:269: repeated 'to:' key (first at line 268) read as a list of targets; "
         "write 'to: [a, b]' to silence this warning",
+        f"warning: {TUTORIAL_FLOW}:79: flow incident-auto-response, node request-approval: no approvers "
+        "(an error in a deployed stage): anyone in the channel could approve; list them in the node's "
+        "'approvers', the flow's 'safety.approvers' or SLACK_APPROVERS",
     ]
+
+
+def test_validate_for_a_stage_refuses_an_approval_anyone_could_give(capsys, monkeypatch):
+    monkeypatch.delenv("SLACK_APPROVERS", raising=False)
+    code = main(["validate", "--stage", "dev", AGENTS, str(TUTORIAL_FLOW)])
+    out, _err = capsys.readouterr()
+    assert code == 1
+    assert f"{TUTORIAL_FLOW}:79: flow incident-auto-response, node request-approval: no approvers" in out
 
 
 def test_validate_prints_every_problem_as_file_line_message(tmp_path, capsys):

@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 
 from chalicelib.store import open_store
-from tests.reports.incidents import SECRETS, RecordedIncidents
+from tests.reports.incidents import APPROVER, SECRETS, RecordedIncidents
 
 FLOW = "incident-auto-response"
 Aofctl = Callable[..., tuple[int, str]]
@@ -29,6 +29,19 @@ def test_describe_figures_match_the_recorded_runs(aofctl: Aofctl, incidents: Rec
     assert figures["resolved"] == len(resolved)
     assert figures["escalated"] == len(incidents.incidents) - len(resolved)
     assert figures["success_rate"] == round(len(resolved) / len(incidents.incidents), 3)
+    # Counted apart, in true words: the approved fix is not "automatic"; the skip is not an escalation.
+    assert figures["by_resolution"] == {
+        "auto-resolved": 1,  # test001, no human asked
+        "resolved after approval": 1,  # crashloop-bad-config, approved
+        "escalated": 1,  # statefulset-disk-full: approved, rolled back, a human paged
+        "skipped": 1,  # unschedulable-pods: the on-call engineer chose skip
+    }
+    assert figures["auto_resolved_share"] == 0.25
+    with open_store(f"sqlite:///{incidents.state_dir / 'aof.db'}") as store:
+        said = {i.scenario: store.runs.get_run(i.run_id).extra["resolution"]["text"] for i in incidents.incidents}
+    assert said["unschedulable-pods"] == f"remediation skipped by {APPROVER}; the incident stays with them"
+    assert said["crashloop-bad-config"] == f"resolved after {APPROVER} approved the plan"
+    assert said["statefulset-disk-full"].startswith("escalated")
     with open_store(f"sqlite:///{incidents.state_dir / 'aof.db'}") as store:
         runs = [store.runs.get_run(i.run_id) for i in resolved]
     durations = []
