@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import settings
+from .run_ref import RunRefError, find_run
 
 EXIT_OK, EXIT_ERROR, EXIT_REFUSED = 0, 1, 3
 
@@ -83,9 +84,10 @@ def _approve(args: argparse.Namespace) -> int:
     store = open_store(f"sqlite:///{store_path.resolve()}")
     tokens = TokenClient(engine_path)
     try:
-        run = store.runs.get_run(args.run_id)
-        if run is None:
-            print(f"error: no run {args.run_id} in {state_dir}", file=sys.stderr)
+        try:
+            run = find_run(store, args.run_id, prefer_pending=True)
+        except RunRefError as error:
+            print(f"error: {error} in {state_dir}", file=sys.stderr)
             return EXIT_ERROR
         pending = store.approvals.find_pending_by_run(run.run_id)
         if args.node:
@@ -127,7 +129,11 @@ def _approve(args: argparse.Namespace) -> int:
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     approve = subparsers.add_parser("approve", help="decide a run's pending approval from a terminal")
-    approve.add_argument("run_id", metavar="RUN_ID", help="the run (execution name) waiting for an approval")
+    approve.add_argument(
+        "run_id",
+        metavar="RUN",
+        help="the run waiting for an approval: its id, a unique prefix, the incident id or the approval id",
+    )
     approve.add_argument("--decision", required=True, choices=["approve", "pause", "skip"])
     approve.add_argument("--by", help="who decides (default: your login name); checked against SLACK_APPROVERS")
     approve.add_argument("--node", help="the approval node, when a run waits on several")

@@ -121,7 +121,8 @@ def test_waiting_approval_survives_a_restart_and_is_approved_from_a_terminal(
         second = servers(tmp_path, env)
         assert history.status(run_id) == "RUNNING"
         assert "request-approval" not in history.per_state(run_id, "TaskSucceeded")
-        args = ("approve", run_id, "--decision", "approve", "--by", "alice", "--state-dir", str(tmp_path))
+        # Named by the incident id, as the on-call engineer has it from the page.
+        args = ("approve", "TEST002", "--decision", "approve", "--by", "alice", "--state-dir", str(tmp_path))
         approved = aofctl(*args, env=env)
         assert approved.returncode == 0, approved.stderr
         assert f"{run_id}: request-approval approved by alice" in approved.stdout

@@ -93,7 +93,7 @@ def test_approve_refuses_clearly_when_there_is_nothing_to_approve(quick_server: 
     unknown = aofctl(
         "approve", "no-such-run", "--decision", "approve", "--state-dir", str(state_dir), env=dict(os.environ)
     )
-    assert unknown.returncode == 1 and "no run no-such-run" in unknown.stderr
+    assert unknown.returncode == 1 and "no run, incident or approval 'no-such-run'" in unknown.stderr
     _, body = post(quick_server, incident_body(7))
     args = ("approve", body["run_id"], "--decision", "approve", "--by", "bob", "--state-dir", str(state_dir))
     nothing = aofctl(*args, env=dict(os.environ))
