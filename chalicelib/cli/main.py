@@ -38,15 +38,42 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="aofctl", description="Incident auto-remediation flows: validate, compile, run and inspect."
     )
+    parser.add_argument("--version", action="version", version=f"aofctl {_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for register in _registrars():
         register(subparsers)
     return parser
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("aof-incident-response")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _subparser(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.ArgumentParser:
+    """The deepest sub-command parser ``argv`` names (for its usage line on a bad flag)."""
+    current = parser
+    for word in argv:
+        actions = [a for a in current._actions if isinstance(a, argparse._SubParsersAction)]
+        if not actions or word not in actions[0].choices:
+            if not word.startswith("-") and actions:
+                break
+            continue
+        current = actions[0].choices[word]
+    return current
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    args, unknown = parser.parse_known_args(words)
+    if unknown and not getattr(args, "accepts_extra", False):
+        # kubectl's habit: the sub-command's own usage, not the top-level one.
+        _subparser(parser, words).error(f"unrecognized arguments: {' '.join(unknown)}")
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
