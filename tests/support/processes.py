@@ -48,16 +48,40 @@ def launch(command: Sequence[str], *, tty: bool = False) -> list[str]:
 
 
 def stop_process(process: subprocess.Popen[Any], grace: float = 10.0) -> None:
-    """End ``process`` and its process group: SIGTERM, then SIGKILL after ``grace`` seconds."""
-    if process.poll() is None:
-        _signal_group(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            pass
-    # Whatever is left of the group (a child the process started), and the process itself.
-    _signal_group(process.pid, signal.SIGKILL)
+    """End ``process`` and its process group: SIGTERM, then SIGKILL after ``grace`` seconds.
+
+    The group is signalled only while the process is not yet reaped (an exited process stays a
+    zombie until then), so its id cannot belong to anybody else yet.
+    """
+    if process.returncode is None:
+        if not exited(process.pid, 0):
+            _signal_group(process.pid, signal.SIGTERM)
+            exited(process.pid, grace)
+        _signal_group(process.pid, signal.SIGKILL)  # what is left of the group, the process too
     process.wait(timeout=grace)
+
+
+def exited(pid: int, timeout: float) -> bool:
+    """Has child ``pid`` exited (within ``timeout`` seconds)? It is not reaped (WNOWAIT)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                return True
+        except ChildProcessError:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+
+
+def alive(pid: int) -> bool:
+    """Is ``pid`` running (a zombie has ended: only its exit status is left)?"""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def _signal_group(pgid: int, signum: int) -> None:
@@ -129,7 +153,11 @@ class Terminal:
         os.write(self._master, b"\x03")
 
     def wait(self, timeout: float = 120.0) -> int:
-        code = self.process.wait(timeout=timeout)
+        """The exit status; anything the command left running in its group is killed."""
+        if not exited(self.process.pid, timeout):
+            raise subprocess.TimeoutExpired(self.process.args, timeout, output=self.text)
+        _signal_group(self.process.pid, signal.SIGKILL)
+        code = self.process.wait(timeout=10)
         self._reader.join(timeout=10)
         return code
 
@@ -161,7 +189,7 @@ class Processes:
 
     def adopt(self, pid: int) -> None:
         """A process the product started in a session of its own (``aofctl run --detach``):
-        its group is killed at the end too."""
+        its group is killed at the end too, if it is still running then."""
         self._adopted.append(pid)
 
     def stop_all(self) -> None:
@@ -177,7 +205,8 @@ class Processes:
             except BaseException as error:
                 errors.append(error)
         for pid in self._adopted:
-            _signal_group(pid, signal.SIGKILL)
+            if alive(pid):
+                _signal_group(pid, signal.SIGKILL)
         if errors:
             raise errors[0]
 
