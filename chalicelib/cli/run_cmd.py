@@ -147,9 +147,10 @@ def _follow(app: Any, run_id: str, out: TextIO, live: LiveView, changes: ChangeL
                 print(f"error: run {run_id} still running after {timeout:g}s (--timeout)", file=sys.stderr)
                 return EXIT_ERROR
             time.sleep(0.1)
-        if keys.pressed:
+        if keys.pressed and not app.stop_run(run_id, "Ctrl-C in aofctl run", by=_user()):
+            live.line("\n⏹ Ctrl-C: the run had already finished; nothing to stop.")
+        elif keys.pressed:
             live.line("\n⏹ Stopping (Ctrl-C): no new step or change will start. Ctrl-C again leaves at once.")
-            app.stop_run(run_id, "Ctrl-C in aofctl run", by=_user())
             for text in in_flight(app, run_id, changes):
                 live.line(f"  … {text}")
             while app.tasks_in_flight(run_id):

@@ -171,6 +171,8 @@ class LocalApp:
         run = self.store.runs.get_run(run_id)
         if run is None or run.outcome is not None:
             return False
+        if run.execution_arn and self.runtime.describe(run.execution_arn).status not in ("RUNNING", "QUEUED"):
+            return False  # finished, its outcome not yet recorded
         self.store.runs.append_event(run_id, RunEvent(type=RUN_STOPPED, details={"reason": reason, "by": by}))
         self.store.runs.update_run(run_id, status=STOPPED_STATUS)
         for approval in self.store.approvals.find_pending_by_run(run_id):

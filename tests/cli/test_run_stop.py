@@ -123,6 +123,32 @@ def test_ctrl_c_during_the_watch_lets_it_finish_and_says_kept_or_rolled_back(
     assert len(restarts) == 1, mutations(cluster)
 
 
+def test_ctrl_c_while_waiting_for_an_approval_cancels_it_and_changes_nothing(
+    processes: Processes, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    with running_sandbox("test002-postgres-down", speed=3.0) as sb:
+        command = [*AOFCTL, "run", "incident-auto-response", "--event", "examples/events/test002.json"]
+        term = processes.terminal([*command, "--state-dir", str(state)], env=run_env(sb, 2), cwd=ROOT)
+        term.wait_for("waiting for approval")
+        term.ctrl_c()
+        assert term.wait() == 130, term.text
+        assert mutations(sb) == []
+    after_stop = term.text.split("⏹ Stopping", 1)[1]
+    assert "request-approval       stopped" in after_stop and "Outcome: STOPPED" in after_stop
+    store = open_store(f"sqlite:///{state / 'aof.db'}")
+    try:
+        (run,) = store.runs.list_runs()
+        asked = re.search(r"Approval id: (\w+)", term.text)
+        assert asked, term.text
+        approval = store.approvals.get_approval(asked[1])
+        events = [e.type for e in store.runs.events(run.run_id)]
+    finally:
+        store.close()
+    assert approval is not None and approval.status == "cancelled", "the approval can still be given"
+    assert "RunStopped" in events and "ApprovalDecided" not in events
+
+
 def test_a_second_ctrl_c_leaves_at_once_and_says_what_is_in_flight(
     processes: Processes, cluster: Sandbox, tmp_path: Path
 ) -> None:
