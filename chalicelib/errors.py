@@ -162,6 +162,11 @@ class TaskTimedOut(ExecutionError):
     pass
 
 
+class RunStopped(ExecutionError):
+    """The run was stopped (StopExecution, Ctrl-C, a human took the incident over): the step
+    makes no further change. Not retryable: a retried attempt would be stopped all the same."""
+
+
 def _subclasses(cls: type[AofError]) -> list[type[AofError]]:
     found: list[type[AofError]] = []
     for sub in cls.__subclasses__():

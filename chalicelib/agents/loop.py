@@ -4,6 +4,8 @@ Provider failures (timeouts, 5xx, auth) hand the same conversation to the fallba
 calls already made are not repeated; a wrong answer gets one corrective turn, then
 ``AgentOutputError``. Every tool call is classified and passed through the gate before it runs;
 the gate may answer a call itself (a change an earlier attempt already made) instead of running it.
+Before every model call and every tool call the loop asks whether the run was stopped; once it
+was, nothing more is called and the result says why (``AgentResult.stopped``).
 """
 
 from __future__ import annotations
@@ -52,6 +54,14 @@ class AgentTimedOut(TaskTimedOut):
     """The agent's total time budget ran out."""
 
 
+class _StopRequested(Exception):
+    """The run was stopped: end the conversation where it is (not an error of the agent)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class _Run:
     def __init__(self, agent: Any, prompt: str, options: AgentRunOptions) -> None:
         self.agent = agent
@@ -67,7 +77,13 @@ class _Run:
         self.deadline = options.clock() + budget if budget else None
         self.iterations = 0
 
-    # --- time -------------------------------------------------------------------------------
+    # --- time and stopping --------------------------------------------------------------------
+
+    def check_stop(self) -> None:
+        """Raise ``_StopRequested`` once the run is stopped; asked before every model and tool call."""
+        reason = self.options.stop_requested()
+        if reason:
+            raise _StopRequested(reason)
 
     def remaining(self) -> float | None:
         if self.deadline is None:
@@ -111,7 +127,7 @@ class _Run:
             result = self._run_models(messages, toolset)
         finally:
             toolset.close()
-        if store is not None:
+        if store is not None and result.stopped is None:
             store.append(self.name, key, {"role": "user", "content": self.prompt}, max_messages)
             store.append(self.name, key, {"role": "assistant", "content": result.text}, max_messages)
         return result
@@ -123,29 +139,39 @@ class _Run:
             try:
                 provider = make_provider(model, self.options.env, self.options.provider_max_retries)
                 output, text = self._converse(provider, messages, toolset)
+            except _StopRequested as stop:
+                # Stopped is not an outage: no fallback model takes over, nothing more is called.
+                return self._result({}, "", model, index, stopped=stop.reason)
             except (ProviderError, ProviderUnavailable) as exc:
                 self.remaining()  # a call cut short by the run's own budget is a timeout, not an outage
                 last = exc
                 if index + 1 < len(chain):
                     self.warnings.append(f"model {model} failed ({exc.message}); falling back to {chain[index + 1]}")
                 continue
-            return AgentResult(
-                output=output,
-                text=text,
-                tool_calls=self.tool_calls,
-                model_calls=self.model_calls,
-                fallback_used=model if index > 0 else None,
-                warnings=self.warnings,
-                model=model,
-                iterations=self.iterations,
-            )
+            return self._result(output, text, model, index)
         assert last is not None
         raise last
+
+    def _result(
+        self, output: dict[str, Any], text: str, model: str, index: int, stopped: str | None = None
+    ) -> AgentResult:
+        return AgentResult(
+            output=output,
+            text=text,
+            tool_calls=self.tool_calls,
+            model_calls=self.model_calls,
+            fallback_used=model if index > 0 else None,
+            warnings=self.warnings,
+            model=model,
+            iterations=self.iterations,
+            stopped=stopped,
+        )
 
     def _converse(self, provider: Provider, messages: list[Message], toolset: ToolSet) -> tuple[dict[str, Any], str]:
         corrected = False
         settings = self.spec.model_settings
         for _ in range(self.spec.max_iterations):
+            self.check_stop()
             self.iterations += 1
             request = ModelRequest(
                 system=self.spec.instructions,
@@ -234,6 +260,7 @@ class _Run:
         return response
 
     def _call_tool(self, toolset: ToolSet, use: ToolUse) -> dict[str, Any]:
+        self.check_stop()
         started = time.perf_counter()
         tool = toolset.get(use.name)
         kind = None

@@ -143,6 +143,8 @@ class AgentResult:
     warnings: list[str] = field(default_factory=list)
     model: str = ""
     iterations: int = 0
+    #: Set when the run was stopped before the agent answered: why (its output is then empty).
+    stopped: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -154,7 +156,12 @@ class AgentResult:
             "warnings": list(self.warnings),
             "model": self.model,
             "iterations": self.iterations,
+            "stopped": self.stopped,
         }
+
+
+def _never_stopped() -> str | None:
+    return None
 
 
 def _default_gate() -> ToolGate:
@@ -185,3 +192,6 @@ class AgentRunOptions:
     search_path: str | None = None
     #: How long an MCP server may take to start and list its tools before it is disabled.
     mcp_startup_timeout_seconds: float = 15.0
+    #: Asked before every model call and every tool call: a reason (the run was stopped, a human
+    #: took the incident over) ends the conversation there, with no further call of either kind.
+    stop_requested: Callable[[], str | None] = _never_stopped

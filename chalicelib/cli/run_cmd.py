@@ -7,8 +7,11 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
+
+from .stopping import EXIT_INTERRUPTED, ChangeLines, StopKeys, in_flight, leaving_text
 
 EXIT_RESOLVED, EXIT_ERROR, EXIT_ESCALATED = 0, 1, 2
 
@@ -19,13 +22,18 @@ class LiveView:
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self.started: dict[str, float] = {}
-        self.lock = threading.Lock()
+        # Reentrant: ``before`` prints its own lines through ``line`` while the lock is held.
+        self.lock = threading.RLock()
+        #: Called before each engine event is shown (the run's audit lines that came first).
+        self.before: Callable[[], None] | None = None
 
     def __call__(self, event: Any) -> None:
         details = event.details or {}
         name = str(details.get("name") or details.get("state") or details.get("stateName") or "")
         kind = event.type
         with self.lock:
+            if self.before is not None:
+                self.before()
             if kind == "TaskStateEntered":
                 self.started[name] = time.monotonic()
                 self._line(f"  ▶ {name:<26} running")
@@ -49,6 +57,11 @@ class LiveView:
         self.out.write(text + "\n")
         self.out.flush()
 
+    def line(self, text: str) -> None:
+        """A line of our own between the engine's (one writer at a time)."""
+        with self.lock:
+            self._line(text)
+
 
 def load_event(path: str) -> dict[str, Any]:
     """A PagerDuty webhook body (tutorial or v3 shape) as the flow sees it under ``$.event``."""
@@ -65,14 +78,17 @@ def load_event(path: str) -> dict[str, Any]:
 def summary(app: Any, run_id: str, out: TextIO) -> int:
     run = app.store.runs.get_run(run_id)
     description = app.runtime.describe(app.execution_id(run_id))
-    nodes = (description.output or {}).get("nodes") or {}
+    stop = _stop_event(app, run_id) if description.status == "ABORTED" else None
     out.write("\nSummary\n")
-    for key, record in nodes.items():
-        if not isinstance(record, dict):
-            continue
-        status = record.get("status") or ("failed" if "Error" in record else "?")
-        extra = record.get("reason") or ""
+    for key, status, extra in _node_rows(app, description, stopped=stop is not None):
         out.write(f"  {key:<22} {status:<10} {extra}\n")
+    if stop is not None:
+        reason = stop.details.get("reason") or "stopped"
+        out.write(
+            f"\nOutcome: STOPPED ({reason}): no step or change started after it; the incident is left with a human"
+            f"  (run {run_id}, execution {description.status})\n"
+        )
+        return EXIT_INTERRUPTED
     outcome = run.outcome if run else None
     resolution = (run.extra or {}).get("resolution") if run else None
     said = f"{resolution['kind'].upper()}: {resolution['text']}" if isinstance(resolution, dict) else str(outcome)
@@ -82,6 +98,79 @@ def summary(app: Any, run_id: str, out: TextIO) -> int:
     if outcome in ("escalated", "failed"):
         return EXIT_ESCALATED
     return EXIT_ERROR
+
+
+def _stop_event(app: Any, run_id: str) -> Any:
+    from ..store.stops import RUN_STOPPED
+
+    return next((e for e in app.store.runs.events(run_id) if e.type == RUN_STOPPED), None)
+
+
+def _node_rows(app: Any, description: Any, *, stopped: bool) -> list[tuple[str, str, str]]:
+    """One row per node recorded in the execution's state; a stopped execution has no output,
+    so its rows come from the last state it left, plus the task it was stopped in."""
+    nodes = (description.output or {}).get("nodes") if description.output else None
+    pending: list[str] = []
+    if nodes is None:
+        nodes = {}
+        entered: list[str] = []
+        for event in app.runtime.history(description.execution_id):
+            if event["type"].endswith("StateExited"):
+                output = event["stateExitedEventDetails"].get("output")
+                state = json.loads(output) if output else {}
+                if isinstance(state, dict) and isinstance(state.get("nodes"), dict):
+                    nodes = state["nodes"]
+                entered = []
+            elif event["type"] == "TaskStateEntered":
+                entered.append(str(event["stateEnteredEventDetails"].get("name", "")))
+        pending = entered if stopped else []
+    rows: list[tuple[str, str, str]] = []
+    for key, record in nodes.items():
+        if not isinstance(record, dict):
+            continue
+        status = record.get("status") or ("failed" if "Error" in record else "?")
+        rows.append((key, str(status), str(record.get("reason") or "")))
+    rows += [(name, "stopped", "stopped while running; its result was not used") for name in pending]
+    return rows
+
+
+def _follow(app: Any, run_id: str, out: TextIO, live: LiveView, changes: ChangeLines, timeout: float) -> int:
+    """Wait for the run with the live view; the first Ctrl-C stops it, the second leaves."""
+    with StopKeys(out) as keys:
+        keys.leaving = leaving_text(app, run_id, changes, stopped=False)
+        execution = app.execution_id(run_id)
+        deadline = time.monotonic() + timeout
+        while not keys.pressed:
+            changes.poll()
+            if app.runtime.describe(execution).status not in ("RUNNING", "QUEUED"):
+                break
+            if time.monotonic() > deadline:
+                print(f"error: run {run_id} still running after {timeout:g}s (--timeout)", file=sys.stderr)
+                return EXIT_ERROR
+            time.sleep(0.1)
+        if keys.pressed and not app.stop_run(run_id, "Ctrl-C in aofctl run", by=_user()):
+            live.line("\n⏹ Ctrl-C: the run had already finished; nothing to stop.")
+        elif keys.pressed:
+            live.line("\n⏹ Stopping (Ctrl-C): no new step or change will start. Ctrl-C again leaves at once.")
+            for text in in_flight(app, run_id, changes):
+                live.line(f"  … {text}")
+            while app.tasks_in_flight(run_id):
+                changes.poll()
+                keys.leaving = leaving_text(app, run_id, changes, stopped=True)
+                time.sleep(0.1)
+            changes.poll()
+            live.line("⏹ Stopped." + (" " + "; ".join(changes.settled) if changes.settled else " No change was made."))
+        app.finish(execution)
+        return summary(app, run_id, out)
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "operator"
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -106,20 +195,68 @@ def _run(args: argparse.Namespace) -> int:
     except (OSError, AofError, ValueError) as error:
         print(f"error: cannot read incident event {args.event}: {error}", file=sys.stderr)
         return EXIT_ERROR
-    app = LocalApp(args.paths or None, state_dir=args.state_dir, out=out)
+    app = LocalApp(args.paths or None, state_dir=args.state_dir, out=out, start=not args.detach)
     try:
         if args.flow not in app.resources.flows:
             print(f"error: no flow named {args.flow!r}; known: {', '.join(app.resources.flows)}", file=sys.stderr)
             return EXIT_ERROR
-        app.engine.subscribe(LiveView(out))
         incident = flow_event.get("incident") or {}
-        name = execution_name(str(incident.get("id", "incident")), str(flow_event.get("event_id") or time.time_ns()))
+        name = args.execution_name or execution_name(
+            str(incident.get("id", "incident")), str(flow_event.get("event_id") or time.time_ns())
+        )
+        if args.detach:
+            run_id = app.start_run(args.flow, flow_event, name)
+            return _detach(app, run_id, args)
+        live = LiveView(out)
+        changes = ChangeLines(app, name, live.line, live.lock)
+        live.before = changes.poll
+        app.engine.subscribe(live)
         out.write(f"Incident {incident.get('id')}: {incident.get('title')}\nFlow {args.flow}, run {name}\n\n")
         run_id = app.start_run(args.flow, flow_event, name)
-        app.wait(run_id, timeout=args.timeout)
-        return summary(app, run_id, out)
+        return _follow(app, run_id, out, live, changes, args.timeout)
     finally:
         app.close()
+
+
+def _detach(app: Any, run_id: str, args: argparse.Namespace) -> int:
+    """The run is recorded and its execution started (nothing runs in this process, whose
+    engine was not started): a background ``aofctl run`` of the same run drives it."""
+    import os
+    import subprocess
+
+    run = app.store.runs.get_run(run_id)
+    if run is not None and run.outcome is not None:
+        print(run_id)
+        print(f"run {run_id} already finished: {run.outcome}", file=sys.stderr)
+        return EXIT_RESOLVED
+    state_dir = Path(app.state_dir)
+    logs = state_dir / "runs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log_path = logs / f"{run_id}.log"
+    command = [
+        sys.executable,
+        "-m",
+        "chalicelib.cli.main",
+        "run",
+        args.flow,
+        "--event",
+        str(Path(args.event).resolve()),
+    ]
+    command += ["--execution-name", run_id, "--state-dir", str(state_dir), "--timeout", str(args.timeout)]
+    for path in args.paths or []:
+        command += ["-f", str(Path(path).resolve())]
+    with open(log_path, "ab") as log:
+        # A session of its own: closing the terminal or a Ctrl-C there does not reach it.
+        process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, cwd=os.getcwd()
+        )
+    print(run_id)
+    print(
+        f"run {run_id} started in the background (process {process.pid}); its output: {log_path}\n"
+        f"follow it: aofctl logs {run_id} -f",
+        file=sys.stderr,
+    )
+    return EXIT_RESOLVED
 
 
 def add_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -131,6 +268,9 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore
     run.add_argument("-f", "--file", dest="paths", action="append", help="resources to load (default agents/ flows/)")
     run.add_argument("--state-dir", help="where the embedded engine keeps its SQLite files")
     run.add_argument("--timeout", type=float, default=3600.0, help="give up waiting after this many seconds")
+    run.add_argument("--detach", action="store_true", help="start the run in the background, print its id and return")
+    # The background process of --detach drives the run its parent recorded (not for users).
+    run.add_argument("--execution-name", help=argparse.SUPPRESS)
     run.set_defaults(handler=_run)
 
 

@@ -14,6 +14,7 @@ import dataclasses
 import json
 from typing import Any
 
+from ..errors import RunStopped
 from ..expr import parse_template
 from ..policy import (
     KubeChanges,
@@ -26,8 +27,10 @@ from ..policy import (
     apply_to_output,
     monitor_and_rollback,
 )
+from ..policy.change import MONITORED_KINDS
+from ..policy.protocol import applied
 from ..settings import AOF_MONITOR_SECONDS, KUBECONFIG, resolve
-from ..store import RunEvent
+from ..store import RunEvent, stop_reason
 from .deps import NodeDeps
 from .models import NodeInput, NodeOutput
 from .reachability import blind_answer, cluster_problem, uses_cluster
@@ -56,6 +59,7 @@ def handle(event: NodeInput, deps: NodeDeps) -> NodeOutput:
         safety = dataclasses.replace(safety, monitor_seconds=float(override))
     rate_limit = extra.get("rate_limit") or event.flow.get("rate_limit")
     changes = KubeChanges(kubeconfig)
+    run_id = event.context.run_id
     gate = PolicyGate(
         deps.store, safety, RunContext.from_state(event.state, event.context.run_id, event.node.id), changes
     )
@@ -65,7 +69,7 @@ def handle(event: NodeInput, deps: NodeDeps) -> NodeOutput:
         memory=deps.store.memory,
         memory_key=incident_id(event),
         timeout_seconds=float(timeout) if timeout else None,
-        **{**deps.agent_options, "gate": gate},
+        **{**deps.agent_options, "gate": gate, "stop_requested": lambda: stop_reason(deps.store, run_id)},
     )
     if uses_cluster(agent):
         problem = cluster_problem(kubeconfig, _namespace_of(event))
@@ -75,9 +79,24 @@ def handle(event: NodeInput, deps: NodeDeps) -> NodeOutput:
     _wait_to_act(event, deps, rate_limit)
     try:
         result = run_agent(agent, prompt, options)
+        # A change already made is watched (and rolled back if health does not return) even when
+        # the run was stopped meanwhile: stopping starts nothing new, it does not abandon a change.
+        _announce_monitoring(deps, event, gate, result, safety.monitor_seconds)
         report = monitor_and_rollback(gate.allowed, result, changes, safety)
     finally:
         changes.close()
+    if result.stopped is not None:
+        _record_protocol(deps, event, gate, report)
+        _record(deps, event, name, prompt, result.to_dict(), "")
+        done = "; ".join(
+            o.change + (" rolled back" if o.rolled_back else " kept (healthy)" if o.healthy else " unhealthy")
+            for o in report.outcomes
+        )
+        raise RunStopped(
+            f"agent {name} stopped: {result.stopped}" + (f"; changes: {done}" if done else "; no change was made"),
+            agent=name,
+            changes=[o.to_dict() for o in report.outcomes],
+        )
     if isinstance(result.output, dict):
         result.output = apply_to_output(result.output, report, safety.monitor_seconds)
         if gate.denied and not report.outcomes and result.output.get("result") == "success":
@@ -148,6 +167,9 @@ def _wait_to_act(event: NodeInput, deps: NodeDeps, rate_limit: Any) -> None:
     flow = str(event.flow.get("name") or "flow")
     deadline = time.monotonic() + limits.timeout_seconds
     while not admission.acquire_acting(flow, event.context.run_id):
+        stopped = stop_reason(deps.store, event.context.run_id)
+        if stopped:
+            raise RunStopped(f"stopped while waiting for an acting slot of flow {flow}: {stopped}")
         if time.monotonic() >= deadline:
             from ..errors import TaskTimedOut
 
@@ -176,6 +198,23 @@ def _blind(event: NodeInput, deps: NodeDeps, agent: Any, problem: str, gate: Pol
         _escalate(event, deps, output, gate, ProtocolReport())
     meta = {"agent": agent.metadata.name, "cluster_unreachable": problem, "tool_calls": [], "policy": {}}
     return NodeOutput(status="succeeded", output=output, meta=meta)
+
+
+def _announce_monitoring(deps: NodeDeps, event: NodeInput, gate: PolicyGate, result: Any, seconds: float) -> None:
+    """Say which changes are about to be watched, and for how long, before the watch starts
+    (``aofctl run`` shows it: a stop pressed now lets the watch finish or roll back)."""
+    watched = list(
+        dict.fromkeys(
+            item.change.describe()
+            for item in gate.allowed
+            if item.change.kind in MONITORED_KINDS and item.change.name and applied(item, result.tool_calls)
+        )
+    )
+    if watched and deps.store.runs.get_run(event.context.run_id) is not None:
+        deps.store.runs.append_event(
+            event.context.run_id,
+            RunEvent(type="ChangeMonitoring", node_id=event.node.id, details={"changes": watched, "seconds": seconds}),
+        )
 
 
 def _record_protocol(deps: NodeDeps, event: NodeInput, gate: PolicyGate, report: ProtocolReport) -> None:

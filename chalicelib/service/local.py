@@ -3,9 +3,12 @@ node handlers called in-process, runs recorded in the SQLite store."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -13,15 +16,26 @@ from typing import Any, TextIO
 from .. import settings
 from ..compiler import compile_flow, substitute_arns
 from ..engine import Engine, ExecutionAlreadyExists, FunctionInvoker, ProgressEvent
+from ..errors import AlreadyExists
 from ..nodes import PLACEHOLDER_FUNCTIONS, deps_from_env, run_task
 from ..nodes.deps import NodeDeps
 from ..policy import RateLimitSettings, RunAdmission
 from ..runtime.local import LocalRuntime
 from ..spec import Resources, load_resources
 from ..store import RunEvent, RunRecord, Store, open_store
+from ..store.stops import RUN_STOPPED, STOPPED_STATUS
 from .outcome import outcome_of, resolution_of, severity_of
 
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+
+@dataclass(frozen=True)
+class TaskInFlight:
+    """A node handler running in this process right now."""
+
+    run_id: str
+    node: str
+    started: float  # time.monotonic()
 
 
 class LocalApp:
@@ -40,6 +54,7 @@ class LocalApp:
         self.env = dict(os.environ if env is None else env)
         base = Path(state_dir) if state_dir else settings.state_dir(self.env)
         base.mkdir(parents=True, exist_ok=True)
+        self.state_dir = base.resolve()
         self.resources: Resources = load_resources(paths or ["agents", "flows"])
         self.store: Store = open_store(f"sqlite:///{(base / 'aof.db').resolve()}")
         self.deps: NodeDeps = deps_from_env(self.store, self.env, out)
@@ -47,6 +62,9 @@ class LocalApp:
         self.runtime = LocalRuntime(self.engine)
         self.deps.send_task_success = self.runtime.send_task_success
         self._finished = threading.Event()
+        self._tasks: dict[int, TaskInFlight] = {}
+        self._task_ids = itertools.count()
+        self._tasks_lock = threading.Lock()
         for name, flow in self.resources.flows.items():
             definition = substitute_arns(compile_flow(flow, self.resources.agents), PLACEHOLDER_FUNCTIONS)
             limit = flow.spec.rate_limit.max_concurrent if flow.spec.rate_limit else None
@@ -66,7 +84,23 @@ class LocalApp:
             self.engine.resume()
 
     def _dispatch(self, function: str, payload: dict[str, Any]) -> Any:
-        return run_task(function, payload, self.deps)
+        context = payload.get("context") or {}
+        run_id = str(context.get("execution_name") or str(context.get("execution_id") or "").rsplit(":", 1)[-1])
+        node = str((payload.get("node") or {}).get("id") or payload.get("node_id") or function)
+        key = next(self._task_ids)
+        with self._tasks_lock:
+            self._tasks[key] = TaskInFlight(run_id, node, time.monotonic())
+        try:
+            return run_task(function, payload, self.deps)
+        finally:
+            with self._tasks_lock:
+                del self._tasks[key]
+
+    def tasks_in_flight(self, run_id: str) -> list[TaskInFlight]:
+        """The run's node handlers still running in this process (a stopped execution's last
+        task goes on until its handler returns, as a Lambda does after StopExecution)."""
+        with self._tasks_lock:
+            return [t for t in self._tasks.values() if t.run_id == run_id]
 
     # -- runs -------------------------------------------------------------------------------
 
@@ -125,6 +159,31 @@ class LocalApp:
             raise KeyError(run_id)
         return run.execution_arn
 
+    def stop_run(self, run_id: str, reason: str, *, by: str = "operator") -> bool:
+        """Stop a run as StopExecution does: no new state starts and no new change is made.
+
+        The stop is recorded first (the run ``cancelled``, a ``RunStopped`` event): the policy
+        gate and the agent loop read it before every change and every tool call, so a step in
+        flight makes no further change. A change it already made is still watched, and rolled
+        back if health does not return. Then pending approvals are cancelled and the execution
+        is aborted. False when the run had already finished.
+        """
+        run = self.store.runs.get_run(run_id)
+        if run is None or run.outcome is not None:
+            return False
+        if run.execution_arn and self.runtime.describe(run.execution_arn).status not in ("RUNNING", "QUEUED"):
+            return False  # finished, its outcome not yet recorded
+        self.store.runs.append_event(run_id, RunEvent(type=RUN_STOPPED, details={"reason": reason, "by": by}))
+        self.store.runs.update_run(run_id, status=STOPPED_STATUS)
+        for approval in self.store.approvals.find_pending_by_run(run_id):
+            try:
+                self.store.approvals.cancel(approval.approval_id, f"the run was stopped ({reason})")
+            except AlreadyExists:
+                pass  # decided meanwhile: the aborted execution does not act on it
+        if run.execution_arn:
+            self.runtime.stop_execution(run.execution_arn, error="RunStopped", cause=reason)
+        return True
+
     def _on_progress(self, event: ProgressEvent) -> None:
         if event.type in ("ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
             self.finish(event.execution_id)
@@ -140,6 +199,9 @@ class LocalApp:
         outcome = outcome_of(description.status, description.output)
         status = {"resolved": "succeeded", "escalated": "escalated", "failed": "failed"}[outcome]
         resolution = resolution_of(description.status, description.output, self.store.runs.events(run.run_id))
+        if run.status == STOPPED_STATUS and description.status == "ABORTED":
+            # Stopped on purpose (or taken over): the incident is with a human, not failed.
+            outcome, status = "escalated", STOPPED_STATUS
         self.store.runs.update_run(
             run.run_id,
             status=status,

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         RunStore,
     )
     from chalicelib.store.records import ApprovalRecord, IdempotencyRecord, RecordError, RunEvent, RunRecord, plan_hash
+    from chalicelib.store.stops import stop_reason
     from chalicelib.store.timeutil import Clock, system_clock
 
 __getattr__ = lazy_exports(
@@ -57,6 +58,7 @@ __getattr__ = lazy_exports(
         "RunEvent": "chalicelib.store.records",
         "RunRecord": "chalicelib.store.records",
         "plan_hash": "chalicelib.store.records",
+        "stop_reason": "chalicelib.store.stops",
         "Clock": "chalicelib.store.timeutil",
         "system_clock": "chalicelib.store.timeutil",
     },
@@ -87,5 +89,6 @@ __all__ = [
     "ensure_tables",
     "open_store",
     "plan_hash",
+    "stop_reason",
     "system_clock",
 ]

@@ -66,7 +66,7 @@ def test_server_that_cannot_start_disables_only_its_tools(tutorial, tmp_path):
     assert [t["name"] for t in fake.requests[0]["tools"]] == ["http"]
 
 
-def test_remote_server_over_streamable_http(tutorial, tmp_path):
+def test_remote_server_over_streamable_http(tutorial, tmp_path, processes):
     import socket
     import subprocess
     import time
@@ -74,35 +74,29 @@ def test_remote_server_over_streamable_http(tutorial, tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen(
+    processes.start(
         [sys.executable, str(SERVER), str(tmp_path), "--http", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    try:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        tool = {"type": "MCP", "config": {"name": "remote", "url": f"http://127.0.0.1:{port}/mcp"}}
-        agent = variant(tutorial["incident-diagnostic"], tools=[tool])
-        script = [
-            Turn(tool_calls=[("remote__cluster_summary", {"namespace": "production"})]),
-            lambda body: (
-                Turn(text=fenced(DIAGNOSIS))
-                if "OOMKilled" in tool_results(body)[0]["content"]
-                else Turn(text="missing")
-            ),
-        ]
-        with FakeAnthropic(script) as fake:
-            result = run_agent(
-                agent, "Incident: x", options(env={"ANTHROPIC_API_KEY": "k", "ANTHROPIC_BASE_URL": fake.url})
-            )
-        assert result.output == DIAGNOSIS
-        assert result.tool_calls[0].ok and result.warnings == [w for w in result.warnings if "temperature" in w]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    tool = {"type": "MCP", "config": {"name": "remote", "url": f"http://127.0.0.1:{port}/mcp"}}
+    agent = variant(tutorial["incident-diagnostic"], tools=[tool])
+    script = [
+        Turn(tool_calls=[("remote__cluster_summary", {"namespace": "production"})]),
+        lambda body: (
+            Turn(text=fenced(DIAGNOSIS)) if "OOMKilled" in tool_results(body)[0]["content"] else Turn(text="missing")
+        ),
+    ]
+    with FakeAnthropic(script) as fake:
+        result = run_agent(
+            agent, "Incident: x", options(env={"ANTHROPIC_API_KEY": "k", "ANTHROPIC_BASE_URL": fake.url})
+        )
+    assert result.output == DIAGNOSIS
+    assert result.tool_calls[0].ok and result.warnings == [w for w in result.warnings if "temperature" in w]

@@ -8,7 +8,6 @@ outcome, PagerDuty, Slack and the audit trail in the store.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.cloud.incidents import APPROVER, ROOT
+from tests.support.processes import Processes
 
 pytestmark = pytest.mark.slow
 
@@ -25,19 +25,23 @@ RUNS = [(mode, incident) for incident in ("TEST001", "TEST002") for mode in ("cl
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], dict[str, Any]]:
     out = tmp_path_factory.mktemp("e2e")
+    started = Processes()  # every run is stopped when the module's fixture ends, whatever happened
     procs = []
-    for mode, incident in RUNS:
-        path = out / f"{mode}-{incident}.json"
-        log = (out / f"{mode}-{incident}.log").open("w")
-        command = [sys.executable, "-m", "tests.cloud.incidents", mode, incident, str(path)]
-        procs.append((mode, incident, path, subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=log)))
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    for mode, incident, path, proc in procs:
-        proc.wait(timeout=300)
-        assert path.exists(), Path(str(path).replace(".json", ".log")).read_text()[-3000:]
-        result = json.loads(path.read_text())
-        assert "error" not in result, result.get("traceback")
-        found[(mode, incident)] = result
+    try:
+        for mode, incident in RUNS:
+            path = out / f"{mode}-{incident}.json"
+            with (out / f"{mode}-{incident}.log").open("w") as log:
+                command = [sys.executable, "-m", "tests.cloud.incidents", mode, incident, str(path)]
+                procs.append((mode, incident, path, started.start(command, cwd=ROOT, stdout=log, stderr=log)))
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for mode, incident, path, proc in procs:
+            proc.wait(timeout=300)
+            assert path.exists(), Path(str(path).replace(".json", ".log")).read_text()[-3000:]
+            result = json.loads(path.read_text())
+            assert "error" not in result, result.get("traceback")
+            found[(mode, incident)] = result
+    finally:
+        started.stop_all()
     return found
 
 

@@ -12,13 +12,14 @@ from collections import Counter
 from pathlib import Path
 
 from chalicelib.engine import Engine, FunctionInvoker
+from tests.support.processes import Processes
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _spawn(db: Path, ledger: Path, mode: str) -> subprocess.Popen[str]:
+def _spawn(processes: Processes, db: Path, ledger: Path, mode: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(
+    return processes.start(
         [sys.executable, "-m", "tests.support.crash_worker", str(db), str(ledger), mode],
         cwd=ROOT,
         env=env,
@@ -32,9 +33,11 @@ def _lines(ledger: Path) -> list[str]:
     return ledger.read_text().splitlines() if ledger.exists() else []
 
 
-def test_sigkill_mid_task_then_restart_completes_without_repeating_completed_tasks(tmp_path: Path) -> None:
+def test_sigkill_mid_task_then_restart_completes_without_repeating_completed_tasks(
+    tmp_path: Path, processes: Processes
+) -> None:
     db, ledger = tmp_path / "engine.db", tmp_path / "ledger.txt"
-    first = _spawn(db, ledger, "start")
+    first = _spawn(processes, db, ledger, "start")
     deadline = time.monotonic() + 30
     while not any(line.startswith("start slow") for line in _lines(ledger)):
         assert first.poll() is None, first.stderr.read() if first.stderr else ""
@@ -44,7 +47,7 @@ def test_sigkill_mid_task_then_restart_completes_without_repeating_completed_tas
     first.wait(timeout=10)
     assert first.returncode == -signal.SIGKILL
 
-    second = _spawn(db, ledger, "resume")
+    second = _spawn(processes, db, ledger, "resume")
     out, err = second.communicate(timeout=60)
     assert second.returncode == 0, err
     assert out.strip() == "SUCCEEDED"

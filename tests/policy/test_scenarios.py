@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
+from chalicelib.errors import RunStopped
 from chalicelib.service.ports import StoreRunController
 from chalicelib.store import Store
 from chalicelib.webhooks.incident import Incident, IncidentEvent, ServiceRef
@@ -121,10 +124,13 @@ def test_human_acknowledging_mid_run_stops_the_automation(sandbox_factory: Any, 
     prompt = PROMPT.format(
         action="kubectl rollout restart deployment/api -n production", ns="production", res="deployment/api"
     )
-    out = run_node(sb, store, remediation_agent(), prompt, state_for(sb, "high"), run_id=run)
-    assert out.output["result"] == "failed"
-    assert "took the incident over" in out.meta["policy"]["denied"][0]["reason"]
+    # The agent does not even start: it asks whether the run was stopped before every call.
+    with pytest.raises(RunStopped, match="took the incident over") as stopped_run:
+        run_node(sb, store, remediation_agent(), prompt, state_for(sb, "high"), run_id=run)
+    assert "no change was made" in stopped_run.value.message
     assert mutations(sb) == []
+    calls = [e.details for e in store.runs.events(run) if e.type == "AgentCall"]
+    assert calls and calls[0]["tool_calls"] == []
 
 
 def test_budget_per_service_escalates_instead_of_acting(sandbox_factory: Any, store: Store) -> None:

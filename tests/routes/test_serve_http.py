@@ -41,12 +41,14 @@ def served(tmp_path: Path) -> Iterator[tuple[Server, Any, FakeSlackAPI]]:
     with FakeSlackAPI(tokens=(BOT_TOKEN,)) as slack, FakePagerDutyAPI(api_key=PAGERDUTY_KEY) as pagerduty:
         env = {**route_env(slack, pagerduty, tmp_path / "state"), "HOME": os.environ.get("HOME", "/tmp")}
         server = Server(tmp_path / "state", env, ("-f", str(write_flows(tmp_path / "flows"))))
-        store = open_store(f"sqlite:///{tmp_path / 'state' / 'aof.db'}")
         try:
-            yield server, store, slack
+            store = open_store(f"sqlite:///{tmp_path / 'state' / 'aof.db'}")
+            try:
+                yield server, store, slack
+            finally:
+                store.close()
         finally:
             server.terminate()
-            store.close()
 
 
 def test_deliveries_over_http_each_run_once_whatever_the_repeats_and_concurrency(served) -> None:

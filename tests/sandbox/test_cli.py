@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from sandbox import cli
+from tests.support.processes import Processes
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,9 +47,9 @@ def test_add_parser_registers_sandbox() -> None:
     assert cli.run(parser.parse_args(["sandbox", "list"])) == 0
 
 
-def test_up_in_the_foreground(tmp_path: Path) -> None:
+def test_up_in_the_foreground(tmp_path: Path, processes: Processes) -> None:
     kubeconfig = tmp_path / "kc.yaml"
-    proc = subprocess.Popen(
+    proc = processes.start(
         [
             sys.executable,
             "-m",
@@ -66,26 +67,21 @@ def test_up_in_the_foreground(tmp_path: Path) -> None:
         text=True,
         cwd=ROOT,
     )
-    try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline().strip()
-        assert first == f"export KUBECONFIG={kubeconfig}"
-        text = kubeconfig.read_text()
-        assert "server: http://127.0.0.1:" in text and "namespace: production" in text
-        if shutil.which("kubectl"):
-            r = subprocess.run(
-                ["kubectl", "get", "deploy", "checkout", "--request-timeout=5s", f"--cache-dir={tmp_path / 'cache'}"],
-                capture_output=True,
-                text=True,
-                env={**os.environ, "KUBECONFIG": str(kubeconfig)},
-                timeout=20,
-            )
-            assert r.returncode == 0 and "4/4" in r.stdout
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
-        assert proc.returncode == 0, err
-        assert "sandbox stopped" in out
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    assert proc.stdout is not None
+    first = proc.stdout.readline().strip()
+    assert first == f"export KUBECONFIG={kubeconfig}"
+    text = kubeconfig.read_text()
+    assert "server: http://127.0.0.1:" in text and "namespace: production" in text
+    if shutil.which("kubectl"):
+        r = subprocess.run(
+            ["kubectl", "get", "deploy", "checkout", "--request-timeout=5s", f"--cache-dir={tmp_path / 'cache'}"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "KUBECONFIG": str(kubeconfig)},
+            timeout=20,
+        )
+        assert r.returncode == 0 and "4/4" in r.stdout
+    proc.send_signal(signal.SIGINT)  # Ctrl-C, whatever the test runner's own SIGINT disposition
+    out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    assert "sandbox stopped" in out

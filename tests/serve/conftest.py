@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from chalicelib.engine import execution_arn
 from chalicelib.engine.events import to_history
 from chalicelib.engine.store import Store as EngineStore
 from sandbox.testing import sandbox_factory  # noqa: F401  (fixture)
+from tests.support.processes import exited, launch, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 AOFCTL = [sys.executable, "-m", "chalicelib.cli.main"]
@@ -32,7 +34,12 @@ FLOW = "incident-auto-response"
 class Server:
     """``aofctl serve`` in a subprocess; its output is collected on a thread (never a full pipe)."""
 
-    def __init__(self, state_dir: Path, env: dict[str, str], extra: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, state_dir: Path, env: dict[str, str], extra: tuple[str, ...] = (), started: list[Server] | None = None
+    ) -> None:
+        # Registered before the process starts: a start that fails or hangs is still killed.
+        if started is not None:
+            started.append(self)
         self.state_dir = state_dir
         self.env = env
         self.lines: list[str] = []
@@ -55,20 +62,24 @@ class Server:
         self.lines = []
         self._ready = threading.Event()
         env = {**self.env, "PYTHONFAULTHANDLER": "1"}
+        # SIGINT at its default whatever the test runner's, and a process group to kill whole.
         self.proc = subprocess.Popen(
-            self.cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            launch(self.cmd),
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
     def _abort_for_stack(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGABRT)  # faulthandler prints every thread's stack
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+        if self.proc.returncode is None:
+            os.kill(self.proc.pid, signal.SIGABRT)  # faulthandler prints every thread's stack
+            exited(self.proc.pid, 10)
+        stop_process(self.proc)
         self._reader.join(timeout=5)
         self.hung_starts.append(self.output)
         print("aofctl serve hung at start; its stacks:\n" + self.output)
@@ -105,18 +116,26 @@ class Server:
             return response.status, json.loads(response.read())
 
     def kill(self) -> None:
-        """SIGKILL: no handler runs, nothing is flushed or closed."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
+        """SIGKILL: no handler runs, nothing is flushed or closed (its process group goes too)."""
+        proc = getattr(self, "proc", None)
+        if proc is None:  # registered, but the process never started
+            return
+        if proc.returncode is None:  # not reaped yet: the pid is still this server's
+            os.kill(proc.pid, signal.SIGKILL)
+        stop_process(proc)
         self._reader.join(timeout=5)
 
     def terminate(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        code = self.proc.wait(timeout=30)
-        self._reader.join(timeout=5)
-        return code
+        """SIGTERM and its exit status; a server that does not stop in time is killed all the same."""
+        try:
+            if self.proc.returncode is None:
+                os.kill(self.proc.pid, signal.SIGTERM)
+                if not exited(self.proc.pid, 30):
+                    raise AssertionError("aofctl serve did not stop within 30 s of SIGTERM:\n" + self.output)
+        finally:
+            stop_process(self.proc)  # reaps it, and kills whatever it left in its group
+            self._reader.join(timeout=5)
+        return self.proc.returncode
 
 
 class History:
@@ -182,17 +201,20 @@ def serve_env() -> Callable[[dict[str, str]], dict[str, str]]:
 
 @pytest.fixture
 def servers() -> Iterator[Callable[..., Server]]:
-    """``start(state_dir, env, extra_args=()) -> Server``; every server started is killed at teardown."""
+    """``start(state_dir, env, extra_args=()) -> Server``; every server started is killed at
+    teardown, whatever the test's outcome (one that fails to stop does not spare the others)."""
     started: list[Server] = []
 
     def start(state_dir: Path, env: dict[str, str], extra: tuple[str, ...] = ()) -> Server:
-        server = Server(state_dir, env, extra)
-        started.append(server)
+        server = Server(state_dir, env, extra, started=started)
         return server
 
-    yield start
-    for server in started:
-        server.kill()
+    try:
+        yield start
+    finally:
+        with ExitStack() as stack:
+            for server in started:
+                stack.callback(server.kill)
 
 
 def aofctl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

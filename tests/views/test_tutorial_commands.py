@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sandbox.testing import running_sandbox
 from tests.reports.incidents import ROOT, SECRETS, RecordedIncidents
+from tests.support.processes import Processes
 
 AOFCTL = str(ROOT / ".venv" / "bin" / "aofctl")
 
@@ -34,25 +35,25 @@ def _no_secrets(text: str) -> None:
         assert value not in text
 
 
-def _follow_until(command: str, env: dict[str, str], marker: str, timeout: float = 60.0) -> str:
+def _follow_until(processes: Processes, command: str, env: dict[str, str], marker: str, timeout: float = 60.0) -> str:
     """Run a ``-f`` command until ``marker`` is printed, then interrupt it like Ctrl-C does."""
-    process = subprocess.Popen(
+    process = processes.start(
         shlex.split(command), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     assert process.stdout is not None
     seen: list[str] = []
     deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            seen.append(line)
-            if marker in line:
-                break
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if marker in line:
+            break
+    # SIGINT reaches it whatever the test runner's own disposition (the launcher resets it);
+    # should it not stop, the fixture ends it when the test does.
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=30)
     assert process.returncode in (0, 130), "".join(seen)
     return "".join(seen)
 
@@ -74,11 +75,11 @@ def test_step8_logs_agentflow(incidents: RecordedIncidents) -> None:
     _no_secrets(result.stdout)
 
 
-def test_step8_logs_agent_follow(incidents: RecordedIncidents) -> None:
+def test_step8_logs_agent_follow(incidents: RecordedIncidents, processes: Processes) -> None:
     env = _env(incidents)
-    diagnostic = _follow_until("aofctl logs agent incident-diagnostic -f", env, "tokens:")
+    diagnostic = _follow_until(processes, "aofctl logs agent incident-diagnostic -f", env, "tokens:")
     assert "agent incident-diagnostic" in diagnostic and "$ [shell] kubectl get" in diagnostic
-    remediation = _follow_until("aofctl logs agent incident-remediation -f", env, "tokens:")
+    remediation = _follow_until(processes, "aofctl logs agent incident-remediation -f", env, "tokens:")
     assert "agent incident-remediation" in remediation
     _no_secrets(diagnostic + remediation)
 
@@ -125,7 +126,9 @@ def test_step5_apply(incidents: RecordedIncidents, tmp_path: Path) -> None:
         assert name in result.stdout
 
 
-def test_step5_run_daemon_starts_the_service(incidents: RecordedIncidents, tmp_path: Path) -> None:
+def test_step5_run_daemon_starts_the_service(incidents: RecordedIncidents, processes: Processes) -> None:
     env = _env(incidents)
-    output = _follow_until("aofctl run agentflow incident-auto-response --daemon", env, "http://", timeout=60)
+    output = _follow_until(
+        processes, "aofctl run agentflow incident-auto-response --daemon", env, "http://", timeout=60
+    )
     assert "http://" in output, f"`aofctl serve` did not start: {output}"
