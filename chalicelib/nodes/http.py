@@ -18,7 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import ServiceError, ServiceUnavailable
-from ..expr import parse_template
+from ..expr import parse_template, render_structure
+from ..expr.json_template import looks_like_json, render_json
 from ..settings import PAGERDUTY_API_KEY, PAGERDUTY_API_URL, PAGERDUTY_FROM_EMAIL, resolve
 from .deps import NodeDeps
 from .models import NodeInput, NodeOutput
@@ -41,6 +42,28 @@ def _render(value: Any, scope: StateScope) -> Any:
     if isinstance(value, list):
         return [_render(v, scope) for v in value]
     return value
+
+
+def _content_type(headers: dict[str, str]) -> str | None:
+    return next((v for k, v in headers.items() if k.lower() == "content-type"), None)
+
+
+def _render_body(body: Any, headers: dict[str, str], scope: StateScope) -> tuple[Any, bool]:
+    """The body to send and whether it is JSON.
+
+    A JSON body is rendered as the structure it describes, each ``${...}`` encoded as a JSON
+    value where it lands (:mod:`chalicelib.expr.json_template`): an agent's answer with a quote in
+    it neither breaks the document nor adds a key. A mapping or list in the YAML is JSON whose
+    leaves are rendered one by one. Any other text body is sent as text.
+    """
+    if body is None:
+        return None, False
+    if isinstance(body, dict | list):
+        return render_structure(body, scope)[0], True
+    text = str(body)
+    if looks_like_json(text, _content_type(headers)):
+        return render_json(text, scope)[0], True
+    return parse_template(text).render(scope).text, False
 
 
 def _render_url(template: str, scope: StateScope) -> str:
@@ -77,7 +100,7 @@ def handle(event: NodeInput, deps: NodeDeps, *, sleep: Callable[[float], None] =
     scope = StateScope(event.state, env=deps.env, now=deps.clock(), started_at=event.context.started_at or None)
     url = _render_url(str(config.get("url", "")), scope)
     headers = {str(k): str(v) for k, v in _render(config.get("headers") or {}, scope).items()}
-    body = _render(config.get("body"), scope)
+    body, is_json = _render_body(config.get("body"), headers, scope)
     method = str(config.get("method", "GET")).upper()
     url, is_pagerduty = _pagerduty_target(url, deps)
     secrets = scope.used_secrets
@@ -87,8 +110,12 @@ def handle(event: NodeInput, deps: NodeDeps, *, sleep: Callable[[float], None] =
         return _simulated_pagerduty(event, deps, method, url, body, shown_request)
 
     data: bytes | None = None
-    if body is not None:
-        data = (body if isinstance(body, str) else json.dumps(body)).encode()
+    if is_json:
+        data = json.dumps(body, ensure_ascii=False).encode()
+        if _content_type(headers) is None:
+            headers["Content-Type"] = "application/json"
+    elif body is not None:
+        data = str(body).encode()
     if is_pagerduty:
         headers.setdefault("Accept", "application/vnd.pagerduty+json;version=2")
         sender = resolve(PAGERDUTY_FROM_EMAIL, None, deps.env)
@@ -164,13 +191,10 @@ def _send(
 
 
 def _resolves_incident(method: str, body: Any) -> bool:
-    if method != "PUT" or not isinstance(body, str):
+    if method != "PUT" or not isinstance(body, dict):
         return False
-    try:
-        parsed = json.loads(body)
-    except json.JSONDecodeError:
-        return False
-    return isinstance(parsed, dict) and parsed.get("incident", {}).get("status") == "resolved"
+    incident = body.get("incident")
+    return isinstance(incident, dict) and incident.get("status") == "resolved"
 
 
 def _diagnosis_note(event: NodeInput) -> str:
