@@ -185,3 +185,6 @@ class AgentRunOptions:
     search_path: str | None = None
     #: How long an MCP server may take to start and list its tools before it is disabled.
     mcp_startup_timeout_seconds: float = 15.0
+    #: Internal hosts the HTTP tool may reach besides the agent's own list: the flow's
+    #: ``spec.egress.allowed_hosts`` when the agent runs in a flow.
+    allowed_hosts: tuple[str, ...] = ()

@@ -64,7 +64,7 @@ def handle(event: NodeInput, deps: NodeDeps) -> NodeOutput:
         memory=deps.store.memory,
         memory_key=incident_id(event),
         timeout_seconds=float(timeout) if timeout else None,
-        **{**deps.agent_options, "gate": gate},
+        **{**deps.agent_options, "gate": gate, "allowed_hosts": tuple(event.flow.get("allowed_hosts") or ())},
     )
     _wait_to_act(event, deps, rate_limit)
     try:

@@ -62,9 +62,9 @@ def metrics_node(url: str) -> dict[str, Any]:
 def test_values_outside_strings_are_one_json_value_each(httpserver, make_deps) -> None:
     httpserver.expect_request("/incidents", method="POST").respond_with_json({"ok": True})
     state = incident_state(title='1, "status": "resolved"', remediate={"output": {"result": "success"}})
-    node = metrics_node(httpserver.url_for("/incidents"))
-    node["config"]["allow_private"] = True
-    run_task("http_node", payload(node, state), make_deps())
+    body = payload(metrics_node(httpserver.url_for("/incidents")), state)
+    body["flow"]["allowed_hosts"] = ["127.0.0.1"]
+    run_task("http_node", body, make_deps())
     request = httpserver.log[0][0]
     assert request.headers["Content-Type"] == "application/json"
     sent = request.get_json()
@@ -98,9 +98,10 @@ def test_an_unparseable_body_fails_the_node_before_anything_is_sent(httpserver, 
             "method": "POST",
             "url": httpserver.url_for("/x"),
             "body": '{"a": ${INCIDENT_ID}',
-            "allow_private": True,
         },
     }
+    body = payload(node, incident_state())
+    body["flow"]["allowed_hosts"] = ["127.0.0.1"]
     with pytest.raises(AofError):
-        run_task("http_node", payload(node, incident_state()), make_deps())
+        run_task("http_node", body, make_deps())
     assert httpserver.log == []
