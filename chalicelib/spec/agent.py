@@ -39,6 +39,19 @@ class MCPToolConfig(StrictModel):
     url: str | None = None
     env: dict[str, str] = Field(default_factory=dict)
     timeout_seconds: float = Field(default=30, gt=0)
+    #: The server's tools (as it names them) that only read. Every other tool is an acting
+    #: call that goes through the policy gate: a server's own read-only claim is not trusted.
+    read_only_tools: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+
+    @field_validator("command")
+    @classmethod
+    def _pinned(cls, value: list[str] | None) -> list[str] | None:
+        from .mcp_pins import unpinned_reason
+
+        reason = unpinned_reason(value or [])
+        if reason:
+            raise ValueError(f"MCP server must run a pinned version: {reason}")
+        return value
 
 
 class HTTPToolConfig(StrictModel):
