@@ -58,6 +58,16 @@ def read_bounded_body(headers: Mapping[str, str], rfile: BinaryIO, limit: int) -
         raise BodyRefused(error) from None
 
 
+def check_declared_length(headers: Mapping[str, str], limit: int) -> None:
+    """Raise :class:`BodyRefused` when the declared length is malformed or over ``limit``."""
+    try:
+        length = declared_length(dict(headers.items()))
+    except BadRequest as error:
+        raise BodyRefused(error) from None
+    if length is not None and length > limit:
+        raise BodyRefused(PayloadTooLarge(too_large(length, limit)))
+
+
 def _read_chunked(rfile: BinaryIO, limit: int) -> bytes:
     parts: list[bytes] = []
     total = 0

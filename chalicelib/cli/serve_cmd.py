@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from .. import settings
 from ..webhooks.limits import limit_for
-from .bounded_body import BodyRefused, linger, read_bounded_body
+from .bounded_body import BodyRefused, check_declared_length, linger, read_bounded_body
 
 SHUTDOWN_GRACE_SECONDS = 5.0
 ROUTES = ("GET /healthz", "POST /pagerduty/webhook", "POST /slack/interactivity", "POST /slack/events")
@@ -81,6 +81,15 @@ def make_server(app_obj: Any, host: str, port: int, log: RequestLog) -> Any:
                 self._generic_handle()
             except BodyRefused as refused:
                 self._refuse(refused)
+
+        def handle_expect_100(self) -> bool:
+            # A client that asks before sending its body is told 413 instead of "continue".
+            try:
+                check_declared_length(self.headers, limit_for(urlsplit(self.path).path))
+            except BodyRefused as refused:
+                self._refuse(refused)
+                return False
+            return bool(super().handle_expect_100())
 
         def _parse_payload(self) -> tuple[dict[str, str], bytes | None]:
             # Chalice reads whatever Content-Length says, into memory, before any route runs.

@@ -96,3 +96,12 @@ def test_a_chunked_body_within_the_limit_is_read_whole(server: Server) -> None:
 def test_an_unsigned_slack_request_is_refused_before_its_body_is_parsed(server: Server) -> None:
     status, answer = server.post("/slack/events", b"{not json", {"Content-Type": "application/json"})
     assert status == 401, answer
+
+
+def test_a_client_that_asks_before_sending_is_told_413_not_continue(server: Server) -> None:
+    head = (
+        "POST /pagerduty/webhook HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\n"
+        f"Authorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {DECLARED}\r\n\r\n"
+    )
+    status, body = exchange(server, head, b"")
+    assert status == 413, body
