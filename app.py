@@ -21,10 +21,26 @@ def _respond(result: Any) -> Response:
 
 
 def _request() -> Any:
+    """The request as the handlers take it; a body over the route's limit is refused from its
+    declared length before it is decoded, and from its real length after (``PayloadTooLarge``)."""
     from chalicelib.webhooks.http import WebhookRequest
+    from chalicelib.webhooks.limits import bounded_body, limit_for
 
     request = app.current_request
-    return WebhookRequest(headers=dict(request.headers), body=request.raw_body or b"")
+    headers = dict(request.headers)
+    body = bounded_body(headers, lambda: request.raw_body or b"", limit_for(request.path))
+    return WebhookRequest(headers=headers, body=body)
+
+
+def _route(handle: Any, deps: Any) -> Response:
+    from chalicelib.errors import AofError
+    from chalicelib.webhooks.http import WebhookResponse
+
+    try:
+        request = _request()
+    except AofError as error:  # too large or a malformed length: the handler never sees it
+        return _respond(WebhookResponse.from_error(error))
+    return _respond(handle(request, deps()))
 
 
 @app.route("/healthz", methods=["GET"])
@@ -36,21 +52,21 @@ def healthz() -> dict[str, Any]:
 def pagerduty_webhook() -> Response:
     from chalicelib.webhooks.pagerduty import handle_pagerduty_webhook
 
-    return _respond(handle_pagerduty_webhook(_request(), backend().pagerduty_deps()))
+    return _route(handle_pagerduty_webhook, backend().pagerduty_deps)
 
 
 @app.route("/slack/interactivity", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
 def slack_interactivity() -> Response:
     from chalicelib.webhooks.slack import handle_slack_interactivity
 
-    return _respond(handle_slack_interactivity(_request(), backend().slack_deps()))
+    return _route(handle_slack_interactivity, backend().slack_deps)
 
 
 @app.route("/slack/events", methods=["POST"], content_types=["application/json"])
 def slack_events() -> Response:
     from chalicelib.webhooks.slack import handle_slack_events
 
-    return _respond(handle_slack_events(_request(), backend().slack_deps()))
+    return _route(handle_slack_events, backend().slack_deps)
 
 
 def _node(function: str, event: dict[str, Any]) -> dict[str, Any]:

@@ -195,3 +195,6 @@ class AgentRunOptions:
     #: Asked before every model call and every tool call: a reason (the run was stopped, a human
     #: took the incident over) ends the conversation there, with no further call of either kind.
     stop_requested: Callable[[], str | None] = _never_stopped
+    #: Internal hosts the HTTP tool may reach besides the agent's own list: the flow's
+    #: ``spec.egress.allowed_hosts`` when the agent runs in a flow.
+    allowed_hosts: tuple[str, ...] = ()

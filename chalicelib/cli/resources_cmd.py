@@ -19,8 +19,11 @@ def default_paths() -> list[str]:
 
 
 def load_checked(paths: list[str]) -> Resources:
+    from ..spec.validate import unpinned_mcp_warnings
+
     resources = load_paths(paths)
     resources.problems.extend(validate_resources(resources))
+    resources.warnings.extend(unpinned_mcp_warnings(resources))
     return resources
 
 

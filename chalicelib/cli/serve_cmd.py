@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import signal
 import sys
@@ -25,6 +26,8 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from .. import settings
+from ..webhooks.limits import limit_for
+from .bounded_body import BodyRefused, check_declared_length, linger, read_bounded_body
 
 SHUTDOWN_GRACE_SECONDS = 5.0
 ROUTES = ("GET /healthz", "POST /pagerduty/webhook", "POST /slack/interactivity", "POST /slack/events")
@@ -74,7 +77,35 @@ def make_server(app_obj: Any, host: str, port: int, log: RequestLog) -> Any:
     class Handler(ChaliceRequestHandler):
         def _timed(self) -> None:
             self._started = time.monotonic()
-            self._generic_handle()
+            try:
+                self._generic_handle()
+            except BodyRefused as refused:
+                self._refuse(refused)
+
+        def handle_expect_100(self) -> bool:
+            # A client that asks before sending its body is told 413 instead of "continue".
+            try:
+                check_declared_length(self.headers, limit_for(urlsplit(self.path).path))
+            except BodyRefused as refused:
+                self._refuse(refused)
+                return False
+            return bool(super().handle_expect_100())
+
+        def _parse_payload(self) -> tuple[dict[str, str], bytes | None]:
+            # Chalice reads whatever Content-Length says, into memory, before any route runs.
+            return read_bounded_body(self.headers, self.rfile, limit_for(urlsplit(self.path).path))
+
+        def _refuse(self, refused: BodyRefused) -> None:
+            body = json.dumps(refused.error.to_dict()).encode()
+            self.send_response(refused.error.status_code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+            self.close_connection = True
+            linger(self.connection)
 
         do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _timed
 

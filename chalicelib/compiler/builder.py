@@ -270,6 +270,7 @@ class Builder:
             failure_state=None if self.branch_depth else FAILURE_STATE,
             timeout_state=timeout_state,
             safety=self.safety,
+            allowed_hosts=self.flow.spec.egress.allowed_hosts,
         )
         return node_id
 

@@ -61,16 +61,24 @@ def retry_policy() -> list[dict[str, Any]]:
 
 
 def node_payload(
-    node: AnyNode, flow_name: str, agents: dict[str, AgentResource], safety: dict[str, Any] | None = None
+    node: AnyNode,
+    flow_name: str,
+    agents: dict[str, AgentResource],
+    safety: dict[str, Any] | None = None,
+    allowed_hosts: list[str] | None = None,
 ) -> dict[str, Any]:
     """The Lambda payload: static node configuration plus the live state and context.
 
     Agent nodes also carry the flow's safety settings: the policy layer enforces them inside
-    the task whatever the model proposes.
+    the task whatever the model proposes. Nodes that make requests (HTTP, Agent) carry the
+    flow's egress allowlist.
     """
+    flow: dict[str, Any] = {"name": flow_name}
+    if allowed_hosts and node.type in ("HTTP", "Agent"):
+        flow["allowed_hosts"] = list(allowed_hosts)
     payload: dict[str, Any] = {
         "node": {"id": node.id, "type": node.type, "config": node.config.model_dump(by_alias=True, mode="json")},
-        "flow": {"name": flow_name},
+        "flow": flow,
         "state.$": "$",
         "context": dict(CONTEXT),
     }
@@ -102,6 +110,7 @@ def task_state(
     failure_state: str | None,
     timeout_state: str | None,
     safety: dict[str, Any] | None = None,
+    allowed_hosts: list[str] | None = None,
 ) -> dict[str, Any]:
     """A Task that runs ``node`` and stores its result under ``$.nodes.<id>``."""
     approval = is_approval(node)
@@ -110,7 +119,10 @@ def task_state(
         "Type": "Task",
         "Comment": f"{node.type} node '{node.id}'",
         "Resource": LAMBDA_INVOKE_WAIT if approval else LAMBDA_INVOKE,
-        "Parameters": {"FunctionName": function_of(node), "Payload": node_payload(node, flow_name, agents, safety)},
+        "Parameters": {
+            "FunctionName": function_of(node),
+            "Payload": node_payload(node, flow_name, agents, safety, allowed_hosts),
+        },
         "TimeoutSeconds": node_timeout(node),
         "Retry": retry_policy(),
     }

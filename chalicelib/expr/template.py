@@ -17,6 +17,7 @@ Rendering rules (other packages rely on them):
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -60,6 +61,11 @@ class Template:
 
     def render(self, scope: Scope) -> Rendered:
         """Render to text; see the module docstring for how values become text."""
+        return self.render_encoded(scope, lambda text: text)
+
+    def render_encoded(self, scope: Scope, encode: Callable[[str], str]) -> Rendered:
+        """Render to text, each value's text passed through ``encode`` for the place it lands
+        in (percent-encoding in a URL, a data mark in a chat message); literal text as is."""
         pieces: list[str] = []
         missing: list[Ref] = []
         for part in self.parts:
@@ -67,7 +73,7 @@ class Template:
                 pieces.append(part)
                 continue
             value = _value(part, scope, missing)
-            pieces.append("" if value is MISSING else to_text(value))
+            pieces.append(encode("" if value is MISSING else to_text(value)))
         return Rendered("".join(pieces), unique(missing))
 
     def render_value(self, scope: Scope) -> Any:

@@ -29,6 +29,7 @@ from chalicelib.errors import ConfigurationError, ServiceError, ServiceUnavailab
 from chalicelib.integrations.slack_blocks import (
     approval_blocks,
     decided_blocks,
+    fallback_text,
     markdown_to_blocks,
     timed_out_blocks,
 )
@@ -85,11 +86,15 @@ class SlackClient:
         blocks: list[dict[str, Any]] | None = None,
         thread_ts: str | None = None,
     ) -> tuple[str, str]:
-        """Post a message; returns ``(channel_id, ts)`` (Slack answers with the channel's id)."""
+        """Post a message; returns ``(channel_id, ts)`` (Slack answers with the channel's id).
+
+        ``text`` is plain text (the notification and fallback): it is escaped, so nothing in it
+        mentions anyone or links anywhere; markup belongs in ``blocks``.
+        """
         answer = self._call(
             "chat.postMessage",
             channel=channel,
-            text=text,
+            text=fallback_text(text),
             blocks=blocks,
             thread_ts=thread_ts,
             unfurl_links=False,
@@ -98,7 +103,9 @@ class SlackClient:
 
     def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
         # ``blocks=[]`` clears the blocks (removes buttons); None would leave the old ones.
-        self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks if blocks is not None else [])
+        self._call(
+            "chat.update", channel=channel, ts=ts, text=fallback_text(text), blocks=blocks if blocks is not None else []
+        )
 
     def add_reaction(self, channel: str, ts: str, name: str) -> None:
         try:

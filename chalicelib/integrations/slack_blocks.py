@@ -2,6 +2,12 @@
 
 Incident text is untrusted (titles come from alerts): ``&``, ``<`` and ``>`` are escaped so a
 title can neither ping ``<!channel>`` nor forge a link; only our own markup adds ``<...>``.
+
+Values spliced into a message from incident data or an agent's answer are wrapped with
+:func:`mark` by whoever builds the message. The flow author's markdown around them is
+converted (``**bold**``, ``[label](url)``); a marked value never is, so a title written
+``[Open the runbook](http://evil.example)`` stays text instead of becoming a link.
+:func:`plain` removes the marks for plain-text uses (the notification fallback, the terminal).
 """
 
 from __future__ import annotations
@@ -30,12 +36,56 @@ _LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^\s)]+)\)")
 _HEADING = re.compile(r"^#{1,6}\s+(.+)$", re.MULTILINE)
 
 
+# Private-use code points: they never come from a keyboard, and any in a value are dropped.
+_OPEN, _CLOSE = "\ue000", "\ue001"
+_MARKED = re.compile(f"{_OPEN}(.*?){_CLOSE}", re.DOTALL)
+_SLOT_OPEN, _SLOT_CLOSE = "\ue002", "\ue003"
+_SLOT = re.compile(f"{_SLOT_OPEN}([0-9]+){_SLOT_CLOSE}")
+
+
 def escape(text: str) -> str:
+    """Slack's own escaping: the three characters its markup is made of."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def mark(value: str) -> str:
+    """``value`` as data inside a message: shown escaped, never read as markdown or markup."""
+    return _OPEN + _unmarked(value) + _CLOSE
+
+
+def plain(text: str) -> str:
+    """The message as plain text (marks removed, nothing escaped)."""
+    return text.replace(_OPEN, "").replace(_CLOSE, "")
+
+
+def fallback_text(text: str) -> str:
+    """A message's ``text`` field (notifications, clients without blocks): plain text, escaped."""
+    return escape(plain(text))
+
+
+def _unmarked(text: str) -> str:
+    return "".join(c for c in text if c not in (_OPEN, _CLOSE, _SLOT_OPEN, _SLOT_CLOSE))
+
+
 def to_mrkdwn(text: str) -> str:
-    """Markdown (as the tutorial writes it) to Slack mrkdwn; code spans are left alone."""
+    """Markdown (as the tutorial writes it) to Slack mrkdwn; code spans are left alone.
+
+    Marked values are set aside first and put back escaped after the conversion, so their
+    content takes no part in it.
+    """
+    values: list[str] = []
+
+    def hold(match: re.Match[str]) -> str:
+        values.append(match.group(1))
+        return f"{_SLOT_OPEN}{len(values) - 1}{_SLOT_CLOSE}"
+
+    # Slot characters from outside, and stray marks (none unless a marked text was cut), go.
+    text = text.replace(_SLOT_OPEN, "").replace(_SLOT_CLOSE, "")
+    held = plain(_MARKED.sub(hold, text))
+    return _SLOT.sub(lambda m: escape(values[int(m.group(1))]), _convert(held))
+
+
+def _convert(text: str) -> str:
     out: list[str] = []
     for index, chunk in enumerate(text.split(_FENCE)):
         chunk = escape(chunk)

@@ -69,7 +69,12 @@ def handle(event: NodeInput, deps: NodeDeps) -> NodeOutput:
         memory=deps.store.memory,
         memory_key=incident_id(event),
         timeout_seconds=float(timeout) if timeout else None,
-        **{**deps.agent_options, "gate": gate, "stop_requested": lambda: stop_reason(deps.store, run_id)},
+        **{
+            **deps.agent_options,
+            "gate": gate,
+            "stop_requested": lambda: stop_reason(deps.store, run_id),
+            "allowed_hosts": tuple(event.flow.get("allowed_hosts") or ()),
+        },
     )
     if uses_cluster(agent):
         problem = cluster_problem(kubeconfig, _namespace_of(event))

@@ -100,12 +100,17 @@ OnDecided = Callable[[ApprovalRecord, str, str, datetime], None]
 
 def decision_summary(record: ApprovalRecord) -> str:
     """What was decided on, from the stored plan (the exact plan the decision covers)."""
+    from ..integrations.slack_blocks import mark
+
+    # Every value here came from the incident or an agent: marked, so it renders as text only.
     plan = record.plan
-    lines = [f"**Approval for incident {plan.get('incident') or record.run_id}**"]
+    lines = [f"**Approval for incident {mark(str(plan.get('incident') or record.run_id))}**"]
     if plan.get("resource") or plan.get("namespace"):
-        lines.append(f"**Target**: {plan.get('resource') or '?'} in {plan.get('namespace') or '?'}")
+        lines.append(
+            f"**Target**: {mark(str(plan.get('resource') or '?'))} in {mark(str(plan.get('namespace') or '?'))}"
+        )
     for node, action in (plan.get("proposed_actions") or {}).items():
-        lines.append(f"**Proposed ({node})**: {action}")
+        lines.append(f"**Proposed ({mark(str(node))})**: {mark(str(action))}")
     return "\n".join(lines)
 
 

@@ -1,5 +1,11 @@
 """The ``HTTP`` node: templated request, secrets resolved at run time and redacted in history.
 
+Every other request goes only where the flow may reach (:mod:`chalicelib.egress`): public
+addresses, and internal ones only when the flow's ``spec.egress.allowed_hosts`` names them;
+checked after resolution, connected to the checked address, and again on each redirect
+(at most five are followed). The PagerDuty base URL an operator configures
+(``PAGERDUTY_API_URL``) is trusted as configured.
+
 A request to the PagerDuty REST API gets what PagerDuty requires (``From`` header from
 ``PAGERDUTY_FROM_EMAIL``, its ``Accept`` media type) and is sent to ``PAGERDUTY_API_URL`` when
 that is configured. Resolving an incident also adds the diagnosis as a note on its timeline.
@@ -11,14 +17,15 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+from .. import egress
+from ..egress import Allowlist, EgressPolicy
 from ..errors import ServiceError, ServiceUnavailable
-from ..expr import parse_template
+from ..expr import parse_template, render_structure
+from ..expr.json_template import looks_like_json, render_json
 from ..settings import PAGERDUTY_API_KEY, PAGERDUTY_API_URL, PAGERDUTY_FROM_EMAIL, resolve
 from .deps import NodeDeps
 from .models import NodeInput, NodeOutput
@@ -26,11 +33,7 @@ from .scope import StateScope, redact
 
 PAGERDUTY_HOST = "api.pagerduty.com"
 MAX_BODY_IN_STATE = 4096
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None  # a redirect is answered as the response itself, never followed
+MAX_REDIRECTS = 5
 
 
 def _render(value: Any, scope: StateScope) -> Any:
@@ -41,6 +44,28 @@ def _render(value: Any, scope: StateScope) -> Any:
     if isinstance(value, list):
         return [_render(v, scope) for v in value]
     return value
+
+
+def _content_type(headers: dict[str, str]) -> str | None:
+    return next((v for k, v in headers.items() if k.lower() == "content-type"), None)
+
+
+def _render_body(body: Any, headers: dict[str, str], scope: StateScope) -> tuple[Any, bool]:
+    """The body to send and whether it is JSON.
+
+    A JSON body is rendered as the structure it describes, each ``${...}`` encoded as a JSON
+    value where it lands (:mod:`chalicelib.expr.json_template`): an agent's answer with a quote in
+    it neither breaks the document nor adds a key. A mapping or list in the YAML is JSON whose
+    leaves are rendered one by one. Any other text body is sent as text.
+    """
+    if body is None:
+        return None, False
+    if isinstance(body, dict | list):
+        return render_structure(body, scope)[0], True
+    text = str(body)
+    if looks_like_json(text, _content_type(headers)):
+        return render_json(text, scope)[0], True
+    return parse_template(text).render(scope).text, False
 
 
 def _render_url(template: str, scope: StateScope) -> str:
@@ -77,7 +102,7 @@ def handle(event: NodeInput, deps: NodeDeps, *, sleep: Callable[[float], None] =
     scope = StateScope(event.state, env=deps.env, now=deps.clock(), started_at=event.context.started_at or None)
     url = _render_url(str(config.get("url", "")), scope)
     headers = {str(k): str(v) for k, v in _render(config.get("headers") or {}, scope).items()}
-    body = _render(config.get("body"), scope)
+    body, is_json = _render_body(config.get("body"), headers, scope)
     method = str(config.get("method", "GET")).upper()
     url, is_pagerduty = _pagerduty_target(url, deps)
     secrets = scope.used_secrets
@@ -87,20 +112,27 @@ def handle(event: NodeInput, deps: NodeDeps, *, sleep: Callable[[float], None] =
         return _simulated_pagerduty(event, deps, method, url, body, shown_request)
 
     data: bytes | None = None
-    if body is not None:
-        data = (body if isinstance(body, str) else json.dumps(body)).encode()
+    if is_json:
+        data = json.dumps(body, ensure_ascii=False).encode()
+        if _content_type(headers) is None:
+            headers["Content-Type"] = "application/json"
+    elif body is not None:
+        data = str(body).encode()
     if is_pagerduty:
         headers.setdefault("Accept", "application/vnd.pagerduty+json;version=2")
         sender = resolve(PAGERDUTY_FROM_EMAIL, None, deps.env)
         if sender and method in ("PUT", "POST"):
             headers.setdefault("From", sender)
-    else:
-        from ..agents.tools.http import HTTPConfig, check_url
-
-        check_url(url, HTTPConfig(allow_private=bool(config.get("allow_private", False))))
-
+    policy = _egress_policy(event, url if is_pagerduty else None)
     status, raw, response_headers = _send(
-        method, url, headers, data, float(config.get("timeout_seconds", 10)), int(config.get("retries", 2)), sleep
+        method,
+        url,
+        headers,
+        data,
+        float(config.get("timeout_seconds", 10)),
+        int(config.get("retries", 2)),
+        sleep,
+        policy,
     )
     text = raw.decode("utf-8", errors="replace")
     parsed: Any = None
@@ -129,6 +161,14 @@ def handle(event: NodeInput, deps: NodeDeps, *, sleep: Callable[[float], None] =
     return NodeOutput(status="succeeded", output=output, meta=meta)
 
 
+def _egress_policy(event: NodeInput, pagerduty_url: str | None) -> EgressPolicy:
+    allow = Allowlist.of(str(h) for h in event.flow.get("allowed_hosts") or [])
+    if pagerduty_url is not None:
+        # The operator's PAGERDUTY_API_URL (a local PagerDuty in tests and demos): configured, trusted.
+        allow = allow.merged(Allowlist.of([urllib.parse.urlsplit(pagerduty_url).hostname or ""]))
+    return EgressPolicy(allow=allow, max_redirects=MAX_REDIRECTS)
+
+
 def _send(
     method: str,
     url: str,
@@ -137,40 +177,36 @@ def _send(
     timeout: float,
     retries: int,
     sleep: Callable[[float], None],
+    policy: EgressPolicy,
 ) -> tuple[int, bytes, dict[str, str]]:
-    opener = urllib.request.build_opener(_NoRedirect)
     attempt = 0
     while True:
-        request = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310
         try:
-            with opener.open(request, timeout=timeout) as response:
-                return int(response.status), response.read(1_048_576), dict(response.headers)
-        except urllib.error.HTTPError as error:
-            status, body, got = error.code, error.read(65536), dict(error.headers or {})
-            if status in (429, 500, 502, 503, 504) and attempt < retries:
-                retry_after = got.get("Retry-After", "")
-                sleep(min(float(retry_after), 30.0) if retry_after.isdigit() else 0.5 * 2**attempt)
-                attempt += 1
-                continue
-            if status >= 500 or status == 429:
-                raise ServiceUnavailable(f"{method} {url} answered {status} after {attempt + 1} attempt(s)") from None
-            return status, body, got
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+            response = egress.request(
+                method, url, headers=headers, body=data, timeout=timeout, max_bytes=1_048_576, policy=policy
+            )
+        except OSError as error:  # refused destinations raise ToolRefused: never retried
             if attempt < retries:
                 sleep(0.5 * 2**attempt)
                 attempt += 1
                 continue
-            raise ServiceUnavailable(f"{method} {url} failed: {getattr(error, 'reason', error)}") from None
+            raise ServiceUnavailable(f"{method} {url} failed: {error}") from None
+        status, got = response.status, response.headers
+        if status in (429, 500, 502, 503, 504) and attempt < retries:
+            retry_after = got.get("Retry-After", "")
+            sleep(min(float(retry_after), 30.0) if retry_after.isdigit() else 0.5 * 2**attempt)
+            attempt += 1
+            continue
+        if status >= 500 or status == 429:
+            raise ServiceUnavailable(f"{method} {url} answered {status} after {attempt + 1} attempt(s)")
+        return status, response.body, got
 
 
 def _resolves_incident(method: str, body: Any) -> bool:
-    if method != "PUT" or not isinstance(body, str):
+    if method != "PUT" or not isinstance(body, dict):
         return False
-    try:
-        parsed = json.loads(body)
-    except json.JSONDecodeError:
-        return False
-    return isinstance(parsed, dict) and parsed.get("incident", {}).get("status") == "resolved"
+    incident = body.get("incident")
+    return isinstance(incident, dict) and incident.get("status") == "resolved"
 
 
 def _diagnosis_note(event: NodeInput) -> str:

@@ -36,6 +36,9 @@ class ConsoleNotifier:
         return self.out or sys.stdout
 
     def post(self, incident_id: str, channel: str, text: str, blocks: list[dict[str, Any]] | None) -> tuple[str, str]:
+        from ..integrations.slack_blocks import plain
+
+        text = plain(text)
         with self._lock:
             ts = f"1700000000.{next(self._counter):06d}"
             self.posted.append({"channel": channel, "text": text, "ts": ts, "incident": incident_id})
@@ -45,6 +48,9 @@ class ConsoleNotifier:
         return channel, ts
 
     def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None) -> None:
+        from ..integrations.slack_blocks import plain
+
+        text = plain(text)
         with self._lock:
             self._stream().write(
                 f"  ✎ Slack {channel} message updated: {text.strip().splitlines()[0] if text.strip() else ''}\n"

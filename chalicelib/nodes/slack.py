@@ -24,9 +24,13 @@ DEFAULT_TIMEOUT_SECONDS = 600
 
 
 def render_message(event: NodeInput, deps: NodeDeps) -> str:
+    """The message with each spliced value marked as data (``slack_blocks.mark``): the flow
+    author's markdown renders, an incident title's markup or link does not."""
+    from ..integrations.slack_blocks import mark
+
     # No environment here: a secret referenced in a Slack message reads as missing, never leaks.
     scope = StateScope(event.state, env=None, now=deps.clock(), started_at=event.context.started_at or None)
-    return parse_template(str(event.node.config.get("message", ""))).render(scope).text
+    return parse_template(str(event.node.config.get("message", ""))).render_encoded(scope, mark).text
 
 
 def incident_id(event: NodeInput) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from .common import ApiVersion, Metadata, StrictModel
+from .common import AllowedHost, ApiVersion, Metadata, StrictModel
 
 #: Providers the agent runtime knows. ``builtin`` is the offline, rule-based model.
 PROVIDERS = ("anthropic", "openai", "builtin")
@@ -39,12 +39,24 @@ class MCPToolConfig(StrictModel):
     url: str | None = None
     env: dict[str, str] = Field(default_factory=dict)
     timeout_seconds: float = Field(default=30, gt=0)
+    #: The server's tools (as it names them) that only read. Every other tool is an acting
+    #: call that goes through the policy gate: a server's own read-only claim is not trusted.
+    read_only_tools: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+
 
 
 class HTTPToolConfig(StrictModel):
     timeout_seconds: float = Field(default=10, gt=0)
-    allow_private: bool = False
-    allowed_hosts: list[str] = Field(default_factory=list)
+    #: Internal hosts this agent may reach wherever it runs (``aofctl agent exec`` too); in a
+    #: flow, the flow's ``spec.egress.allowed_hosts`` are added.
+    allowed_hosts: list[AllowedHost] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_blanket_switch(cls, data: Any) -> Any:
+        from .nodes import refuse_allow_private
+
+        return refuse_allow_private(data)
 
 
 class KubernetesToolConfig(StrictModel):

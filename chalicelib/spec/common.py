@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 API_VERSION = "aof.dev/v1"
 
@@ -25,3 +25,16 @@ class Metadata(StrictModel):
 
 
 ApiVersion = Literal["aof.dev/v1"]
+
+
+def _allowed_host(entry: str) -> str:
+    from ..egress.addresses import allowlist_entry_problem
+
+    problem = allowlist_entry_problem(entry)
+    if problem:
+        raise ValueError(problem)
+    return entry
+
+
+#: An entry of an egress allowlist: a host name, an IP address or a CIDR network.
+AllowedHost = Annotated[str, AfterValidator(_allowed_host)]

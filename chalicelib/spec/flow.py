@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from .common import ApiVersion, Metadata, StrictModel
+from .common import AllowedHost, ApiVersion, Metadata, StrictModel
 from .nodes import AnyNode, NodeSpec
 
 
@@ -70,6 +70,14 @@ class SafetySpec(StrictModel):
     approvers: list[str] = Field(default_factory=list)
 
 
+class EgressSpec(StrictModel):
+    """Where the flow's HTTP nodes and its agents' HTTP tools may connect beyond public
+    addresses: host names, IP addresses or CIDR networks that may be loopback, private or
+    CGNAT. Metadata, link-local and multicast addresses stay refused whatever is listed."""
+
+    allowed_hosts: list[AllowedHost] = Field(default_factory=list)
+
+
 class Connection(StrictModel):
     from_: str = Field(alias="from")
     to: list[str] = Field(min_length=1)
@@ -86,6 +94,7 @@ class FlowSpec(StrictModel):
     connections: list[Connection] = Field(default_factory=list)
     rate_limit: RateLimit | None = None
     safety: SafetySpec = Field(default_factory=SafetySpec)
+    egress: EgressSpec = Field(default_factory=EgressSpec)
 
     def node(self, node_id: str) -> AnyNode:
         for node in self.nodes:

@@ -77,7 +77,22 @@ class HTTPConfig(StrictModel):
     body: str | dict[str, Any] | list[Any] | None = None
     timeout_seconds: float = Field(default=10, gt=0, le=900)
     retries: int = Field(default=2, ge=0, le=10)
-    allow_private: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_blanket_switch(cls, data: Any) -> Any:
+        return refuse_allow_private(data)
+
+
+def refuse_allow_private(data: Any) -> Any:
+    """``allow_private`` opened every internal address to one node or tool; the flow's
+    allowlist names the hosts instead. Say so rather than "unknown field"."""
+    if isinstance(data, dict) and "allow_private" in data:
+        raise ValueError(
+            "'allow_private' is no longer accepted: list the internal hosts this flow may reach "
+            "under spec.egress.allowed_hosts"
+        )
+    return data
 
 
 class WaitConfig(StrictModel):

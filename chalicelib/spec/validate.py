@@ -11,7 +11,7 @@ from .diagnostics import suggest
 from .flow import AgentFlowResource
 from .graph import check_graph
 from .loader import Resources
-from .nodes import AgentNode, ConditionalNode, TransformNode, WaitNode
+from .nodes import AgentNode, ConditionalNode, HTTPNode, TransformNode, WaitNode
 from .references import FlowReferences
 from .yaml_source import Path, SourceDocument
 
@@ -85,6 +85,8 @@ def check_flow(flow: AgentFlowResource, agents: dict[str, AgentResource], doc: S
                 items.append(((*base, "config", "condition"), node.config.condition))
             for path, expression in items:
                 problems.extend(_check_condition(expression, path, node.id, None, refs, at))
+        if isinstance(node, HTTPNode):
+            problems.extend(_check_json_body(node, (*base, "config", "body"), at))
         for ci, condition in enumerate(node.conditions):
             path = (*base, "conditions", ci, "when")
             problems.extend(_check_condition(condition.when, path, node.id, condition.from_, refs, at))
@@ -103,6 +105,21 @@ def _check_template(text: str, path: Path, node_id: str, refs: FlowReferences, a
         except ValueError as error:
             problems.append(f"{at(path)}: {_label(path, node_id)}: {error}")
     return problems
+
+
+def _check_json_body(node: HTTPNode, path: Path, at: Any) -> list[str]:
+    """A JSON body must be JSON once its values are in: the node sends it as a structure."""
+    from ..expr.json_template import check_json_template, looks_like_json
+
+    body = node.config.body
+    content_type = next((v for k, v in node.config.headers.items() if k.lower() == "content-type"), None)
+    if not isinstance(body, str) or not looks_like_json(body, content_type):
+        return []
+    try:
+        check_json_template(body)
+    except ExpressionError as error:
+        return [f"{at(path)}: {_label(path, node.id)}: {error.message}"]
+    return []
 
 
 def _check_condition(
@@ -136,3 +153,28 @@ def validate_resources(resources: Resources) -> list[str]:
     for name, flow in resources.flows.items():
         problems.extend(check_flow(flow, resources.agents, resources.source("AgentFlow", name)))
     return problems
+
+
+def unpinned_mcp_warnings(resources: Resources) -> list[str]:
+    """``file:line: ...`` for each MCP server a package runner would fetch unpinned.
+
+    A warning, not an error: the tutorial's agents name ``npx -y @modelcontextprotocol/server-kubectl``
+    and must load as written. Such a server is never started (the MCP tool refuses it and the
+    agent runs with its other tools); pinning an exact version starts it.
+    """
+    from .mcp_pins import unpinned_reason
+
+    found: list[str] = []
+    for name, agent in resources.agents.items():
+        doc = resources.source("Agent", name)
+        for index, tool in enumerate(agent.spec.tools):
+            command = getattr(getattr(tool, "config", None), "command", None)
+            reason = unpinned_reason(list(command or [])) if tool.type == "MCP" else None
+            if reason:
+                path: Path = ("spec", "tools", index, "config", "command")
+                where = f"{doc.file}:{doc.line_of(path)}" if doc else f"<{name}>"
+                found.append(
+                    f"{where}: agent {name}: spec.tools[{index}].config.command: {reason}; "
+                    "this MCP server will not be started (pin an exact version to use it)"
+                )
+    return found

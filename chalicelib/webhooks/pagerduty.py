@@ -1,7 +1,8 @@
 """``POST /pagerduty/webhook``: verify, size, parse, record, then start or stop runs.
 
-Order matters: authentication first (an unauthenticated caller learns nothing else), the size
-check before parsing, the delivery recorded with a conditional write *before* anything is
+Order matters: the size first (a body over the limit is not even hashed; the route refused it
+from its declared length before reading it), then authentication (an unauthenticated caller
+learns nothing else), then parsing, and the delivery recorded with a conditional write *before* anything is
 started or answered, so a repeated event id starts nothing new (PagerDuty delivers at least once).
 """
 
@@ -11,7 +12,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
-from chalicelib.errors import AlreadyExists, AofError, PayloadTooLarge
+from chalicelib.errors import AlreadyExists, AofError
 from chalicelib.record import Record
 from chalicelib.webhooks.execution_names import execution_name
 from chalicelib.webhooks.http import RetryLater, WebhookRequest, WebhookResponse
@@ -21,13 +22,14 @@ from chalicelib.webhooks.incident import (
     IncidentEvent,
     OtherEvent,
 )
+from chalicelib.webhooks.limits import MAX_WEBHOOK_BYTES, check_size
 from chalicelib.webhooks.pagerduty_auth import PagerDutyAuthConfig, verify
 from chalicelib.webhooks.pagerduty_models import parse_body
 from chalicelib.webhooks.ports import DeliveryLog, Enricher, RunController, RunStarter
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1024 * 1024
+MAX_BODY_BYTES = MAX_WEBHOOK_BYTES
 #: Delivery states; only ``done`` makes a repeat a pure duplicate (see ``_claim``).
 RECEIVED, DONE, FAILED = "received", "done", "failed"
 
@@ -43,9 +45,8 @@ class PagerDutyWebhookDeps(Record):
 
 def handle_pagerduty_webhook(request: WebhookRequest, deps: PagerDutyWebhookDeps) -> WebhookResponse:
     try:
+        check_size(request.body, deps.max_body_bytes)
         method = verify(request, deps.auth)
-        if len(request.body) > deps.max_body_bytes:
-            raise PayloadTooLarge(f"body is {len(request.body)} bytes; the limit is {deps.max_body_bytes}")
         event = parse_body(request.body)
         return _dispatch(event, method, deps)
     except AofError as error:

@@ -1,6 +1,7 @@
 """``POST /slack/interactivity`` (buttons) and ``POST /slack/events`` (reactions).
 
-Slack wants an answer within 3 seconds: the handlers verify the signature, parse, and make one
+Slack wants an answer within 3 seconds: the handlers check the size, verify the signature,
+parse (only a signed body), and make one
 call to the :class:`ApprovalResolver` (one store operation plus one SendTaskSuccess); nothing
 slower belongs here.
 """
@@ -18,6 +19,7 @@ from typing import Any
 from chalicelib.errors import AlreadyExists, AofError, BadRequest
 from chalicelib.record import Record
 from chalicelib.webhooks.http import RetryLater, WebhookRequest, WebhookResponse
+from chalicelib.webhooks.limits import MAX_WEBHOOK_BYTES, check_size
 from chalicelib.webhooks.ports import ApprovalResolver, Decision, DeliveryLog, MessageRef, ResolutionResult
 from chalicelib.webhooks.slack_signature import verify_slack_request
 
@@ -46,10 +48,12 @@ class SlackWebhookDeps(Record):
     #: The bot's own user id: its reactions (it may seed ✅ ⏸️ ❌ on its message) are not votes.
     bot_user_id: str | None = None
     clock: Callable[[], float] = time.time
+    max_body_bytes: int = MAX_WEBHOOK_BYTES
 
 
 def handle_slack_interactivity(request: WebhookRequest, deps: SlackWebhookDeps) -> WebhookResponse:
     try:
+        check_size(request.body, deps.max_body_bytes)
         verify_slack_request(request, deps.signing_secret, deps.clock)
         payload = _interactivity_payload(request.body)
         if payload.get("type") != "block_actions":
@@ -78,6 +82,7 @@ def handle_slack_interactivity(request: WebhookRequest, deps: SlackWebhookDeps) 
 
 def handle_slack_events(request: WebhookRequest, deps: SlackWebhookDeps) -> WebhookResponse:
     try:
+        check_size(request.body, deps.max_body_bytes)
         verify_slack_request(request, deps.signing_secret, deps.clock)
         payload = _json_object(request.body)
         kind = payload.get("type")

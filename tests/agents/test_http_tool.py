@@ -26,8 +26,8 @@ METADATA_SPELLINGS = [
 
 
 @pytest.mark.parametrize("url", METADATA_SPELLINGS)
-def test_metadata_and_link_local_refused_even_when_private_is_allowed(url):
-    tool = HTTPTool(HTTPConfig(allow_private=True, allowed_hosts=["169.254.169.254", "metadata.google.internal"]))
+def test_metadata_and_link_local_refused_even_when_allowlisted(url):
+    tool = HTTPTool(HTTPConfig(allowed_hosts=["169.254.169.254", "169.254.0.0/16", "metadata.google.internal"]))
     with pytest.raises(ToolRefused):
         tool.classify("http", {"method": "GET", "url": url})
 
@@ -98,7 +98,7 @@ def local_server():
     server.shutdown()
 
 
-def test_get_and_post_when_private_is_allowed(local_server):
+def test_get_and_post_to_an_allowlisted_host(local_server):
     tool = HTTPTool(HTTPConfig(allowed_hosts=["127.0.0.1"]))
     got = tool.invoke("http", {"url": f"{local_server}/healthz"})
     assert got.ok and "healthy" in got.output
@@ -109,6 +109,6 @@ def test_get_and_post_when_private_is_allowed(local_server):
 
 
 def test_redirects_are_not_followed(local_server):
-    tool = HTTPTool(HTTPConfig(allow_private=True))
+    tool = HTTPTool(HTTPConfig(allowed_hosts=["127.0.0.1"]))
     outcome = tool.invoke("http", {"url": f"{local_server}/redirect"})
     assert not outcome.ok and outcome.metadata["status"] == 302

@@ -13,7 +13,11 @@ SERVER = Path(__file__).resolve().parents[1] / "fakes" / "mcp_server.py"
 
 
 def mcp_agent(tutorial, marker_dir: Path):
-    tool = {"type": "MCP", "config": {"name": "fake", "command": [sys.executable, str(SERVER), str(marker_dir)]}}
+    command = [sys.executable, str(SERVER), str(marker_dir)]
+    tool = {
+        "type": "MCP",
+        "config": {"name": "fake", "command": command, "read_only_tools": ["cluster_summary", "crash"]},
+    }
     return variant(tutorial["incident-diagnostic"], tools=[tool])
 
 
@@ -41,7 +45,7 @@ def test_agent_calls_mcp_tools_through_the_gate(tutorial, tmp_path):
         )
     assert result.output == DIAGNOSIS
     offered = {t["name"]: t for t in fake.requests[0]["tools"]}
-    assert set(offered) == {"fake__cluster_summary", "fake__restart_workload", "fake__crash"}
+    assert set(offered) == {"fake__cluster_summary", "fake__restart_workload", "fake__tidy_up", "fake__crash"}
     assert offered["fake__cluster_summary"]["input_schema"]["properties"]["namespace"]["type"] == "string"
     summary, restart, crash, after = result.tool_calls
     assert summary.ok and summary.action_kind == "read"
@@ -86,7 +90,8 @@ def test_remote_server_over_streamable_http(tutorial, tmp_path, processes):
             break
         except OSError:
             time.sleep(0.1)
-    tool = {"type": "MCP", "config": {"name": "remote", "url": f"http://127.0.0.1:{port}/mcp"}}
+    url = f"http://127.0.0.1:{port}/mcp"
+    tool = {"type": "MCP", "config": {"name": "remote", "url": url, "read_only_tools": ["cluster_summary"]}}
     agent = variant(tutorial["incident-diagnostic"], tools=[tool])
     script = [
         Turn(tool_calls=[("remote__cluster_summary", {"namespace": "production"})]),

@@ -27,16 +27,14 @@ def test_runbook_is_fetched_and_handed_to_the_diagnosis(httpserver, tmp_path):
         {"steps": ["check memory", "restart the deployment if the heap is exhausted"]}
     )
     flow = (ROOT / "examples/production/incident-response-with-runbook.yaml").read_text()
-    # The runbook server of this test lives on loopback: an operator allows private
-    # addresses explicitly, per node (the HTTP node refuses them by default).
+    # The runbook server of this test lives on loopback: the flow allows it explicitly, by
+    # name, in its egress allowlist (the HTTP node refuses internal addresses by default).
     flow = flow.replace(
         "url: https://runbooks.yourcompany.com/api/${INCIDENT_SERVICE}\n        method: GET",
-        f"url: {httpserver.url_for('/api')}/${{INCIDENT_SERVICE}}\n        method: GET\n        allow_private: true",
+        f"url: {httpserver.url_for('/api')}/${{INCIDENT_SERVICE}}\n        method: GET",
     )
-    flow = flow.replace(
-        "url: https://metrics.yourcompany.com/incidents",
-        f"url: {httpserver.url_for('/metrics')}\n        allow_private: true",
-    )
+    flow = flow.replace("url: https://metrics.yourcompany.com/incidents", f"url: {httpserver.url_for('/metrics')}")
+    flow = flow.replace("\nspec:\n", "\nspec:\n  egress:\n    allowed_hosts: [127.0.0.1]\n", 1)
     httpserver.expect_request("/metrics", method="POST").respond_with_json({"ok": True})
     flows = tmp_path / "flows"
     flows.mkdir()

@@ -26,6 +26,12 @@ def test_validate_tutorial_is_clean(capsys, monkeypatch):
         "write 'to: [a, b]' to silence this warning",
         f"warning: {TUTORIAL_FLOW}:269: repeated 'to:' key (first at line 268) read as a list of targets; "
         "write 'to: [a, b]' to silence this warning",
+        *(
+            f"warning: {AGENTS}/{name}-agent.yaml:{line}: agent incident-{name}: spec.tools[1].config.command: npx runs "
+            "'@modelcontextprotocol/server-kubectl', which is not pinned: write an exact version, e.g. "
+            "@modelcontextprotocol/server-kubectl@1.2.3; this MCP server will not be started (pin an exact version to use it)"
+            for name, line in (("diagnostic", 60), ("remediation", 61))
+        ),
         f"warning: {TUTORIAL_FLOW}:79: flow incident-auto-response, node request-approval: no approvers "
         "(an error in a deployed stage): anyone in the channel could approve; list them in the node's "
         "'approvers', the flow's 'safety.approvers' or SLACK_APPROVERS",

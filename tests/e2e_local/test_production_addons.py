@@ -2,9 +2,9 @@
 
 The add-on flow fetches its runbook from ``https://runbooks.yourcompany.com``; here the runbook
 server is a local one on 127.0.0.1. The HTTP node refuses loopback and private addresses unless
-the node says ``allow_private: true``, so the test runs a copy of the flow in which the two
-outbound HTTP nodes (and only they) carry that flag, exactly as an operator with an internal
-runbook service would write it. A second test keeps the flow as written and shows the refusal.
+the flow's ``spec.egress.allowed_hosts`` names them, so the test runs a copy of the flow that
+lists 127.0.0.1 there, exactly as an operator with an internal runbook service would write it.
+A second test keeps the flow as written and shows the refusal.
 """
 
 from __future__ import annotations
@@ -31,14 +31,15 @@ RUNBOOK = {
 }
 
 
-def flow_copy(directory: Path, server: Any, *, allow_private: bool) -> str:
+def flow_copy(directory: Path, server: Any, *, allow_local: bool) -> str:
     text = SOURCE.read_text()
-    flag = "\n        allow_private: true" if allow_private else ""
+    if allow_local:  # the flow's egress allowlist names the local server
+        text = text.replace("\nspec:\n", "\nspec:\n  egress:\n    allowed_hosts: [127.0.0.1]\n", 1)
     runbook = "url: https://runbooks.yourcompany.com/api/${INCIDENT_SERVICE}\n        method: GET"
     metrics = "url: https://metrics.yourcompany.com/incidents"
     assert runbook in text and metrics in text, "the add-on flow changed: update this test"
-    text = text.replace(runbook, f"url: {server.url_for('/api')}/${{INCIDENT_SERVICE}}\n        method: GET{flag}")
-    text = text.replace(metrics, f"url: {server.url_for('/metrics')}{flag}")
+    text = text.replace(runbook, f"url: {server.url_for('/api')}/${{INCIDENT_SERVICE}}\n        method: GET")
+    text = text.replace(metrics, f"url: {server.url_for('/metrics')}")
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "runbook-flow.yaml").write_text(text)
     return str(directory)
@@ -66,7 +67,7 @@ def test_the_add_ons_validate_and_rate_limit_is_on_the_flow_and_its_definition()
 def test_the_runbook_feeds_the_diagnosis_and_metrics_are_posted(tutorial_app, httpserver, tmp_path) -> None:
     httpserver.expect_request("/api/API Service", method="GET").respond_with_json(RUNBOOK)
     httpserver.expect_request("/metrics", method="POST").respond_with_json({"ok": True})
-    t = tutorial_app("TEST001", flows=[flow_copy(tmp_path / "flows", httpserver, allow_private=True)], flow=FLOW)
+    t = tutorial_app("TEST001", flows=[flow_copy(tmp_path / "flows", httpserver, allow_local=True)], flow=FLOW)
     run_id = start(t)
     assert t.outcome(run_id) == "resolved"
 
@@ -88,13 +89,13 @@ def test_as_written_the_flow_may_not_reach_a_loopback_runbook_and_pages_a_human(
     tutorial_app, httpserver, tmp_path
 ) -> None:
     httpserver.expect_request("/api/API Service").respond_with_json(RUNBOOK)
-    t = tutorial_app("TEST001", flows=[flow_copy(tmp_path / "flows", httpserver, allow_private=False)], flow=FLOW)
+    t = tutorial_app("TEST001", flows=[flow_copy(tmp_path / "flows", httpserver, allow_local=False)], flow=FLOW)
     run_id = start(t)
     assert t.outcome(run_id) == "failed"
     assert httpserver.log == [], "the request never left"
     history = t.local.runtime.history(t.local.store.runs.get_run(run_id).execution_arn)
     failures = [e for e in history if e["type"] == "TaskFailed"]
     assert failures[0]["taskFailedEventDetails"]["error"] == "ToolRefused"
-    assert "127.0.0.1 is private or loopback" in failures[0]["taskFailedEventDetails"]["cause"]
+    assert "127.0.0.1 is loopback, private" in failures[0]["taskFailedEventDetails"]["cause"]
     assert not [a for a in t.cluster.actions if not a.get("dry_run")], "nothing was changed without a diagnosis"
     assert any("needs a human" in m.text for m in t.slack.channel_messages("C0INCIDENTS"))

@@ -90,34 +90,37 @@ def test_metadata_link_local_loopback_and_other_schemes_are_refused(url, make_de
         run_task("http_node", payload(request_node(url), incident_state()), make_deps())
 
 
-def test_link_local_stays_refused_even_when_private_addresses_are_allowed(make_deps) -> None:
+def allowing_local(node: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+    """The node's payload in a flow whose egress allowlist names the local test servers."""
+    body = payload(node, state)
+    body["flow"]["allowed_hosts"] = ["127.0.0.1", "169.254.169.254"]
+    return body
+
+
+def test_link_local_stays_refused_even_when_the_allowlist_names_it(make_deps) -> None:
     with pytest.raises(AofError):
-        run_task(
-            "http_node",
-            payload(request_node("http://169.254.169.254/", allow_private=True), incident_state()),
-            make_deps(),
-        )
+        run_task("http_node", allowing_local(request_node("http://169.254.169.254/"), incident_state()), make_deps())
 
 
 def test_incident_values_in_a_url_stay_one_path_segment(httpserver, make_deps) -> None:
     httpserver.expect_request(re.compile("^/api/")).respond_with_json({"ok": True})
     state = incident_state()
     state["vars"]["INCIDENT_SERVICE"] = "../admin?x=1"
-    node = request_node(httpserver.url_for("/api") + "/${INCIDENT_SERVICE}", allow_private=True)
-    out = run_task("http_node", payload(node, state), make_deps())
+    node = request_node(httpserver.url_for("/api") + "/${INCIDENT_SERVICE}")
+    out = run_task("http_node", allowing_local(node, state), make_deps())
     assert out["output"]["json"] == {"ok": True}
     raw = [r.environ.get("REQUEST_URI") or r.environ.get("RAW_URI") for r, _ in httpserver.log]
     assert raw == ["/api/..%2Fadmin%3Fx%3D1"], "no new path segment, no query of its own"
 
 
-def test_a_redirect_is_not_followed(httpserver, make_deps) -> None:
+def test_a_redirect_to_metadata_is_not_followed(httpserver, make_deps) -> None:
     httpserver.expect_request("/moved").respond_with_data(
         "", status=302, headers={"Location": "http://169.254.169.254/"}
     )
     with pytest.raises(AofError):
         run_task(
             "http_node",
-            payload(request_node(httpserver.url_for("/moved"), allow_private=True), incident_state()),
+            allowing_local(request_node(httpserver.url_for("/moved")), incident_state()),
             make_deps(),
         )
     assert len(httpserver.log) == 1

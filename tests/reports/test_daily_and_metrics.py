@@ -143,7 +143,6 @@ def test_track_metrics_node_posts_the_incident_figures(incidents: RecordedIncide
     node_config = {
         **node_config,
         "url": f"http://127.0.0.1:{server.server_address[1]}/incidents",
-        "allow_private": True,
     }
     started = (datetime.now(UTC) - timedelta(seconds=42)).isoformat()
     state = {
@@ -159,7 +158,7 @@ def test_track_metrics_node_posts_the_incident_figures(incidents: RecordedIncide
         {
             "node": {"id": "track-metrics", "type": "HTTP", "config": node_config},
             "agents": {},
-            "flow": {"name": resource.name},
+            "flow": {"name": resource.name, "allowed_hosts": ["127.0.0.1"]},  # the flow's egress allowlist
             "state": state,
             "context": {"execution_id": "x", "execution_name": "r1", "started_at": started},
         }

@@ -102,7 +102,8 @@ def test_troubleshooting_agent_exec(incidents: RecordedIncidents) -> None:
         env = {**_env(incidents), "KUBECONFIG": cluster.kubeconfig_path}
         result = _shell('aofctl agent exec incident-remediation "Check pod status in production"', env)
     assert result.returncode == 0, result.stderr
-    assert "kubectl" in result.stdout
+    # "Check pod status" names no fix: the remediation agent answers that it changed nothing.
+    assert '"action_taken": "none"' in result.stdout and "nothing was changed" in result.stdout
     _no_secrets(result.stdout + result.stderr)
 
 

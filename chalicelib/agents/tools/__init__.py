@@ -79,7 +79,7 @@ def build_toolset(specs: list[Any], options: AgentRunOptions, warn: Callable[[st
         if kind == "Shell":
             toolset.add(ShellTool(shell_config_from(raw, options.kubeconfig, options.search_path), kubectl_fallback))
         elif kind == "HTTP":
-            toolset.add(HTTPTool(http_config_from(raw)))
+            toolset.add(HTTPTool(http_config_from(raw, options.allowed_hosts)))
         elif kind == "Kubernetes":
             kube = KubernetesTool(kubernetes_config_from(raw, options.kubeconfig))
             toolset.add(kube)

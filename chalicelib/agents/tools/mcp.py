@@ -4,6 +4,11 @@ The loop is synchronous and an MCP session is async and long-lived, so each serv
 thread running its own event loop; one task holds the ``mcp.Client`` context open (anyio needs
 enter and exit in the same task) and serves calls from a queue. A server that fails to start, or
 dies, disables its tools with a warning: the agent keeps its other tools.
+
+A server started by a package runner must name an exact version (:mod:`chalicelib.spec.mcp_pins`);
+an unpinned one is refused when the agent is validated and never started. A tool is a read only
+when the agent's YAML lists it under ``read_only_tools``; every other call acts and goes through
+the policy gate, whatever the server's own annotations claim.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ class MCPConfig:
     timeout_seconds: float = 30.0
     startup_timeout_seconds: float = 15.0
     max_output_bytes: int = 65536
+    #: Tools the agent's YAML lists as read-only; every other tool acts.
+    read_only_tools: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -48,9 +55,11 @@ def expand_env(values: Mapping[str, str], lookup: Callable[[str], str | None]) -
     return {k: _VAR_RE.sub(lambda m: lookup(m.group(1)) or "", str(v)) for k, v in values.items()}
 
 
-def _kind_of(annotations: Any) -> ActionKind:
-    # MCP's defaults are readOnlyHint=false, destructiveHint=true: an unannotated tool may destroy.
-    if annotations is not None and getattr(annotations, "read_only_hint", None):
+def _kind_of(name: str, annotations: Any, read_only: frozenset[str]) -> ActionKind:
+    """Read only when the agent's YAML says so. The server's annotations are its own claims: a
+    server may say a tool only reads when it writes, so they can make a tool more dangerous
+    (MCP's defaults are readOnlyHint=false, destructiveHint=true), never less than a write."""
+    if name in read_only:
         return "read"
     if annotations is not None and getattr(annotations, "destructive_hint", None) is False:
         return "write"
@@ -75,6 +84,12 @@ class MCPTool:
     # --- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> None:
+        from chalicelib.spec.mcp_pins import unpinned_reason
+
+        reason = unpinned_reason(self.config.command or [])
+        if reason:  # validation refuses this too; an agent built in code is held to the same rule
+            self._warn(f"MCP server {self.config.name!r} not started, its tools are disabled: {reason}")
+            return
         self._thread = threading.Thread(target=self._run_loop, name=f"mcp-{self.config.name}", daemon=True)
         self._thread.start()
         try:
@@ -84,6 +99,9 @@ class MCPTool:
             self.close()
             return
         self._alive = True
+        unknown = sorted(self.config.read_only_tools - {t.name for t in tools})
+        if unknown:
+            self._warn(f"MCP server {self.config.name!r} has no tool(s) {', '.join(unknown)} listed as read-only")
         prefix = _safe_name(self.config.name)
         self._tools = {f"{prefix}__{_safe_name(t.name)}"[:64]: t for t in tools}
 
@@ -132,7 +150,7 @@ class MCPTool:
                         name=t.name,
                         description=t.description or t.title or t.name,
                         input_schema=dict(t.input_schema or {"type": "object"}),
-                        kind=_kind_of(t.annotations),
+                        kind=_kind_of(t.name, t.annotations, self.config.read_only_tools),
                     )
                     for t in listing.tools
                 ]
@@ -223,4 +241,5 @@ def mcp_config_from(
         env=expand_env(raw.get("env") or {}, lookup),
         timeout_seconds=float(raw.get("timeout_seconds") or 30),
         startup_timeout_seconds=startup_timeout,
+        read_only_tools=frozenset(str(t) for t in raw.get("read_only_tools") or []),
     )
