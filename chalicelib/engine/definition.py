@@ -22,6 +22,26 @@ _FIELDS: dict[str, frozenset[str]] = {
     "Choice": _COMMON | {"Choices", "Default"},
     "Wait": _COMMON | _FLOW | {"Seconds", "SecondsPath", "Timestamp", "TimestampPath"},
     "Parallel": _COMMON | _FLOW | {"Branches", "Parameters", "ResultSelector", "ResultPath", "Retry", "Catch"},
+    "Map": _COMMON
+    | _FLOW
+    | {
+        "ItemsPath",
+        "ItemSelector",
+        "Parameters",
+        "ItemProcessor",
+        "Iterator",
+        "MaxConcurrency",
+        "MaxConcurrencyPath",
+        "ToleratedFailureCount",
+        "ToleratedFailureCountPath",
+        "ToleratedFailurePercentage",
+        "ToleratedFailurePercentagePath",
+        "ResultSelector",
+        "ResultPath",
+        "Retry",
+        "Catch",
+        "Label",
+    },
     "Succeed": _COMMON,
     "Fail": frozenset({"Type", "Comment", "Error", "Cause"}),
 }
@@ -77,7 +97,7 @@ def _state(name: str, s: Any, states: dict[str, Any], problems: list[Problem]) -
     for field in s:
         if field not in _FIELDS[kind]:
             problems.append((name, field, f"unsupported field for a {kind} state"))
-    if kind in ("Task", "Pass", "Wait", "Parallel"):
+    if kind in ("Task", "Pass", "Wait", "Parallel", "Map"):
         if ("Next" in s) == bool(s.get("End")):
             problems.append((name, "Next", "exactly one of Next or End: true is required"))
         elif "Next" in s and s["Next"] not in states:
@@ -85,7 +105,7 @@ def _state(name: str, s: Any, states: dict[str, Any], problems: list[Problem]) -
     for field in ("InputPath", "OutputPath", "ResultPath"):
         if field in s and s[field] is not None:
             _path(name, field, s[field], problems, reference=field == "ResultPath")
-    for field in ("Parameters", "ResultSelector"):
+    for field in ("Parameters", "ResultSelector", "ItemSelector"):
         if field in s:
             for msg in templates.problems(s[field]):
                 problems.append((name, field, msg))
@@ -97,7 +117,7 @@ def _state(name: str, s: Any, states: dict[str, Any], problems: list[Problem]) -
             problems.append((name, "Parameters", "a lambda:invoke task needs Parameters.FunctionName"))
         if "TimeoutSeconds" in s and not _positive_int(s["TimeoutSeconds"]):
             problems.append((name, "TimeoutSeconds", "must be a positive integer"))
-    if kind in ("Task", "Parallel"):
+    if kind in ("Task", "Parallel", "Map"):
         _retry_catch(name, s, states, problems)
     if kind == "Choice":
         _choices(name, s, states, problems)
@@ -111,14 +131,60 @@ def _state(name: str, s: Any, states: dict[str, Any], problems: list[Problem]) -
             problems.append((name, "Branches", "must be a non-empty list"))
         else:
             for i, branch in enumerate(branches):
-                sub: list[Problem] = []
-                if isinstance(branch, dict):
-                    _machine(branch, sub, top=False)
-                else:
-                    sub.append((None, None, "a branch must be an object"))
-                for st, field, msg in sub:
-                    where = f"{name}.Branches[{i}]" + (f".{st}" if st else "")
-                    problems.append((where if st else f"{name}.Branches[{i}]", field, msg))
+                _nested(name, f"Branches[{i}]", branch, problems)
+    if kind == "Map":
+        _map(name, s, problems)
+
+
+def _nested(name: str, field: str, machine: Any, problems: list[Problem], extra: frozenset[str] = frozenset()) -> None:
+    """A Parallel branch or a Map's processor: a state machine of its own, problems prefixed."""
+    sub: list[Problem] = []
+    if isinstance(machine, dict):
+        _machine({k: v for k, v in machine.items() if k not in extra}, sub, top=False)
+    else:
+        sub.append((None, None, "must be an object with StartAt and States"))
+    for st, f, msg in sub:
+        problems.append((f"{name}.{field}" + (f".{st}" if st else ""), f, msg))
+
+
+_MAP_PROCESSOR_EXTRA = frozenset({"ProcessorConfig"})
+
+
+def _map(name: str, s: dict[str, Any], problems: list[Problem]) -> None:
+    given = [f for f in ("ItemProcessor", "Iterator") if f in s]
+    if len(given) != 1:
+        problems.append((name, "ItemProcessor", "exactly one of ItemProcessor or Iterator is required"))
+    else:
+        processor = s[given[0]]
+        _nested(
+            name, given[0], processor, problems, _MAP_PROCESSOR_EXTRA if given[0] == "ItemProcessor" else frozenset()
+        )
+        config = processor.get("ProcessorConfig", {}) if isinstance(processor, dict) else {}
+        if not isinstance(config, dict) or config.get("Mode", "INLINE") != "INLINE":
+            problems.append((name, f"{given[0]}.ProcessorConfig", "only the INLINE mode runs on this engine"))
+    if "ItemSelector" in s and "Parameters" in s:
+        problems.append((name, "Parameters", "ItemSelector and Parameters cannot be used together"))
+    if "ItemsPath" in s:
+        _path(name, "ItemsPath", s["ItemsPath"], problems, reference=True)
+    for field, check, wording in (
+        ("MaxConcurrency", _non_negative_int, "a non-negative integer"),
+        ("ToleratedFailureCount", _non_negative_int, "a non-negative integer"),
+        ("ToleratedFailurePercentage", _percentage, "a number from 0 to 100"),
+    ):
+        if field in s and f"{field}Path" in s:
+            problems.append((name, f"{field}Path", f"{field} and {field}Path cannot be used together"))
+        if field in s and not check(s[field]):
+            problems.append((name, field, f"must be {wording}"))
+        if f"{field}Path" in s:
+            _path(name, f"{field}Path", s[f"{field}Path"], problems, reference=True)
+
+
+def _non_negative_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _percentage(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 100
 
 
 def _path(name: str, field: str, value: Any, problems: list[Problem], *, reference: bool) -> None:

@@ -7,7 +7,10 @@ A run's checkpoint (``cursor``) names the current state, its raw input and a pha
   idempotency key (and the same task token);
 - ``await_token``: a ``.waitForTaskToken`` Task waits for send_task_success/failure or its deadline;
 - ``retry_wait`` / ``wait``: sleeping until ``wake_at`` (Retry backoff, Wait state);
-- ``parallel``: waiting for the branch runs (child rows) to finish.
+- ``parallel`` / ``map``: waiting for the branch or iteration runs (child rows) to finish.
+
+Whatever goes wrong inside the interpreter itself fails the run with ``States.Runtime`` (the
+cause names the state and the defect): an execution never stays RUNNING because of the engine.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from . import choice, paths, templates
+from . import choice, mapstate, paths, templates
 from .clock import Clock, iso
 from .definition import LAMBDA_INVOKE_WAIT
 from .errors import StatesError
@@ -85,6 +88,23 @@ class Interpreter:
                     return
         except _Stopped:
             return
+        except Exception as exc:  # a defect of ours: end the run rather than leave it RUNNING
+            where = "" if run is None else f" in state {run.cursor.get('state')!r}"
+            self.fail_internal(run_id, f"internal error{where}: {type(exc).__name__}: {exc}")
+
+    def fail_internal(self, run_id: str, cause: str) -> None:
+        """Fail ``run_id`` with States.Runtime from a fresh read (its in-memory copy may be torn).
+
+        A branch or iteration run fails like any other (its parent then fails with the same
+        error, which no Catch takes); a root run records ExecutionFailed with the cause.
+        """
+        run = self.store.get_run(run_id)
+        if run is None or run.status != RUNNING:
+            return
+        try:
+            self._finish(run, [], "FAILED", error="States.Runtime", cause=cause)
+        except _Stopped:
+            return
 
     def _advance(self, run: Run) -> bool:
         phase = run.cursor["phase"]
@@ -99,7 +119,7 @@ class Interpreter:
                 with self.store.transaction():
                     return self._await_token(run)
             if phase == "retry_wait":
-                return self._schedule_task(run, [])
+                return self._attempt(run, [], self._state(run))
             if phase == "wait":
                 state = self._state(run)
                 out = paths.select(state.get("OutputPath", "$"), self._effective_input(run, state))
@@ -108,6 +128,9 @@ class Interpreter:
                 # Same reason: a branch finishing concurrently must not have its wake-up lost.
                 with self.store.transaction():
                     return self._collect_branches(run)
+            if phase == "map":
+                with self.store.transaction():
+                    return self._collect_iterations(run)
         except StatesError as err:
             return self._handle_error(run, [], err.error, err.cause)
         raise RuntimeError(f"unknown phase {phase!r}")
@@ -176,13 +199,22 @@ class Interpreter:
                 return self._finish(run, events, "FAILED", error=state.get("Error", ""), cause=state.get("Cause", ""))
             if kind == "Wait":
                 return self._start_wait(run, events, state)
-            if kind == "Task":
-                return self._schedule_task(run, events)
-            if kind == "Parallel":
-                return self._start_parallel(run, events, state)
+            if kind in ("Task", "Parallel", "Map"):
+                return self._attempt(run, events, state)
         except StatesError as err:
             return self._handle_error(run, events, err.error, err.cause)
         raise RuntimeError(f"unsupported state type {kind!r}")  # refused at load time
+
+    def _attempt(self, run: Run, events: list[Event], state: dict[str, Any]) -> bool:
+        """Start one attempt of a state that Retry may run again (Task, Parallel, Map)."""
+        try:
+            if state["Type"] == "Parallel":
+                return self._start_parallel(run, events, state)
+            if state["Type"] == "Map":
+                return self._start_map(run, events, state)
+            return self._schedule_task(run, events)
+        except StatesError as err:
+            return self._handle_error(run, events, err.error, err.cause)
 
     def _pass_output(self, run: Run, state: dict[str, Any]) -> Any:
         effective = self._effective_input(run, state)
@@ -363,48 +395,56 @@ class Interpreter:
         if "Parameters" in state:
             effective = templates.render(state["Parameters"], effective, self._context(run))
         cur = {**run.cursor, "phase": "parallel"}
-        count = cur["counts"][cur["state"]]
         events.append(self._event(run, "ParallelStateStarted"))
-        now = self.clock.time()
         with self.store.transaction():
-            for i, branch in enumerate(state["Branches"]):
-                child_id = f"{run.id}/{cur['state']}.{count}.{i}"
-                self.store.insert_run(
-                    Run(
-                        id=child_id,
-                        root_id=run.root_id,
-                        parent_id=run.id,
-                        branch_index=i,
-                        machine=run.machine,
-                        name=child_id,
-                        status=RUNNING,
-                        definition=branch,
-                        context=run.context,
-                        input=effective,
-                        output=None,
-                        error=None,
-                        cause=None,
-                        start_time=now,
-                        stop_time=None,
-                        deadline=run.deadline,
-                        cursor={"state": branch["StartAt"], "input": effective, "phase": "enter"},
-                        wake_at=now,
-                        wake_kind=READY,
-                    )
-                )
-            cur["children"] = [f"{run.id}/{cur['state']}.{count}.{i}" for i in range(len(state["Branches"]))]
+            cur["children"] = [
+                self._spawn(run, cur, i, branch, effective) for i, branch in enumerate(state["Branches"])
+            ]
             self._save(run, events, cursor=cur, wake_at=None, wake_kind=None)
         self._wake()
         return False
+
+    def _spawn(self, run: Run, cur: dict[str, Any], index: int, machine: dict[str, Any], data: Any) -> str:
+        """Insert one branch or iteration run, due now; its id is unique per entry and attempt."""
+        name = cur["state"]
+        child_id = f"{run.id}/{name}.{cur['counts'][name]}.{cur.get('retry_count', 0)}.{index}"
+        now = self.clock.time()
+        self.store.insert_run(
+            Run(
+                id=child_id,
+                root_id=run.root_id,
+                parent_id=run.id,
+                branch_index=index,
+                machine=run.machine,
+                name=child_id,
+                status=RUNNING,
+                definition={"StartAt": machine["StartAt"], "States": machine["States"]},
+                context=run.context,
+                input=data,
+                output=None,
+                error=None,
+                cause=None,
+                start_time=now,
+                stop_time=None,
+                deadline=run.deadline,
+                cursor={"state": machine["StartAt"], "input": data, "phase": "enter"},
+                wake_at=now,
+                wake_kind=READY,
+            )
+        )
+        return child_id
+
+    def _abort_children(self, children: list[Run | None]) -> None:
+        for c in children:
+            if c is not None and c.status == RUNNING:
+                self.store.update_run(c.id, status="ABORTED", stop_time=self.clock.time())
 
     def _collect_branches(self, run: Run) -> bool:
         state = self._state(run)
         children = [self.store.get_run(cid) for cid in run.cursor["children"]]
         failed = next((c for c in children if c is not None and c.status == "FAILED"), None)
         if failed is not None:
-            for c in children:
-                if c is not None and c.status == RUNNING:
-                    self.store.update_run(c.id, status="ABORTED", stop_time=self.clock.time())
+            self._abort_children(children)
             events = [self._event(run, "ParallelStateFailed")]
             return self._handle_error(run, events, failed.error or "", failed.cause or "")
         if any(c is None or c.status != "SUCCEEDED" for c in children):
@@ -412,6 +452,53 @@ class Interpreter:
             return False
         results = [c.output for c in children if c is not None]
         events = [self._event(run, "ParallelStateSucceeded")]
+        return self._task_result(run, events, state, results)
+
+    # --- map --------------------------------------------------------------------------------
+    def _start_map(self, run: Run, events: list[Event], state: dict[str, Any]) -> bool:
+        effective = self._effective_input(run, state)
+        inputs = mapstate.item_inputs(state, effective, self._context(run))
+        limit = mapstate.max_concurrency(state, effective)
+        tolerated = mapstate.tolerance(state, effective)
+        events.append(self._event(run, "MapStateStarted", length=len(inputs)))
+        if not inputs:
+            events.append(self._event(run, "MapStateSucceeded"))
+            return self._task_result(run, events, state, [])
+        cur = {**run.cursor, "phase": "map", "items": inputs, "children": [], "limit": limit, "tolerated": tolerated}
+        with self.store.transaction():
+            self._launch_iterations(run, cur, state)
+            self._save(run, events, cursor=cur, wake_at=None, wake_kind=None)
+        self._wake()
+        return False
+
+    def _launch_iterations(self, run: Run, cur: dict[str, Any], state: dict[str, Any], running: int = 0) -> None:
+        processor = state.get("ItemProcessor") or state["Iterator"]
+        limit = cur["limit"] or len(cur["items"])
+        while len(cur["children"]) < len(cur["items"]) and running < limit:
+            index = len(cur["children"])
+            cur["children"].append(self._spawn(run, cur, index, processor, cur["items"][index]))
+            running += 1
+
+    def _collect_iterations(self, run: Run) -> bool:
+        state = self._state(run)
+        cur = dict(run.cursor)
+        children = [self.store.get_run(cid) for cid in cur["children"]]
+        failed = [c for c in children if c is not None and c.status not in (RUNNING, "SUCCEEDED")]
+        verdict = mapstate.failure(failed, len(cur["items"]), cur.get("tolerated"))
+        if verdict is not None:
+            self._abort_children(children)
+            events = [self._event(run, "MapStateFailed")]
+            return self._handle_error(run, events, *verdict)
+        running = sum(1 for c in children if c is None or c.status == RUNNING)
+        if running or len(children) < len(cur["items"]):
+            cur["children"] = list(cur["children"])
+            self._launch_iterations(run, cur, state, running)
+            self._save(run, [], cursor=cur, wake_at=None, wake_kind=None)
+            if len(cur["children"]) > len(children):
+                self._wake()
+            return False
+        results = [mapstate.result_of(c) for c in children if c is not None]
+        events = [self._event(run, "MapStateSucceeded")]
         return self._task_result(run, events, state, results)
 
     # --- leaving a state --------------------------------------------------------------------

@@ -29,7 +29,23 @@ def test_compiled_shape_is_accepted(engine: Engine) -> None:
 @pytest.mark.parametrize(
     ("definition", "state", "field"),
     [
-        (one({"Type": "Map", "ItemProcessor": {}, "End": True}), "only", "Type"),
+        (one({"Type": "Map", "ItemProcessor": {}, "End": True}), "only.ItemProcessor", "States"),
+        (
+            one(
+                {
+                    "Type": "Map",
+                    "ItemProcessor": {
+                        "ProcessorConfig": {"Mode": "DISTRIBUTED"},
+                        "StartAt": "a",
+                        "States": {"a": {"Type": "Pass", "End": True}},
+                    },
+                    "End": True,
+                }
+            ),
+            "only",
+            "ItemProcessor.ProcessorConfig",
+        ),
+        (one({"Type": "Map", "Iterator": {"StartAt": "a", "States": {}}, "End": True}), "only.Iterator", "States"),
         (one({**task("x"), "HeartbeatSeconds": 10}), "only", "HeartbeatSeconds"),
         (one({**task("x"), "Resource": "arn:aws:states:::sqs:sendMessage"}), "only", "Resource"),
         (one({**task("x"), "ResultPath": "$.a[*]"}), "only", "ResultPath"),
@@ -77,4 +93,8 @@ def test_every_problem_is_reported_at_once(engine: Engine) -> None:
     }
     with pytest.raises(DefinitionError) as info:
         engine.register_state_machine("bad", definition)
-    assert {(s, f) for s, f, _ in info.value.findings} == {(None, "QueryLanguage"), ("a", "Type"), ("b", "Credentials")}
+    assert {(s, f) for s, f, _ in info.value.findings} == {
+        (None, "QueryLanguage"),
+        ("a", "ItemProcessor"),
+        ("b", "Credentials"),
+    }
