@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import choice, paths, templates
+from . import choice, intrinsics, paths, templates
 from .errors import DefinitionError
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
@@ -43,7 +43,7 @@ _FIELDS: dict[str, frozenset[str]] = {
         "Label",
     },
     "Succeed": _COMMON,
-    "Fail": frozenset({"Type", "Comment", "Error", "Cause"}),
+    "Fail": frozenset({"Type", "Comment", "Error", "Cause", "ErrorPath", "CausePath"}),
 }
 _RETRY_FIELDS = frozenset(
     {"ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy", "Comment"}
@@ -79,7 +79,28 @@ def _machine(d: dict[str, Any], problems: list[Problem], *, top: bool) -> None:
     if d.get("StartAt") not in states:
         problems.append((None, "StartAt", f"names no state: {d.get('StartAt')!r}"))
     for name, state in states.items():
+        if len(name) > 80:
+            problems.append((name, None, "a state name is at most 80 characters"))
         _state(name, state, states, problems)
+    if not problems and d.get("StartAt") in states:
+        for name in states:
+            if name not in _reachable(d["StartAt"], states):
+                problems.append((name, None, "no transition reaches this state"))
+
+
+def _reachable(start: str, states: dict[str, Any]) -> set[str]:
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        name = todo.pop()
+        if name in seen or not isinstance(states.get(name), dict):
+            continue
+        seen.add(name)
+        s = states[name]
+        todo.extend(t for t in (s.get("Next"), s.get("Default")) if isinstance(t, str))
+        for group in ("Choices", "Catch"):
+            todo.extend(r["Next"] for r in s.get(group, []) if isinstance(r, dict) and isinstance(r.get("Next"), str))
+    return seen
 
 
 def _positive_int(v: Any) -> bool:
@@ -122,9 +143,15 @@ def _state(name: str, s: Any, states: dict[str, Any], problems: list[Problem]) -
     if kind == "Choice":
         _choices(name, s, states, problems)
     if kind == "Wait":
-        given = [f for f in ("Seconds", "SecondsPath", "Timestamp", "TimestampPath") if f in s]
-        if len(given) != 1:
-            problems.append((name, "Seconds", "exactly one of Seconds/SecondsPath/Timestamp/TimestampPath"))
+        _wait(name, s, problems)
+    if kind == "Fail":
+        for field in ("Error", "Cause"):
+            if field in s and f"{field}Path" in s:
+                problems.append((name, f"{field}Path", f"{field} and {field}Path cannot be used together"))
+            if field in s and not isinstance(s[field], str):
+                problems.append((name, field, "must be a string"))
+            if f"{field}Path" in s:
+                _dynamic_string(name, f"{field}Path", s[f"{field}Path"], problems)
     if kind == "Parallel":
         branches = s.get("Branches")
         if not isinstance(branches, list) or not branches:
@@ -187,6 +214,34 @@ def _percentage(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 100
 
 
+def _wait(name: str, s: dict[str, Any], problems: list[Problem]) -> None:
+    given = [f for f in ("Seconds", "SecondsPath", "Timestamp", "TimestampPath") if f in s]
+    if len(given) != 1:
+        problems.append((name, "Seconds", "exactly one of Seconds/SecondsPath/Timestamp/TimestampPath"))
+        return
+    field = given[0]
+    if field == "Seconds" and not _non_negative_int(s[field]):
+        problems.append((name, field, "must be a non-negative integer"))
+    elif field == "Timestamp" and choice.timestamp(s[field]) is None:
+        problems.append((name, field, f"{s[field]!r} is not an RFC 3339 timestamp (2026-01-01T10:00:00Z)"))
+    elif field.endswith("Path"):
+        _path(name, field, s[field], problems, reference=True)
+
+
+def _dynamic_string(name: str, field: str, value: Any, problems: list[Problem]) -> None:
+    """ErrorPath/CausePath: a reference path, or an intrinsic (one that gives a string)."""
+    if isinstance(value, str) and intrinsics.is_intrinsic(value):
+        try:
+            call = intrinsics.parse(value)
+        except ValueError as exc:
+            problems.append((name, field, str(exc)))
+            return
+        if intrinsics.SIGNATURES[call.name].result not in ("str", "any"):
+            problems.append((name, field, f"{call.name} does not give a string"))
+        return
+    _path(name, field, value, problems, reference=True)
+
+
 def _path(name: str, field: str, value: Any, problems: list[Problem], *, reference: bool) -> None:
     if not isinstance(value, str):
         problems.append((name, field, "must be a JSONPath string or null"))
@@ -198,29 +253,53 @@ def _path(name: str, field: str, value: Any, problems: list[Problem], *, referen
         problems.append((name, field, msg))
 
 
+_RETRY_NUMBERS: dict[str, tuple[Any, str]] = {
+    "IntervalSeconds": (lambda v: _positive_int(v) and v < 99_999_999, "a positive integer"),
+    "MaxAttempts": (lambda v: _non_negative_int(v) and v < 99_999_999, "a non-negative integer"),
+    "BackoffRate": (lambda v: isinstance(v, int | float) and not isinstance(v, bool) and v >= 1.0, "a number >= 1.0"),
+    "MaxDelaySeconds": (lambda v: _positive_int(v) and v < 31_622_401, "a positive integer below 31622401"),
+}
+
+
 def _retry_catch(name: str, s: dict[str, Any], states: dict[str, Any], problems: list[Problem]) -> None:
-    for i, retrier in enumerate(s.get("Retry", [])):
-        where = f"Retry[{i}]"
-        if not isinstance(retrier, dict) or not isinstance(retrier.get("ErrorEquals"), list):
-            problems.append((name, where, "needs ErrorEquals"))
+    for group, allowed in (("Retry", _RETRY_FIELDS), ("Catch", _CATCH_FIELDS)):
+        entries = s.get(group, [])
+        if not isinstance(entries, list):
+            problems.append((name, group, "must be a list"))
             continue
-        for field in retrier:
-            if field not in _RETRY_FIELDS:
-                problems.append((name, f"{where}.{field}", "unsupported Retry field"))
-        if retrier.get("JitterStrategy", "NONE") not in ("NONE", "FULL"):
-            problems.append((name, f"{where}.JitterStrategy", "must be NONE or FULL"))
-    for i, catcher in enumerate(s.get("Catch", [])):
-        where = f"Catch[{i}]"
-        if not isinstance(catcher, dict) or not isinstance(catcher.get("ErrorEquals"), list):
-            problems.append((name, where, "needs ErrorEquals"))
-            continue
-        for field in catcher:
-            if field not in _CATCH_FIELDS:
-                problems.append((name, f"{where}.{field}", "unsupported Catch field"))
-        if catcher.get("Next") not in states:
-            problems.append((name, f"{where}.Next", f"names no state: {catcher.get('Next')!r}"))
-        if catcher.get("ResultPath") is not None:
-            _path(name, f"{where}.ResultPath", catcher["ResultPath"], problems, reference=True)
+        for i, entry in enumerate(entries):
+            where = f"{group}[{i}]"
+            if not isinstance(entry, dict):
+                problems.append((name, where, "must be an object"))
+                continue
+            for field in entry:
+                if field not in allowed:
+                    problems.append((name, f"{where}.{field}", f"unsupported {group} field"))
+            _error_equals(name, where, entry.get("ErrorEquals"), last=i == len(entries) - 1, problems=problems)
+            if group == "Retry":
+                for field, (ok, wording) in _RETRY_NUMBERS.items():
+                    if field in entry and not ok(entry[field]):
+                        problems.append((name, f"{where}.{field}", f"must be {wording}"))
+                if entry.get("JitterStrategy", "NONE") not in ("NONE", "FULL"):
+                    problems.append((name, f"{where}.JitterStrategy", "must be NONE or FULL"))
+            else:
+                if entry.get("Next") not in states:
+                    problems.append((name, f"{where}.Next", f"names no state: {entry.get('Next')!r}"))
+                if entry.get("ResultPath") is not None:
+                    _path(name, f"{where}.ResultPath", entry["ResultPath"], problems, reference=True)
+
+
+def _error_equals(name: str, where: str, errors: Any, *, last: bool, problems: list[Problem]) -> None:
+    field = f"{where}.ErrorEquals"
+    if not isinstance(errors, list) or not errors or not all(isinstance(e, str) for e in errors):
+        problems.append((name, field, "must be a non-empty list of error names"))
+        return
+    if "States.ALL" in errors:
+        # Step Functions: States.ALL appears alone, in the last retrier or catcher.
+        if len(errors) != 1:
+            problems.append((name, field, "States.ALL must be the only error name in its ErrorEquals"))
+        if not last:
+            problems.append((name, field, "States.ALL must be in the last entry"))
 
 
 def _choices(name: str, s: dict[str, Any], states: dict[str, Any], problems: list[Problem]) -> None:
@@ -240,6 +319,25 @@ def _choices(name: str, s: dict[str, Any], states: dict[str, Any], problems: lis
         _rule(name, where, rule, problems, top=True)
 
 
+def _operand(name: str, where: str, op: str, value: Any, problems: list[Problem]) -> None:
+    """The literal a data-test operator compares with has the operator's type."""
+    if op.endswith("Path"):
+        _path(name, f"{where}.{op}", value, problems, reference=False)
+        return
+    if op in choice.TYPE_TESTS:
+        ok, wording = isinstance(value, bool), "true or false"
+    elif op.startswith("String"):
+        ok, wording = isinstance(value, str), "a string"
+    elif op.startswith("Numeric"):
+        ok, wording = isinstance(value, int | float) and not isinstance(value, bool), "a number"
+    elif op.startswith("Boolean"):
+        ok, wording = isinstance(value, bool), "true or false"
+    else:
+        ok, wording = choice.timestamp(value) is not None, "an RFC 3339 timestamp"
+    if not ok:
+        problems.append((name, f"{where}.{op}", f"must be {wording}, got {value!r}"))
+
+
 def _rule(name: str, where: str, rule: Any, problems: list[Problem], *, top: bool) -> None:
     if not isinstance(rule, dict):
         problems.append((name, where, "a rule must be an object"))
@@ -247,7 +345,9 @@ def _rule(name: str, where: str, rule: Any, problems: list[Problem], *, top: boo
     allowed = {"Variable", "Comment"} | ({"Next"} if top else set())
     ops = choice.rule_operator(rule)
     for field in rule:
-        if field not in allowed and field not in choice.OPERATORS and field not in choice.BOOLEAN_OPERATORS:
+        if field == "Next" and not top:
+            problems.append((name, f"{where}.Next", "only a top-level choice rule has Next"))
+        elif field not in allowed and field not in choice.OPERATORS and field not in choice.BOOLEAN_OPERATORS:
             problems.append((name, f"{where}.{field}", "unsupported choice rule field"))
     if len(ops) != 1:
         problems.append((name, where, "a rule needs exactly one operator"))
@@ -267,5 +367,4 @@ def _rule(name: str, where: str, rule: Any, problems: list[Problem], *, top: boo
             problems.append((name, f"{where}.Variable", "a data-test rule needs Variable"))
         else:
             _path(name, f"{where}.Variable", rule["Variable"], problems, reference=False)
-        if op.endswith("Path"):
-            _path(name, f"{where}.{op}", rule[op], problems, reference=False)
+        _operand(name, where, op, rule[op], problems)

@@ -196,7 +196,8 @@ class Interpreter:
                 events.append(self._event(run, "SucceedStateExited", name=name, output=_compact(out)))
                 return self._finish(run, events, "SUCCEEDED", output=out)
             if kind == "Fail":
-                return self._finish(run, events, "FAILED", error=state.get("Error", ""), cause=state.get("Cause", ""))
+                error, cause = self._fail_fields(run, state)
+                return self._finish(run, events, "FAILED", error=error, cause=cause)
             if kind == "Wait":
                 return self._start_wait(run, events, state)
             if kind in ("Task", "Parallel", "Map"):
@@ -215,6 +216,18 @@ class Interpreter:
             return self._schedule_task(run, events)
         except StatesError as err:
             return self._handle_error(run, events, err.error, err.cause)
+
+    def _fail_fields(self, run: Run, state: dict[str, Any]) -> tuple[str, str]:
+        """Error and Cause of a Fail state: literal, or from ErrorPath/CausePath (strings only)."""
+        found: list[str] = []
+        for field in ("Error", "Cause"):
+            value = state.get(field, "")
+            if f"{field}Path" in state:
+                value = templates.dynamic(state[f"{field}Path"], run.cursor["input"], self._context(run))
+                if not isinstance(value, str):
+                    raise StatesError("States.Runtime", f"{field}Path gave {value!r}, not a string")
+            found.append(value)
+        return found[0], found[1]
 
     def _pass_output(self, run: Run, state: dict[str, Any]) -> Any:
         effective = self._effective_input(run, state)
@@ -241,14 +254,15 @@ class Interpreter:
             until = now + float(state["Seconds"])
         elif "SecondsPath" in state:
             seconds = paths.read(state["SecondsPath"], effective)
-            if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
-                raise StatesError("States.Runtime", f"SecondsPath gave {seconds!r}, not seconds")
+            # Step Functions takes a non-negative integer only: 0.5 or "5" fail the state.
+            if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
+                raise StatesError("States.Runtime", f"SecondsPath gave {seconds!r}, not a non-negative integer")
             until = now + float(seconds)
         else:
             stamp = state.get("Timestamp") or paths.read(state["TimestampPath"], effective)
-            parsed = choice._timestamp(stamp)
+            parsed = choice.timestamp(stamp)
             if parsed is None:
-                raise StatesError("States.Runtime", f"not a timestamp: {stamp!r}")
+                raise StatesError("States.Runtime", f"not an RFC 3339 timestamp: {stamp!r}")
             until = parsed.timestamp()
         cur = {**run.cursor, "phase": "wait"}
         self._save(run, events, cursor=cur, wake_at=until, wake_kind=TIMER)

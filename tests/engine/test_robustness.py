@@ -187,3 +187,12 @@ def test_an_internal_error_in_a_branch_is_not_caught_by_states_all(make_engine: 
     assert (desc.status, desc.error) == ("FAILED", "States.Runtime")
     assert "vanished" in (desc.cause or "")
     assert "SucceedStateEntered" not in [e["type"] for e in engine.history(arn)], "States.ALL never catches it"
+
+
+@pytest.mark.parametrize(("seconds", "status"), [(0.5, "FAILED"), ("1", "FAILED"), (-1, "FAILED"), (2, "SUCCEEDED")])
+def test_wait_seconds_path_takes_a_non_negative_integer(make_engine: Any, seconds: Any, status: str) -> None:
+    definition = {"StartAt": "nap", "States": {"nap": {"Type": "Wait", "SecondsPath": "$.s", "End": True}}}
+    desc, _ = run(make_engine(Scripted()), definition, {"s": seconds})
+    assert desc.status == status
+    if status == "FAILED":
+        assert desc.error == "States.Runtime"
