@@ -17,7 +17,16 @@ _FLOW = frozenset({"Next", "End"})
 _FIELDS: dict[str, frozenset[str]] = {
     "Task": _COMMON
     | _FLOW
-    | {"Resource", "Parameters", "ResultSelector", "ResultPath", "Retry", "Catch", "TimeoutSeconds"},
+    | {
+        "Resource",
+        "Parameters",
+        "ResultSelector",
+        "ResultPath",
+        "Retry",
+        "Catch",
+        "TimeoutSeconds",
+        "HeartbeatSeconds",
+    },
     "Pass": _COMMON | _FLOW | {"Result", "ResultPath", "Parameters"},
     "Choice": _COMMON | {"Choices", "Default"},
     "Wait": _COMMON | _FLOW | {"Seconds", "SecondsPath", "Timestamp", "TimestampPath"},
@@ -53,9 +62,21 @@ _CATCH_FIELDS = frozenset({"ErrorEquals", "Next", "ResultPath", "Comment"})
 Problem = tuple[str | None, str | None, str]
 
 
-def validate(definition: Any) -> None:
-    """Raise :class:`DefinitionError` listing every unsupported or invalid thing."""
-    problems: list[Problem] = []
+class Findings(list[Problem]):
+    """The problems found so far, and whether Task states may name any resource (mocked runs)."""
+
+    def __init__(self, *, any_resource: bool = False) -> None:
+        super().__init__()
+        self.any_resource = any_resource
+
+
+def validate(definition: Any, *, any_resource: bool = False) -> None:
+    """Raise :class:`DefinitionError` listing every unsupported or invalid thing.
+
+    ``any_resource``: Task states may name any resource ARN (their results are mocked);
+    otherwise only the Lambda integrations this engine calls are accepted.
+    """
+    problems = Findings(any_resource=any_resource)
     if not isinstance(definition, dict):
         raise DefinitionError([(None, None, "a definition must be a JSON object")])
     _machine(definition, problems, top=True)
@@ -63,7 +84,7 @@ def validate(definition: Any) -> None:
         raise DefinitionError(problems)
 
 
-def _machine(d: dict[str, Any], problems: list[Problem], *, top: bool) -> None:
+def _machine(d: dict[str, Any], problems: Findings, *, top: bool) -> None:
     allowed = _TOP_FIELDS if top else frozenset({"StartAt", "States", "Comment"})
     for field in d:
         if field not in allowed:
@@ -107,7 +128,7 @@ def _positive_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and v > 0
 
 
-def _state(name: str, s: Any, states: dict[str, Any], problems: list[Problem]) -> None:
+def _state(name: str, s: Any, states: dict[str, Any], problems: Findings) -> None:
     if not isinstance(s, dict):
         problems.append((name, None, "a state must be an object"))
         return
@@ -131,13 +152,7 @@ def _state(name: str, s: Any, states: dict[str, Any], problems: list[Problem]) -
             for msg in templates.problems(s[field]):
                 problems.append((name, field, msg))
     if kind == "Task":
-        if s.get("Resource") not in RESOURCES:
-            problems.append((name, "Resource", f"unsupported resource {s.get('Resource')!r}"))
-        params = s.get("Parameters")
-        if not isinstance(params, dict) or not ("FunctionName" in params or "FunctionName.$" in params):
-            problems.append((name, "Parameters", "a lambda:invoke task needs Parameters.FunctionName"))
-        if "TimeoutSeconds" in s and not _positive_int(s["TimeoutSeconds"]):
-            problems.append((name, "TimeoutSeconds", "must be a positive integer"))
+        _task(name, s, problems)
     if kind in ("Task", "Parallel", "Map"):
         _retry_catch(name, s, states, problems)
     if kind == "Choice":
@@ -163,9 +178,9 @@ def _state(name: str, s: Any, states: dict[str, Any], problems: list[Problem]) -
         _map(name, s, problems)
 
 
-def _nested(name: str, field: str, machine: Any, problems: list[Problem], extra: frozenset[str] = frozenset()) -> None:
+def _nested(name: str, field: str, machine: Any, problems: Findings, extra: frozenset[str] = frozenset()) -> None:
     """A Parallel branch or a Map's processor: a state machine of its own, problems prefixed."""
-    sub: list[Problem] = []
+    sub = Findings(any_resource=problems.any_resource)
     if isinstance(machine, dict):
         _machine({k: v for k, v in machine.items() if k not in extra}, sub, top=False)
     else:
@@ -177,7 +192,7 @@ def _nested(name: str, field: str, machine: Any, problems: list[Problem], extra:
 _MAP_PROCESSOR_EXTRA = frozenset({"ProcessorConfig"})
 
 
-def _map(name: str, s: dict[str, Any], problems: list[Problem]) -> None:
+def _map(name: str, s: dict[str, Any], problems: Findings) -> None:
     given = [f for f in ("ItemProcessor", "Iterator") if f in s]
     if len(given) != 1:
         problems.append((name, "ItemProcessor", "exactly one of ItemProcessor or Iterator is required"))
@@ -214,7 +229,26 @@ def _percentage(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 100
 
 
-def _wait(name: str, s: dict[str, Any], problems: list[Problem]) -> None:
+def _task(name: str, s: dict[str, Any], problems: Findings) -> None:
+    resource = s.get("Resource")
+    if problems.any_resource:
+        if not isinstance(resource, str) or not resource.startswith("arn:"):
+            problems.append((name, "Resource", f"must be an ARN, got {resource!r}"))
+    elif resource not in RESOURCES:
+        problems.append((name, "Resource", f"unsupported resource {resource!r}"))
+    if resource in RESOURCES:
+        params = s.get("Parameters")
+        if not isinstance(params, dict) or not ("FunctionName" in params or "FunctionName.$" in params):
+            problems.append((name, "Parameters", "a lambda:invoke task needs Parameters.FunctionName"))
+    for field in ("TimeoutSeconds", "HeartbeatSeconds"):
+        if field in s and not _positive_int(s[field]):
+            problems.append((name, field, "must be a positive integer"))
+    timeout = s.get("TimeoutSeconds", 60 * 60 * 24 * 365)
+    if _positive_int(s.get("HeartbeatSeconds")) and _positive_int(timeout) and s["HeartbeatSeconds"] >= timeout:
+        problems.append((name, "HeartbeatSeconds", "must be smaller than TimeoutSeconds"))
+
+
+def _wait(name: str, s: dict[str, Any], problems: Findings) -> None:
     given = [f for f in ("Seconds", "SecondsPath", "Timestamp", "TimestampPath") if f in s]
     if len(given) != 1:
         problems.append((name, "Seconds", "exactly one of Seconds/SecondsPath/Timestamp/TimestampPath"))
@@ -228,7 +262,7 @@ def _wait(name: str, s: dict[str, Any], problems: list[Problem]) -> None:
         _path(name, field, s[field], problems, reference=True)
 
 
-def _dynamic_string(name: str, field: str, value: Any, problems: list[Problem]) -> None:
+def _dynamic_string(name: str, field: str, value: Any, problems: Findings) -> None:
     """ErrorPath/CausePath: a reference path, or an intrinsic (one that gives a string)."""
     if isinstance(value, str) and intrinsics.is_intrinsic(value):
         try:
@@ -242,7 +276,7 @@ def _dynamic_string(name: str, field: str, value: Any, problems: list[Problem]) 
     _path(name, field, value, problems, reference=True)
 
 
-def _path(name: str, field: str, value: Any, problems: list[Problem], *, reference: bool) -> None:
+def _path(name: str, field: str, value: Any, problems: Findings, *, reference: bool) -> None:
     if not isinstance(value, str):
         problems.append((name, field, "must be a JSONPath string or null"))
         return
@@ -261,7 +295,7 @@ _RETRY_NUMBERS: dict[str, tuple[Any, str]] = {
 }
 
 
-def _retry_catch(name: str, s: dict[str, Any], states: dict[str, Any], problems: list[Problem]) -> None:
+def _retry_catch(name: str, s: dict[str, Any], states: dict[str, Any], problems: Findings) -> None:
     for group, allowed in (("Retry", _RETRY_FIELDS), ("Catch", _CATCH_FIELDS)):
         entries = s.get(group, [])
         if not isinstance(entries, list):
@@ -289,7 +323,7 @@ def _retry_catch(name: str, s: dict[str, Any], states: dict[str, Any], problems:
                     _path(name, f"{where}.ResultPath", entry["ResultPath"], problems, reference=True)
 
 
-def _error_equals(name: str, where: str, errors: Any, *, last: bool, problems: list[Problem]) -> None:
+def _error_equals(name: str, where: str, errors: Any, *, last: bool, problems: Findings) -> None:
     field = f"{where}.ErrorEquals"
     if not isinstance(errors, list) or not errors or not all(isinstance(e, str) for e in errors):
         problems.append((name, field, "must be a non-empty list of error names"))
@@ -302,7 +336,7 @@ def _error_equals(name: str, where: str, errors: Any, *, last: bool, problems: l
             problems.append((name, field, "States.ALL must be in the last entry"))
 
 
-def _choices(name: str, s: dict[str, Any], states: dict[str, Any], problems: list[Problem]) -> None:
+def _choices(name: str, s: dict[str, Any], states: dict[str, Any], problems: Findings) -> None:
     rules = s.get("Choices")
     if not isinstance(rules, list) or not rules:
         problems.append((name, "Choices", "must be a non-empty list"))
@@ -319,7 +353,7 @@ def _choices(name: str, s: dict[str, Any], states: dict[str, Any], problems: lis
         _rule(name, where, rule, problems, top=True)
 
 
-def _operand(name: str, where: str, op: str, value: Any, problems: list[Problem]) -> None:
+def _operand(name: str, where: str, op: str, value: Any, problems: Findings) -> None:
     """The literal a data-test operator compares with has the operator's type."""
     if op.endswith("Path"):
         _path(name, f"{where}.{op}", value, problems, reference=False)
@@ -338,7 +372,7 @@ def _operand(name: str, where: str, op: str, value: Any, problems: list[Problem]
         problems.append((name, f"{where}.{op}", f"must be {wording}, got {value!r}"))
 
 
-def _rule(name: str, where: str, rule: Any, problems: list[Problem], *, top: bool) -> None:
+def _rule(name: str, where: str, rule: Any, problems: Findings, *, top: bool) -> None:
     if not isinstance(rule, dict):
         problems.append((name, where, "a rule must be an object"))
         return

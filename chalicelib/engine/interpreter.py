@@ -24,9 +24,10 @@ from typing import Any
 
 from . import choice, mapstate, paths, templates
 from .clock import Clock, iso
-from .definition import LAMBDA_INVOKE_WAIT
+from .definition import RESOURCES
 from .errors import StatesError
 from .invoker import TaskInvoker, error_of, lambda_envelope
+from .mocks import TaskMocks
 from .store import RUNNING, Event, Run, Store
 
 REGION = "local"
@@ -64,8 +65,10 @@ class Interpreter:
         emit: Callable[[list[Event], Run], None],
         wake: Callable[[], None],
         on_root_finished: Callable[[Run], None],
+        mocks: TaskMocks | None = None,
     ) -> None:
         self.store = store
+        self.mocks = mocks
         self.invoker = invoker
         self.clock = clock
         self._emit = emit
@@ -274,30 +277,35 @@ class Interpreter:
         state = self._state(run)
         cur = dict(run.cursor)
         run.cursor = cur
-        token = secrets.token_urlsafe(24) if state["Resource"] == LAMBDA_INVOKE_WAIT else None
+        token = secrets.token_urlsafe(24) if state["Resource"].endswith(".waitForTaskToken") else None
         effective = self._effective_input(run, state)
-        params = templates.render(state["Parameters"], effective, self._context(run, token))
+        params = effective
+        if "Parameters" in state:
+            params = templates.render(state["Parameters"], effective, self._context(run, token))
         now = self.clock.time()
         timeout = state.get("TimeoutSeconds")
+        heartbeat = state.get("HeartbeatSeconds")
         cur.update(
             phase="invoke",
             params=params,
             token=token,
             task_deadline=None if timeout is None else now + float(timeout),
+            heartbeat_deadline=None if heartbeat is None else now + float(heartbeat),
         )
-        resource = state["Resource"].rsplit(":", 1)[-1]
+        kind, resource = _resource_names(state["Resource"])
         events.append(
             self._event(
                 run,
                 "TaskScheduled",
-                resourceType="lambda",
+                resourceType=kind,
                 resource=resource,
                 region=REGION,
                 parameters=_compact(params),
                 **({"timeoutInSeconds": timeout} if timeout is not None else {}),
+                **({"heartbeatInSeconds": heartbeat} if heartbeat is not None else {}),
             )
         )
-        events.append(self._event(run, "TaskStarted", resourceType="lambda", resource=resource))
+        events.append(self._event(run, "TaskStarted", resourceType=kind, resource=resource))
         with self.store.transaction():
             if token is not None:
                 self.store.put_token(token, run.id, run.root_id, cur["state"])
@@ -307,8 +315,12 @@ class Interpreter:
     def _invoke(self, run: Run) -> bool:
         state = self._state(run)
         cur = run.cursor
+        kind, resource = _resource_names(state["Resource"])
+        if self.mocks is not None and self.mocks.covers(cur["state"]):
+            return self._mocked(run, state, kind, resource)
+        if state["Resource"] not in RESOURCES:
+            raise StatesError("States.Runtime", f"resource {state['Resource']!r} has no mocked response here")
         params = cur["params"]
-        resource = state["Resource"].rsplit(":", 1)[-1]
         key = f"{run.id}:{cur['state']}:{cur['counts'][cur['state']]}"
         token = cur.get("token")
         deadline = cur.get("task_deadline")
@@ -317,30 +329,39 @@ class Interpreter:
         events: list[Event] = []
         if isinstance(outcome, _TimedOut):
             events.append(
-                self._event(
-                    run, "TaskTimedOut", resourceType="lambda", resource=resource, error="States.Timeout", cause=""
-                )
+                self._event(run, "TaskTimedOut", resourceType=kind, resource=resource, error="States.Timeout", cause="")
             )
             return self._handle_error(run, events, "States.Timeout", "")
         if isinstance(outcome, BaseException):
             error, cause = error_of(outcome)
             events.append(
-                self._event(run, "TaskFailed", resourceType="lambda", resource=resource, error=error, cause=cause)
+                self._event(run, "TaskFailed", resourceType=kind, resource=resource, error=error, cause=cause)
             )
             return self._handle_error(run, events, error, cause)
         result = lambda_envelope(outcome)
         if token is None:
             events.append(
-                self._event(run, "TaskSucceeded", resourceType="lambda", resource=resource, output=_compact(result))
+                self._event(run, "TaskSucceeded", resourceType=kind, resource=resource, output=_compact(result))
             )
             return self._task_result(run, events, state, result)
-        events.append(
-            self._event(run, "TaskSubmitted", resourceType="lambda", resource=resource, output=_compact(result))
-        )
+        events.append(self._event(run, "TaskSubmitted", resourceType=kind, resource=resource, output=_compact(result)))
         cur = {**cur, "phase": "await_token"}
         # Wake now: the token may have been resolved while the function was still running.
         self._save(run, events, cursor=cur, wake_at=self.clock.time(), wake_kind=READY)
         return True
+
+    def _mocked(self, run: Run, state: dict[str, Any], kind: str, resource: str) -> bool:
+        """A Task answered from the mock file: nothing is called, a token task returns at once."""
+        assert self.mocks is not None
+        outcome = self.mocks.next_outcome(run.root_id, run.cursor["state"])
+        if outcome.error is not None:
+            event = self._event(
+                run, "TaskFailed", resourceType=kind, resource=resource, error=outcome.error, cause=outcome.cause
+            )
+            return self._handle_error(run, [event], outcome.error, outcome.cause)
+        result = json.loads(json.dumps(outcome.result))
+        event = self._event(run, "TaskSucceeded", resourceType=kind, resource=resource, output=_compact(result))
+        return self._task_result(run, [event], state, result)
 
     def _call(self, function_name: str, payload: Any, token: str | None, key: str, deadline: float | None) -> Any:
         def call() -> Any:
@@ -365,32 +386,36 @@ class Interpreter:
     def _await_token(self, run: Run) -> bool:
         state = self._state(run)
         cur = run.cursor
-        resource = state["Resource"].rsplit(":", 1)[-1]
+        kind, resource = _resource_names(state["Resource"])
         record = self.store.get_token(cur["token"])
         status = record["status"] if record else "WAITING"
         if status == "SUCCEEDED" and record is not None:
             output = json.loads(record["output"])
-            events = [
-                self._event(run, "TaskSucceeded", resourceType="lambda", resource=resource, output=record["output"])
-            ]
+            events = [self._event(run, "TaskSucceeded", resourceType=kind, resource=resource, output=record["output"])]
             return self._task_result(run, events, state, output)
         if status == "FAILED" and record is not None:
             error, cause = record["error"] or "", record["cause"] or ""
-            events = [
-                self._event(run, "TaskFailed", resourceType="lambda", resource=resource, error=error, cause=cause)
-            ]
+            events = [self._event(run, "TaskFailed", resourceType=kind, resource=resource, error=error, cause=cause)]
             return self._handle_error(run, events, error, cause)
-        deadline = cur.get("task_deadline")
-        if deadline is not None and self.clock.time() >= deadline:
-            if not self.store.resolve_token(cur["token"], "TIMED_OUT", None, "States.Timeout", None):
+        # No heartbeat arrives here (the engine has no SendTaskHeartbeat), so HeartbeatSeconds
+        # ends the wait like a second, shorter timeout, with its own error name.
+        limits = [
+            (d, name)
+            for d, name in (
+                (cur.get("heartbeat_deadline"), "States.HeartbeatTimeout"),
+                (cur.get("task_deadline"), "States.Timeout"),
+            )
+            if d is not None
+        ]
+        limits.sort()
+        if limits and self.clock.time() >= limits[0][0]:
+            error = limits[0][1]
+            if not self.store.resolve_token(cur["token"], "TIMED_OUT", None, error, None):
                 return True  # resolved in the meantime: read it on the next loop
-            events = [
-                self._event(
-                    run, "TaskTimedOut", resourceType="lambda", resource=resource, error="States.Timeout", cause=""
-                )
-            ]
-            return self._handle_error(run, events, "States.Timeout", "")
-        self._save(run, [], wake_at=deadline, wake_kind=DEADLINE)
+            event = "TaskTimedOut"
+            events = [self._event(run, event, resourceType=kind, resource=resource, error=error, cause="")]
+            return self._handle_error(run, events, error, "")
+        self._save(run, [], wake_at=limits[0][0] if limits else None, wake_kind=DEADLINE)
         return False
 
     def _task_result(self, run: Run, events: list[Event], state: dict[str, Any], result: Any) -> bool:
@@ -633,3 +658,12 @@ class Interpreter:
 
 class _TimedOut:
     pass
+
+
+def _resource_names(arn: str) -> tuple[str, str]:
+    """(resourceType, resource) as the history shows them: ``lambda``/``invoke``, ``sqs``/``sendMessage``."""
+    if arn.startswith("arn:aws:states:::"):
+        service, _, action = arn[len("arn:aws:states:::") :].partition(":")
+        return service.split(".")[0], action or service
+    parts = arn.split(":")
+    return (parts[2] if len(parts) > 2 else "unknown"), parts[-1]

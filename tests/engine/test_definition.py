@@ -46,7 +46,7 @@ def test_compiled_shape_is_accepted(engine: Engine) -> None:
             "ItemProcessor.ProcessorConfig",
         ),
         (one({"Type": "Map", "Iterator": {"StartAt": "a", "States": {}}, "End": True}), "only.Iterator", "States"),
-        (one({**task("x"), "HeartbeatSeconds": 10}), "only", "HeartbeatSeconds"),
+        (one({**task("x"), "TimeoutSeconds": 10, "HeartbeatSeconds": 10}), "only", "HeartbeatSeconds"),
         (one({**task("x"), "Resource": "arn:aws:states:::sqs:sendMessage"}), "only", "Resource"),
         (one({**task("x"), "ResultPath": "$.a[*]"}), "only", "ResultPath"),
         (one({**task("x"), "InputPath": "$.a[["}), "only", "InputPath"),
