@@ -298,6 +298,10 @@ class Engine:
                     continue
             if started:
                 continue
+            # A run made due while its previous step was still in flight was skipped by the
+            # dispatch above; its worker may have finished since. Look again before calling it idle.
+            if self.store.due(self.clock.time(), set(), limit=1):
+                continue
             nxt = self.store.next_wake((TIMER,))
             if nxt is None:
                 return

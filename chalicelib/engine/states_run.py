@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .clock import FakeClock
+from .definition import validate
 from .engine import Engine
 from .errors import DefinitionError
 from .mocks import TaskMocks
@@ -73,6 +74,7 @@ def run_definition(
 ) -> RunResult:
     """Validate ``definition`` (DefinitionError naming state and field), run it, report the end."""
     mocks = mocks or TaskMocks({})
+    validate(definition, any_resource=True)  # what Step Functions refuses, before what is unmocked
     unmocked = [
         (where, "Resource", f"no mocked response for this Task in test case {mocks.case or '(none)'!r}")
         for name, where in task_states(definition)
