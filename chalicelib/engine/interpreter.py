@@ -474,9 +474,13 @@ class Interpreter:
         return child_id
 
     def _abort_children(self, children: list[Run | None]) -> None:
-        for c in children:
-            if c is not None and c.status == RUNNING:
-                self.store.update_run(c.id, status="ABORTED", stop_time=self.clock.time())
+        """Abort the running children and everything under them (a branch's own branches and
+        iterations too): a run that is no longer RUNNING records nothing more."""
+        todo = [c.id for c in children if c is not None and c.status == RUNNING]
+        while todo:
+            run_id = todo.pop()
+            self.store.update_run(run_id, status="ABORTED", stop_time=self.clock.time(), wake_at=None)
+            todo.extend(c.id for c in self.store.children(run_id) if c.status == RUNNING)
 
     def _collect_branches(self, run: Run) -> bool:
         state = self._state(run)
@@ -574,9 +578,12 @@ class Interpreter:
                 return True
             for catcher in state.get("Catch", []):
                 if error_matches(catcher["ErrorEquals"], error):
-                    output = paths.merge_result(
-                        catcher.get("ResultPath", "$"), cur["input"], {"Error": error, "Cause": cause}
-                    )
+                    try:
+                        output = paths.merge_result(
+                            catcher.get("ResultPath", "$"), cur["input"], {"Error": error, "Cause": cause}
+                        )
+                    except StatesError as err:  # the catcher's own ResultPath fails: no second catch
+                        return self._finish(run, events, "FAILED", error=err.error, cause=err.cause)
                     return self._exit(run, events, output, next_state=catcher["Next"])
         return self._finish(run, events, "FAILED", error=error, cause=cause)
 
@@ -610,6 +617,8 @@ class Interpreter:
             )
             if run.is_root:
                 self.store.close_tokens(run.root_id)
+                for child in self.store.descendants_running(run.root_id):
+                    self.store.update_run(child, status="ABORTED", stop_time=now, wake_at=None)
             elif run.parent_id is not None:
                 # The parent collects when a branch fails or the last one finishes.
                 self.store.update_run(run.parent_id, wake_at=now, wake_kind=READY)

@@ -196,3 +196,46 @@ def test_wait_seconds_path_takes_a_non_negative_integer(make_engine: Any, second
     assert desc.status == status
     if status == "FAILED":
         assert desc.error == "States.Runtime"
+
+
+def test_a_failed_branch_stops_its_siblings_own_branches(make_engine: Any) -> None:
+    nested = {
+        "StartAt": "inner",
+        "States": {
+            "inner": {
+                "Type": "Parallel",
+                "Branches": [
+                    {
+                        "StartAt": "nap",
+                        "States": {
+                            "nap": {"Type": "Wait", "Seconds": 60, "Next": "late"},
+                            "late": {"Type": "Pass", "End": True},
+                        },
+                    }
+                ],
+                "End": True,
+            }
+        },
+    }
+    failing = {"StartAt": "boom", "States": {"boom": {"Type": "Fail", "Error": "Boom"}}}
+    definition = {
+        "StartAt": "both",
+        "States": {"both": {"Type": "Parallel", "Branches": [nested, failing], "End": True}},
+    }
+    engine = make_engine(Scripted())
+    desc, history = run(engine, definition)
+
+    assert (desc.status, desc.error) == ("FAILED", "Boom")
+    assert history[-1]["type"] == "ExecutionFailed", "nothing is recorded after the execution ended"
+    assert "late" not in engine.state_sequence(desc.execution_id)
+    assert engine.store.descendants_running(desc.execution_id) == []
+
+
+def test_a_catch_whose_result_path_cannot_apply_fails_the_execution(make_engine: Any) -> None:
+    catch = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "done"}]
+    definition = {
+        "StartAt": "work",
+        "States": {"work": task("flaky", Next="done", Catch=catch), "done": {"Type": "Succeed"}},
+    }
+    desc, _ = run(make_engine(Scripted(flaky=[Broken("no")])), definition, "a string input")
+    assert (desc.status, desc.error) == ("FAILED", "States.ResultPathMatchFailure")
