@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck pytest install clean compile deploy package
+.PHONY: test demo lint typecheck pytest install clean compile deploy package references
 STAGE ?= dev
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
@@ -16,6 +16,16 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 
 install: $(STAMP)
 
+# The second reference of the conformance corpus (tests/conformance, docs/conformance.md):
+# aws-local-stepfunctions from npm, run under the machine's Node.
+ASL_LOCAL_VERSION := 3.0.0
+ASL_LOCAL := .cache/asl-local/node_modules/aws-local-stepfunctions/package.json
+
+$(ASL_LOCAL):
+	npm install --prefix .cache/asl-local --no-audit --no-fund --loglevel=error aws-local-stepfunctions@$(ASL_LOCAL_VERSION)
+
+references: $(ASL_LOCAL)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check chalicelib
@@ -23,7 +33,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(ASL_LOCAL)
 	$(BIN)/pytest
 
 test: lint typecheck pytest
@@ -45,4 +55,4 @@ package: compile
 	$(BIN)/chalice package --stage $(STAGE) --merge-template build/merge-template.json build/package
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .cache

@@ -53,15 +53,19 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
 
 
-def _timestamp(v: Any) -> datetime | None:
-    if not isinstance(v, str):
+# RFC 3339 as Step Functions reads it: an uppercase T between date and time, and an offset
+# (uppercase Z or +hh:mm). Python's fromisoformat alone also takes "2026-01-01", "+0000", week dates...
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
+
+
+def timestamp(v: Any) -> datetime | None:
+    """The instant an RFC 3339 timestamp names, else ``None``."""
+    if not isinstance(v, str) or not _RFC3339.fullmatch(v):
         return None
     try:
-        ts = datetime.fromisoformat(v.replace("Z", "+00:00") if v.endswith("Z") else v)
-    except ValueError:
+        return datetime.fromisoformat(v[:-1] + "+00:00" if v.endswith("Z") else v)
+    except ValueError:  # e.g. month 13
         return None
-    # ASL timestamps are RFC 3339 with an offset; a naive one is not a timestamp.
-    return ts if ts.tzinfo is not None and "T" in v else None
 
 
 _TYPE_TESTS: dict[str, Callable[[Any], bool]] = {
@@ -69,7 +73,7 @@ _TYPE_TESTS: dict[str, Callable[[Any], bool]] = {
     "IsString": lambda v: isinstance(v, str),
     "IsNumeric": _is_number,
     "IsBoolean": lambda v: isinstance(v, bool),
-    "IsTimestamp": lambda v: _timestamp(v) is not None,
+    "IsTimestamp": lambda v: timestamp(v) is not None,
 }
 
 
@@ -91,7 +95,7 @@ def _compare(op: str, value: Any, expected: Any) -> bool:
     elif kind == "Boolean":
         return isinstance(value, bool) and isinstance(expected, bool) and value == expected
     else:
-        a, b = _timestamp(value), _timestamp(expected)
+        a, b = timestamp(value), timestamp(expected)
         if a is None or b is None:
             return False
     outcome: bool = {

@@ -24,6 +24,7 @@ from .errors import (
 from .events import to_history
 from .interpreter import READY, TIMER, Interpreter
 from .invoker import TaskInvoker
+from .mocks import TaskMocks
 from .models import ExecutionDescription, ProgressEvent
 from .store import QUEUED, RUNNING, Event, Run, Store
 from .tokens import output_text, resolve_token
@@ -55,7 +56,10 @@ class Engine:
         max_workers: int = 4,
         clock: Clock | None = None,
         env: Mapping[str, str] | None = None,
+        mocks: TaskMocks | None = None,
     ) -> None:
+        """``mocks``: Task results from a MockConfigFile test case (``aofctl states run``); with
+        them, Task states may name any resource, and the mocked ones call nothing."""
         self.db_path = Path(db_path) if db_path is not None else settings.db_path(env)
         self.store = Store(self.db_path)
         self.clock: Clock = clock or SystemClock()
@@ -66,14 +70,17 @@ class Engine:
         self._pool: ThreadPoolExecutor | None = None
         self._loop_thread: threading.Thread | None = None
         self._stopping = False
-        self.interpreter = Interpreter(self.store, invoker, self.clock, self._publish, self._wake, self._promote_queued)
+        self.mocks = mocks
+        self.interpreter = Interpreter(
+            self.store, invoker, self.clock, self._publish, self._wake, self._promote_queued, mocks
+        )
 
     # --- machines ---------------------------------------------------------------------------
     def register_state_machine(
         self, name: str, definition: dict[str, Any], *, max_concurrent: int | None = None
     ) -> str:
         """Validate (refusing unsupported ASL with state and field named) and store; returns its ARN."""
-        definition_mod.validate(definition)
+        definition_mod.validate(definition, any_resource=self.mocks is not None)
         self.store.put_machine(name, definition, max_concurrent)
         return state_machine_arn(name)
 
@@ -290,6 +297,10 @@ class Engine:
                     self._cond.wait(timeout=0.05)
                     continue
             if started:
+                continue
+            # A run made due while its previous step was still in flight was skipped by the
+            # dispatch above; its worker may have finished since. Look again before calling it idle.
+            if self.store.due(self.clock.time(), set(), limit=1):
                 continue
             nxt = self.store.next_wake((TIMER,))
             if nxt is None:

@@ -7,7 +7,10 @@ A run's checkpoint (``cursor``) names the current state, its raw input and a pha
   idempotency key (and the same task token);
 - ``await_token``: a ``.waitForTaskToken`` Task waits for send_task_success/failure or its deadline;
 - ``retry_wait`` / ``wait``: sleeping until ``wake_at`` (Retry backoff, Wait state);
-- ``parallel``: waiting for the branch runs (child rows) to finish.
+- ``parallel`` / ``map``: waiting for the branch or iteration runs (child rows) to finish.
+
+Whatever goes wrong inside the interpreter itself fails the run with ``States.Runtime`` (the
+cause names the state and the defect): an execution never stays RUNNING because of the engine.
 """
 
 from __future__ import annotations
@@ -19,11 +22,12 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from . import choice, paths, templates
+from . import choice, mapstate, paths, templates
 from .clock import Clock, iso
-from .definition import LAMBDA_INVOKE_WAIT
+from .definition import RESOURCES
 from .errors import StatesError
 from .invoker import TaskInvoker, error_of, lambda_envelope
+from .mocks import TaskMocks
 from .store import RUNNING, Event, Run, Store
 
 REGION = "local"
@@ -61,8 +65,10 @@ class Interpreter:
         emit: Callable[[list[Event], Run], None],
         wake: Callable[[], None],
         on_root_finished: Callable[[Run], None],
+        mocks: TaskMocks | None = None,
     ) -> None:
         self.store = store
+        self.mocks = mocks
         self.invoker = invoker
         self.clock = clock
         self._emit = emit
@@ -85,6 +91,23 @@ class Interpreter:
                     return
         except _Stopped:
             return
+        except Exception as exc:  # a defect of ours: end the run rather than leave it RUNNING
+            where = "" if run is None else f" in state {run.cursor.get('state')!r}"
+            self.fail_internal(run_id, f"internal error{where}: {type(exc).__name__}: {exc}")
+
+    def fail_internal(self, run_id: str, cause: str) -> None:
+        """Fail ``run_id`` with States.Runtime from a fresh read (its in-memory copy may be torn).
+
+        A branch or iteration run fails like any other (its parent then fails with the same
+        error, which no Catch takes); a root run records ExecutionFailed with the cause.
+        """
+        run = self.store.get_run(run_id)
+        if run is None or run.status != RUNNING:
+            return
+        try:
+            self._finish(run, [], "FAILED", error="States.Runtime", cause=cause)
+        except _Stopped:
+            return
 
     def _advance(self, run: Run) -> bool:
         phase = run.cursor["phase"]
@@ -99,7 +122,7 @@ class Interpreter:
                 with self.store.transaction():
                     return self._await_token(run)
             if phase == "retry_wait":
-                return self._schedule_task(run, [])
+                return self._attempt(run, [], self._state(run))
             if phase == "wait":
                 state = self._state(run)
                 out = paths.select(state.get("OutputPath", "$"), self._effective_input(run, state))
@@ -108,6 +131,9 @@ class Interpreter:
                 # Same reason: a branch finishing concurrently must not have its wake-up lost.
                 with self.store.transaction():
                     return self._collect_branches(run)
+            if phase == "map":
+                with self.store.transaction():
+                    return self._collect_iterations(run)
         except StatesError as err:
             return self._handle_error(run, [], err.error, err.cause)
         raise RuntimeError(f"unknown phase {phase!r}")
@@ -173,16 +199,38 @@ class Interpreter:
                 events.append(self._event(run, "SucceedStateExited", name=name, output=_compact(out)))
                 return self._finish(run, events, "SUCCEEDED", output=out)
             if kind == "Fail":
-                return self._finish(run, events, "FAILED", error=state.get("Error", ""), cause=state.get("Cause", ""))
+                error, cause = self._fail_fields(run, state)
+                return self._finish(run, events, "FAILED", error=error, cause=cause)
             if kind == "Wait":
                 return self._start_wait(run, events, state)
-            if kind == "Task":
-                return self._schedule_task(run, events)
-            if kind == "Parallel":
-                return self._start_parallel(run, events, state)
+            if kind in ("Task", "Parallel", "Map"):
+                return self._attempt(run, events, state)
         except StatesError as err:
             return self._handle_error(run, events, err.error, err.cause)
         raise RuntimeError(f"unsupported state type {kind!r}")  # refused at load time
+
+    def _attempt(self, run: Run, events: list[Event], state: dict[str, Any]) -> bool:
+        """Start one attempt of a state that Retry may run again (Task, Parallel, Map)."""
+        try:
+            if state["Type"] == "Parallel":
+                return self._start_parallel(run, events, state)
+            if state["Type"] == "Map":
+                return self._start_map(run, events, state)
+            return self._schedule_task(run, events)
+        except StatesError as err:
+            return self._handle_error(run, events, err.error, err.cause)
+
+    def _fail_fields(self, run: Run, state: dict[str, Any]) -> tuple[str, str]:
+        """Error and Cause of a Fail state: literal, or from ErrorPath/CausePath (strings only)."""
+        found: list[str] = []
+        for field in ("Error", "Cause"):
+            value = state.get(field, "")
+            if f"{field}Path" in state:
+                value = templates.dynamic(state[f"{field}Path"], run.cursor["input"], self._context(run))
+                if not isinstance(value, str):
+                    raise StatesError("States.Runtime", f"{field}Path gave {value!r}, not a string")
+            found.append(value)
+        return found[0], found[1]
 
     def _pass_output(self, run: Run, state: dict[str, Any]) -> Any:
         effective = self._effective_input(run, state)
@@ -209,14 +257,15 @@ class Interpreter:
             until = now + float(state["Seconds"])
         elif "SecondsPath" in state:
             seconds = paths.read(state["SecondsPath"], effective)
-            if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
-                raise StatesError("States.Runtime", f"SecondsPath gave {seconds!r}, not seconds")
+            # Step Functions takes a non-negative integer only: 0.5 or "5" fail the state.
+            if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
+                raise StatesError("States.Runtime", f"SecondsPath gave {seconds!r}, not a non-negative integer")
             until = now + float(seconds)
         else:
             stamp = state.get("Timestamp") or paths.read(state["TimestampPath"], effective)
-            parsed = choice._timestamp(stamp)
+            parsed = choice.timestamp(stamp)
             if parsed is None:
-                raise StatesError("States.Runtime", f"not a timestamp: {stamp!r}")
+                raise StatesError("States.Runtime", f"not an RFC 3339 timestamp: {stamp!r}")
             until = parsed.timestamp()
         cur = {**run.cursor, "phase": "wait"}
         self._save(run, events, cursor=cur, wake_at=until, wake_kind=TIMER)
@@ -228,30 +277,35 @@ class Interpreter:
         state = self._state(run)
         cur = dict(run.cursor)
         run.cursor = cur
-        token = secrets.token_urlsafe(24) if state["Resource"] == LAMBDA_INVOKE_WAIT else None
+        token = secrets.token_urlsafe(24) if state["Resource"].endswith(".waitForTaskToken") else None
         effective = self._effective_input(run, state)
-        params = templates.render(state["Parameters"], effective, self._context(run, token))
+        params = effective
+        if "Parameters" in state:
+            params = templates.render(state["Parameters"], effective, self._context(run, token))
         now = self.clock.time()
         timeout = state.get("TimeoutSeconds")
+        heartbeat = state.get("HeartbeatSeconds")
         cur.update(
             phase="invoke",
             params=params,
             token=token,
             task_deadline=None if timeout is None else now + float(timeout),
+            heartbeat_deadline=None if heartbeat is None else now + float(heartbeat),
         )
-        resource = state["Resource"].rsplit(":", 1)[-1]
+        kind, resource = _resource_names(state["Resource"])
         events.append(
             self._event(
                 run,
                 "TaskScheduled",
-                resourceType="lambda",
+                resourceType=kind,
                 resource=resource,
                 region=REGION,
                 parameters=_compact(params),
                 **({"timeoutInSeconds": timeout} if timeout is not None else {}),
+                **({"heartbeatInSeconds": heartbeat} if heartbeat is not None else {}),
             )
         )
-        events.append(self._event(run, "TaskStarted", resourceType="lambda", resource=resource))
+        events.append(self._event(run, "TaskStarted", resourceType=kind, resource=resource))
         with self.store.transaction():
             if token is not None:
                 self.store.put_token(token, run.id, run.root_id, cur["state"])
@@ -261,8 +315,12 @@ class Interpreter:
     def _invoke(self, run: Run) -> bool:
         state = self._state(run)
         cur = run.cursor
+        kind, resource = _resource_names(state["Resource"])
+        if self.mocks is not None and self.mocks.covers(cur["state"]):
+            return self._mocked(run, state, kind, resource)
+        if state["Resource"] not in RESOURCES:
+            raise StatesError("States.Runtime", f"resource {state['Resource']!r} has no mocked response here")
         params = cur["params"]
-        resource = state["Resource"].rsplit(":", 1)[-1]
         key = f"{run.id}:{cur['state']}:{cur['counts'][cur['state']]}"
         token = cur.get("token")
         deadline = cur.get("task_deadline")
@@ -271,30 +329,39 @@ class Interpreter:
         events: list[Event] = []
         if isinstance(outcome, _TimedOut):
             events.append(
-                self._event(
-                    run, "TaskTimedOut", resourceType="lambda", resource=resource, error="States.Timeout", cause=""
-                )
+                self._event(run, "TaskTimedOut", resourceType=kind, resource=resource, error="States.Timeout", cause="")
             )
             return self._handle_error(run, events, "States.Timeout", "")
         if isinstance(outcome, BaseException):
             error, cause = error_of(outcome)
             events.append(
-                self._event(run, "TaskFailed", resourceType="lambda", resource=resource, error=error, cause=cause)
+                self._event(run, "TaskFailed", resourceType=kind, resource=resource, error=error, cause=cause)
             )
             return self._handle_error(run, events, error, cause)
         result = lambda_envelope(outcome)
         if token is None:
             events.append(
-                self._event(run, "TaskSucceeded", resourceType="lambda", resource=resource, output=_compact(result))
+                self._event(run, "TaskSucceeded", resourceType=kind, resource=resource, output=_compact(result))
             )
             return self._task_result(run, events, state, result)
-        events.append(
-            self._event(run, "TaskSubmitted", resourceType="lambda", resource=resource, output=_compact(result))
-        )
+        events.append(self._event(run, "TaskSubmitted", resourceType=kind, resource=resource, output=_compact(result)))
         cur = {**cur, "phase": "await_token"}
         # Wake now: the token may have been resolved while the function was still running.
         self._save(run, events, cursor=cur, wake_at=self.clock.time(), wake_kind=READY)
         return True
+
+    def _mocked(self, run: Run, state: dict[str, Any], kind: str, resource: str) -> bool:
+        """A Task answered from the mock file: nothing is called, a token task returns at once."""
+        assert self.mocks is not None
+        outcome = self.mocks.next_outcome(run.root_id, run.cursor["state"])
+        if outcome.error is not None:
+            event = self._event(
+                run, "TaskFailed", resourceType=kind, resource=resource, error=outcome.error, cause=outcome.cause
+            )
+            return self._handle_error(run, [event], outcome.error, outcome.cause)
+        result = json.loads(json.dumps(outcome.result))
+        event = self._event(run, "TaskSucceeded", resourceType=kind, resource=resource, output=_compact(result))
+        return self._task_result(run, [event], state, result)
 
     def _call(self, function_name: str, payload: Any, token: str | None, key: str, deadline: float | None) -> Any:
         def call() -> Any:
@@ -319,32 +386,36 @@ class Interpreter:
     def _await_token(self, run: Run) -> bool:
         state = self._state(run)
         cur = run.cursor
-        resource = state["Resource"].rsplit(":", 1)[-1]
+        kind, resource = _resource_names(state["Resource"])
         record = self.store.get_token(cur["token"])
         status = record["status"] if record else "WAITING"
         if status == "SUCCEEDED" and record is not None:
             output = json.loads(record["output"])
-            events = [
-                self._event(run, "TaskSucceeded", resourceType="lambda", resource=resource, output=record["output"])
-            ]
+            events = [self._event(run, "TaskSucceeded", resourceType=kind, resource=resource, output=record["output"])]
             return self._task_result(run, events, state, output)
         if status == "FAILED" and record is not None:
             error, cause = record["error"] or "", record["cause"] or ""
-            events = [
-                self._event(run, "TaskFailed", resourceType="lambda", resource=resource, error=error, cause=cause)
-            ]
+            events = [self._event(run, "TaskFailed", resourceType=kind, resource=resource, error=error, cause=cause)]
             return self._handle_error(run, events, error, cause)
-        deadline = cur.get("task_deadline")
-        if deadline is not None and self.clock.time() >= deadline:
-            if not self.store.resolve_token(cur["token"], "TIMED_OUT", None, "States.Timeout", None):
+        # No heartbeat arrives here (the engine has no SendTaskHeartbeat), so HeartbeatSeconds
+        # ends the wait like a second, shorter timeout, with its own error name.
+        limits = [
+            (d, name)
+            for d, name in (
+                (cur.get("heartbeat_deadline"), "States.HeartbeatTimeout"),
+                (cur.get("task_deadline"), "States.Timeout"),
+            )
+            if d is not None
+        ]
+        limits.sort()
+        if limits and self.clock.time() >= limits[0][0]:
+            error = limits[0][1]
+            if not self.store.resolve_token(cur["token"], "TIMED_OUT", None, error, None):
                 return True  # resolved in the meantime: read it on the next loop
-            events = [
-                self._event(
-                    run, "TaskTimedOut", resourceType="lambda", resource=resource, error="States.Timeout", cause=""
-                )
-            ]
-            return self._handle_error(run, events, "States.Timeout", "")
-        self._save(run, [], wake_at=deadline, wake_kind=DEADLINE)
+            event = "TaskTimedOut"
+            events = [self._event(run, event, resourceType=kind, resource=resource, error=error, cause="")]
+            return self._handle_error(run, events, error, "")
+        self._save(run, [], wake_at=limits[0][0] if limits else None, wake_kind=DEADLINE)
         return False
 
     def _task_result(self, run: Run, events: list[Event], state: dict[str, Any], result: Any) -> bool:
@@ -363,48 +434,60 @@ class Interpreter:
         if "Parameters" in state:
             effective = templates.render(state["Parameters"], effective, self._context(run))
         cur = {**run.cursor, "phase": "parallel"}
-        count = cur["counts"][cur["state"]]
         events.append(self._event(run, "ParallelStateStarted"))
-        now = self.clock.time()
         with self.store.transaction():
-            for i, branch in enumerate(state["Branches"]):
-                child_id = f"{run.id}/{cur['state']}.{count}.{i}"
-                self.store.insert_run(
-                    Run(
-                        id=child_id,
-                        root_id=run.root_id,
-                        parent_id=run.id,
-                        branch_index=i,
-                        machine=run.machine,
-                        name=child_id,
-                        status=RUNNING,
-                        definition=branch,
-                        context=run.context,
-                        input=effective,
-                        output=None,
-                        error=None,
-                        cause=None,
-                        start_time=now,
-                        stop_time=None,
-                        deadline=run.deadline,
-                        cursor={"state": branch["StartAt"], "input": effective, "phase": "enter"},
-                        wake_at=now,
-                        wake_kind=READY,
-                    )
-                )
-            cur["children"] = [f"{run.id}/{cur['state']}.{count}.{i}" for i in range(len(state["Branches"]))]
+            cur["children"] = [
+                self._spawn(run, cur, i, branch, effective) for i, branch in enumerate(state["Branches"])
+            ]
             self._save(run, events, cursor=cur, wake_at=None, wake_kind=None)
         self._wake()
         return False
+
+    def _spawn(self, run: Run, cur: dict[str, Any], index: int, machine: dict[str, Any], data: Any) -> str:
+        """Insert one branch or iteration run, due now; its id is unique per entry and attempt."""
+        name = cur["state"]
+        child_id = f"{run.id}/{name}.{cur['counts'][name]}.{cur.get('retry_count', 0)}.{index}"
+        now = self.clock.time()
+        self.store.insert_run(
+            Run(
+                id=child_id,
+                root_id=run.root_id,
+                parent_id=run.id,
+                branch_index=index,
+                machine=run.machine,
+                name=child_id,
+                status=RUNNING,
+                definition={"StartAt": machine["StartAt"], "States": machine["States"]},
+                context=run.context,
+                input=data,
+                output=None,
+                error=None,
+                cause=None,
+                start_time=now,
+                stop_time=None,
+                deadline=run.deadline,
+                cursor={"state": machine["StartAt"], "input": data, "phase": "enter"},
+                wake_at=now,
+                wake_kind=READY,
+            )
+        )
+        return child_id
+
+    def _abort_children(self, children: list[Run | None]) -> None:
+        """Abort the running children and everything under them (a branch's own branches and
+        iterations too): a run that is no longer RUNNING records nothing more."""
+        todo = [c.id for c in children if c is not None and c.status == RUNNING]
+        while todo:
+            run_id = todo.pop()
+            self.store.update_run(run_id, status="ABORTED", stop_time=self.clock.time(), wake_at=None)
+            todo.extend(c.id for c in self.store.children(run_id) if c.status == RUNNING)
 
     def _collect_branches(self, run: Run) -> bool:
         state = self._state(run)
         children = [self.store.get_run(cid) for cid in run.cursor["children"]]
         failed = next((c for c in children if c is not None and c.status == "FAILED"), None)
         if failed is not None:
-            for c in children:
-                if c is not None and c.status == RUNNING:
-                    self.store.update_run(c.id, status="ABORTED", stop_time=self.clock.time())
+            self._abort_children(children)
             events = [self._event(run, "ParallelStateFailed")]
             return self._handle_error(run, events, failed.error or "", failed.cause or "")
         if any(c is None or c.status != "SUCCEEDED" for c in children):
@@ -412,6 +495,53 @@ class Interpreter:
             return False
         results = [c.output for c in children if c is not None]
         events = [self._event(run, "ParallelStateSucceeded")]
+        return self._task_result(run, events, state, results)
+
+    # --- map --------------------------------------------------------------------------------
+    def _start_map(self, run: Run, events: list[Event], state: dict[str, Any]) -> bool:
+        effective = self._effective_input(run, state)
+        inputs = mapstate.item_inputs(state, effective, self._context(run))
+        limit = mapstate.max_concurrency(state, effective)
+        tolerated = mapstate.tolerance(state, effective)
+        events.append(self._event(run, "MapStateStarted", length=len(inputs)))
+        if not inputs:
+            events.append(self._event(run, "MapStateSucceeded"))
+            return self._task_result(run, events, state, [])
+        cur = {**run.cursor, "phase": "map", "items": inputs, "children": [], "limit": limit, "tolerated": tolerated}
+        with self.store.transaction():
+            self._launch_iterations(run, cur, state)
+            self._save(run, events, cursor=cur, wake_at=None, wake_kind=None)
+        self._wake()
+        return False
+
+    def _launch_iterations(self, run: Run, cur: dict[str, Any], state: dict[str, Any], running: int = 0) -> None:
+        processor = state.get("ItemProcessor") or state["Iterator"]
+        limit = cur["limit"] or len(cur["items"])
+        while len(cur["children"]) < len(cur["items"]) and running < limit:
+            index = len(cur["children"])
+            cur["children"].append(self._spawn(run, cur, index, processor, cur["items"][index]))
+            running += 1
+
+    def _collect_iterations(self, run: Run) -> bool:
+        state = self._state(run)
+        cur = dict(run.cursor)
+        children = [self.store.get_run(cid) for cid in cur["children"]]
+        failed = [c for c in children if c is not None and c.status not in (RUNNING, "SUCCEEDED")]
+        verdict = mapstate.failure(failed, len(cur["items"]), cur.get("tolerated"))
+        if verdict is not None:
+            self._abort_children(children)
+            events = [self._event(run, "MapStateFailed")]
+            return self._handle_error(run, events, *verdict)
+        running = sum(1 for c in children if c is None or c.status == RUNNING)
+        if running or len(children) < len(cur["items"]):
+            cur["children"] = list(cur["children"])
+            self._launch_iterations(run, cur, state, running)
+            self._save(run, [], cursor=cur, wake_at=None, wake_kind=None)
+            if len(cur["children"]) > len(children):
+                self._wake()
+            return False
+        results = [mapstate.result_of(c) for c in children if c is not None]
+        events = [self._event(run, "MapStateSucceeded")]
         return self._task_result(run, events, state, results)
 
     # --- leaving a state --------------------------------------------------------------------
@@ -448,9 +578,12 @@ class Interpreter:
                 return True
             for catcher in state.get("Catch", []):
                 if error_matches(catcher["ErrorEquals"], error):
-                    output = paths.merge_result(
-                        catcher.get("ResultPath", "$"), cur["input"], {"Error": error, "Cause": cause}
-                    )
+                    try:
+                        output = paths.merge_result(
+                            catcher.get("ResultPath", "$"), cur["input"], {"Error": error, "Cause": cause}
+                        )
+                    except StatesError as err:  # the catcher's own ResultPath fails: no second catch
+                        return self._finish(run, events, "FAILED", error=err.error, cause=err.cause)
                     return self._exit(run, events, output, next_state=catcher["Next"])
         return self._finish(run, events, "FAILED", error=error, cause=cause)
 
@@ -484,6 +617,8 @@ class Interpreter:
             )
             if run.is_root:
                 self.store.close_tokens(run.root_id)
+                for child in self.store.descendants_running(run.root_id):
+                    self.store.update_run(child, status="ABORTED", stop_time=now, wake_at=None)
             elif run.parent_id is not None:
                 # The parent collects when a branch fails or the last one finishes.
                 self.store.update_run(run.parent_id, wake_at=now, wake_kind=READY)
@@ -532,3 +667,12 @@ class Interpreter:
 
 class _TimedOut:
     pass
+
+
+def _resource_names(arn: str) -> tuple[str, str]:
+    """(resourceType, resource) as the history shows them: ``lambda``/``invoke``, ``sqs``/``sendMessage``."""
+    if arn.startswith("arn:aws:states:::"):
+        service, _, action = arn[len("arn:aws:states:::") :].partition(":")
+        return service.split(".")[0], action or service
+    parts = arn.split(":")
+    return (parts[2] if len(parts) > 2 else "unknown"), parts[-1]

@@ -13,7 +13,7 @@ def render(template: Any, data: Any, context: Any) -> Any:
         out: dict[str, Any] = {}
         for key, value in template.items():
             if key.endswith(".$") and isinstance(value, str):
-                out[key[:-2]] = _dynamic(value, data, context)
+                out[key[:-2]] = dynamic(value, data, context)
             else:
                 out[key] = render(value, data, context)
         return out
@@ -22,7 +22,8 @@ def render(template: Any, data: Any, context: Any) -> Any:
     return template
 
 
-def _dynamic(expr: str, data: Any, context: Any) -> Any:
+def dynamic(expr: str, data: Any, context: Any) -> Any:
+    """The value of one ``.$`` expression: an intrinsic call or a path."""
     if intrinsics.is_intrinsic(expr):
         return intrinsics.evaluate(expr, data, context)
     return paths.read(expr, data, context)

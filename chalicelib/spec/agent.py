@@ -44,7 +44,6 @@ class MCPToolConfig(StrictModel):
     read_only_tools: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
 
 
-
 class HTTPToolConfig(StrictModel):
     timeout_seconds: float = Field(default=10, gt=0)
     #: Internal hosts this agent may reach wherever it runs (``aofctl agent exec`` too); in a

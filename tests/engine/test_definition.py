@@ -29,8 +29,24 @@ def test_compiled_shape_is_accepted(engine: Engine) -> None:
 @pytest.mark.parametrize(
     ("definition", "state", "field"),
     [
-        (one({"Type": "Map", "ItemProcessor": {}, "End": True}), "only", "Type"),
-        (one({**task("x"), "HeartbeatSeconds": 10}), "only", "HeartbeatSeconds"),
+        (one({"Type": "Map", "ItemProcessor": {}, "End": True}), "only.ItemProcessor", "States"),
+        (
+            one(
+                {
+                    "Type": "Map",
+                    "ItemProcessor": {
+                        "ProcessorConfig": {"Mode": "DISTRIBUTED"},
+                        "StartAt": "a",
+                        "States": {"a": {"Type": "Pass", "End": True}},
+                    },
+                    "End": True,
+                }
+            ),
+            "only",
+            "ItemProcessor.ProcessorConfig",
+        ),
+        (one({"Type": "Map", "Iterator": {"StartAt": "a", "States": {}}, "End": True}), "only.Iterator", "States"),
+        (one({**task("x"), "TimeoutSeconds": 10, "HeartbeatSeconds": 10}), "only", "HeartbeatSeconds"),
         (one({**task("x"), "Resource": "arn:aws:states:::sqs:sendMessage"}), "only", "Resource"),
         (one({**task("x"), "ResultPath": "$.a[*]"}), "only", "ResultPath"),
         (one({**task("x"), "InputPath": "$.a[["}), "only", "InputPath"),
@@ -48,6 +64,74 @@ def test_compiled_shape_is_accepted(engine: Engine) -> None:
         ),
         (one({**task("x"), "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "missing"}]}), "only", "Catch[0].Next"),
         (one({"Type": "Wait", "End": True}), "only", "Seconds"),
+        (one({"Type": "Wait", "Seconds": 0.5, "End": True}), "only", "Seconds"),
+        (one({"Type": "Wait", "Timestamp": "2026-01-01 10:00", "End": True}), "only", "Timestamp"),
+        (
+            one(
+                {
+                    **task("x"),
+                    "Retry": [{"ErrorEquals": ["States.ALL"]}, {"ErrorEquals": ["Busy"]}],
+                }
+            ),
+            "only",
+            "Retry[0].ErrorEquals",
+        ),
+        (
+            {
+                "StartAt": "only",
+                "States": {
+                    "only": {
+                        **task("x"),
+                        "Catch": [{"ErrorEquals": ["States.ALL", "Busy"], "Next": "end"}],
+                    },
+                    "end": {"Type": "Succeed"},
+                },
+            },
+            "only",
+            "Catch[0].ErrorEquals",
+        ),
+        (one({**task("x"), "Retry": [{"ErrorEquals": ["Busy"], "BackoffRate": 0.5}]}), "only", "Retry[0].BackoffRate"),
+        (
+            one({"Type": "Pass", "Parameters": {"m.$": "States.JsonMerge($.a, $.b)"}, "End": True}),
+            "only",
+            "Parameters",
+        ),
+        (
+            one({"Type": "Pass", "Parameters": {"r.$": "States.ArrayRange(1, 1001, 1)"}, "End": True}),
+            "only",
+            "Parameters",
+        ),
+        (
+            one({"Type": "Pass", "Parameters": {"f.$": "States.Format('{}', States.Array(1))"}, "End": True}),
+            "only",
+            "Parameters",
+        ),
+        (
+            one({"Type": "Pass", "Parameters": {"f.$": "States.MathAdd('1', 2)"}, "End": True}),
+            "only",
+            "Parameters",
+        ),
+        (
+            one({"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericEquals": "5", "Next": "only"}]}),
+            "only",
+            "Choices[0].NumericEquals",
+        ),
+        (
+            one(
+                {
+                    "Type": "Choice",
+                    "Choices": [{"Not": {"Variable": "$.n", "IsNull": True, "Next": "only"}, "Next": "only"}],
+                }
+            ),
+            "only",
+            "Choices[0].Not.Next",
+        ),
+        (
+            {"StartAt": "a", "States": {"a": {"Type": "Succeed"}, "orphan": {"Type": "Succeed"}}},
+            "orphan",
+            None,
+        ),
+        (one({"Type": "Fail", "Error": "E", "ErrorPath": "$.e"}), "only", "ErrorPath"),
         (
             one(
                 {
@@ -63,10 +147,13 @@ def test_compiled_shape_is_accepted(engine: Engine) -> None:
         ),
     ],
 )
-def test_refused_with_state_and_field(engine: Engine, definition: dict[str, Any], state: str, field: str) -> None:
+def test_refused_with_state_and_field(
+    engine: Engine, definition: dict[str, Any], state: str, field: str | None
+) -> None:
     message = refusal(engine, definition)
     assert f"state {state!r}" in message
-    assert f"field {field!r}" in message
+    if field is not None:
+        assert f"field {field!r}" in message
 
 
 def test_every_problem_is_reported_at_once(engine: Engine) -> None:
@@ -77,4 +164,8 @@ def test_every_problem_is_reported_at_once(engine: Engine) -> None:
     }
     with pytest.raises(DefinitionError) as info:
         engine.register_state_machine("bad", definition)
-    assert {(s, f) for s, f, _ in info.value.findings} == {(None, "QueryLanguage"), ("a", "Type"), ("b", "Credentials")}
+    assert {(s, f) for s, f, _ in info.value.findings} == {
+        (None, "QueryLanguage"),
+        ("a", "ItemProcessor"),
+        ("b", "Credentials"),
+    }

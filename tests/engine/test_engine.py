@@ -103,6 +103,29 @@ def test_approval_deadline_is_stored_and_fires_after_a_restart(db: Path, clock: 
     second.close()
 
 
+@pytest.mark.parametrize(("wait", "error"), [(31, "States.HeartbeatTimeout"), (29, None)])
+def test_heartbeat_seconds_ends_a_token_wait_that_hears_nothing(
+    engine: Engine, clock: FakeClock, wait: int, error: str | None
+) -> None:
+    definition = approval_only(timeout=600)
+    definition["States"]["approve"]["HeartbeatSeconds"] = 30
+    definition["States"]["approve"]["Catch"] = [
+        {"ErrorEquals": ["States.HeartbeatTimeout"], "ResultPath": "$.timeout", "Next": "timed-out"}
+    ]
+    engine.register_state_machine("approvals", definition)
+    execution = engine.start_execution("approvals", "inc-hb", {})
+    engine.run_until_idle()
+    clock.advance(wait)
+    engine.run_until_idle()
+    desc = engine.describe(execution)
+    if error is None:
+        assert desc.status == "RUNNING"
+    else:
+        assert (desc.status, desc.error) == ("FAILED", "Late")
+        timed_out = [e for e in engine.history(execution) if e["type"] == "TaskTimedOut"]
+        assert timed_out[0]["taskTimedOutEventDetails"]["error"] == error
+
+
 def test_token_errors_mirror_step_functions(engine: Engine) -> None:
     engine.register_state_machine("approvals", approval_only())
     execution = engine.start_execution("approvals", "inc-3", {})

@@ -117,3 +117,64 @@ def test_templates_render_dollar_keys_and_leave_the_rest() -> None:
         "FunctionName": "f",
         "Payload": {"node": {"id": "x"}, "state": {"a": 1}, "name": "r", "list": [{"v": 1}]},
     }
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        # \{ \} are literal braces; an escaped backslash before {} leaves the placeholder alone.
+        ("States.Format('\\{\\} is {}', $.id)", "{} is TEST001"),
+        ("States.Format('a\\\\{}', $.id)", "a\\TEST001"),
+        ("States.Format('{} \\'q\\'', $.n)", "2 'q'"),
+        ("States.Format('{}{}', $.f, $.b)", "2.5true"),
+        ("States.ArrayContains(States.Array(1, 2), true)", False),
+        ("States.ArrayContains(States.Array(true), 1)", False),
+        ("States.ArrayContains(States.Array(1.0), 1)", True),
+        ("States.ArrayUnique(States.Array(1, true, 1, 'a', true))", [1, True, "a"]),
+        ("States.MathAdd($.n, -3)", -1),
+        ("States.ArrayRange(1, 9, 3)", [1, 4, 7]),
+        ("States.StringSplit('a.b+c', '.+')", ["a", "b", "c"]),
+    ],
+)
+def test_intrinsic_edge_cases(expr: str, expected: Any) -> None:
+    data = {"id": "TEST001", "n": 2, "f": 2.5, "b": True}
+    assert intrinsics.evaluate(expr, data, {}) == expected
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "States.MathAdd($.s, 1)",
+        "States.MathAdd($.b, 1)",
+        "States.MathAdd($.f, 1)",
+        "States.Hash($.obj, 'SHA-256')",
+        "States.Format('{}', $.obj)",
+        "States.ArrayRange(0, $.big, 1)",
+        "States.ArrayGetItem(States.Array(1), 3)",
+        "States.StringToJson($.s)",
+        "States.Base64Decode('%%%')",
+        "States.Format('{}', $.missing)",
+    ],
+)
+def test_intrinsic_failures_are_states_intrinsic_failure(expr: str) -> None:
+    data = {"s": "text", "b": True, "f": 1.5, "obj": {"a": 1}, "big": 5000}
+    with pytest.raises(StatesError) as info:
+        intrinsics.evaluate(expr, data, {})
+    assert info.value.error == "States.IntrinsicFailure"
+
+
+@pytest.mark.parametrize(
+    ("value", "is_timestamp"),
+    [
+        ("2026-01-01T10:00:00Z", True),
+        ("2026-01-01T10:00:00.123+02:00", True),
+        ("2026-01-01", False),
+        ("2026-01-01T10:00:00", False),
+        ("2026-01-01t10:00:00z", False),
+        ("2026-01-01T10:00:00+0200", False),
+        ("2026-13-01T10:00:00Z", False),
+        (1767261600, False),
+    ],
+)
+def test_is_timestamp_takes_rfc3339_only(value: Any, is_timestamp: bool) -> None:
+    assert choice.matches({"Variable": "$.t", "IsTimestamp": True}, {"t": value}) is is_timestamp
