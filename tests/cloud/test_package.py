@@ -49,7 +49,7 @@ def test_one_template_holds_api_lambdas_table_role_and_state_machines(template: 
     assert types["RestAPI"] == "AWS::Serverless::Api"
     for function in ("AgentNode", "TransformNode", "SlackNode", "ApprovalNode", "HttpNode", "Lifecycle"):
         assert types[function] == "AWS::Serverless::Function", function
-    assert types["AofStoreTable"] == "AWS::DynamoDB::Table"
+    assert types["AofDevStoreTable"] == "AWS::DynamoDB::Table"
     assert types["FlowExecutionRole"] == "AWS::IAM::Role"
     assert types["IncidentAutoResponseStateMachine"] == "AWS::StepFunctions::StateMachine"
     assert types["FlowRegistryParameter"] == "AWS::SSM::Parameter"
