@@ -91,14 +91,16 @@ def _event(incident_id: str) -> dict[str, Any]:
     return loaded
 
 
-def environment(cluster_env: dict[str, str], far: dict[str, Any], extra: dict[str, str]) -> dict[str, str]:
+def environment(
+    cluster_env: dict[str, str], far: dict[str, Any], extra: dict[str, str], without: tuple[str, ...] = ()
+) -> dict[str, str]:
     import os
 
     return {
         **{k: v for k, v in os.environ.items() if not k.startswith(("AOF_", "AWS_"))},
         "KUBECONFIG": cluster_env["KUBECONFIG"],
         "KUBECACHEDIR": cluster_env["KUBECACHEDIR"],
-        **SECRETS,
+        **{k: v for k, v in SECRETS.items() if k not in without},
         "SLACK_API_URL": far["slack"].api_url,
         "SLACK_APPROVERS": APPROVER,
         "PAGERDUTY_API_URL": far["pagerduty"].url,
@@ -179,7 +181,7 @@ def report(
 # --------------------------------------------------------------------------- the two modes
 
 
-def run_cloud(incident_id: str, iam: bool = False) -> dict[str, Any]:
+def run_cloud(incident_id: str, iam: bool = False, without: tuple[str, ...] = ()) -> dict[str, Any]:
     """One incident on moto; with ``iam``, as the stage's own roles under IAM enforcement.
 
     With ``iam`` the run goes on past the incident to the other cloud paths: the daily report
@@ -226,12 +228,18 @@ def run_cloud(incident_id: str, iam: bool = False) -> dict[str, Any]:
             enforcement.enter_context(iam_enforced())
             clients = {name: _client(name, deployer) for name in ("dynamodb", "iam", "stepfunctions", "ssm")}
         else:
-            clients = {"dynamodb": _client("dynamodb"), "iam": sfn.iam, "stepfunctions": sfn.client, "ssm": _client("ssm")}
+            clients = {
+                "dynamodb": _client("dynamodb"),
+                "iam": sfn.iam,
+                "stepfunctions": sfn.client,
+                "ssm": _client("ssm"),
+            }
         applied = apply_aws(resources, project, STAGE, prefix, clients=clients)
         env = environment(
             cluster.env,
             far,
             {"AOF_BACKEND": "aws", "AOF_TABLE_PREFIX": prefix, "AWS_DEFAULT_REGION": REGION},
+            without,
         )
         if iam:
             enforcement.enter_context(state_machines_act_as(role_name(prefix)))
@@ -261,12 +269,19 @@ def run_cloud(incident_id: str, iam: bool = False) -> dict[str, Any]:
                     approval=approval,
                     execution_arn=execution_arn,
                     invoked=sorted({name for name, _ in sfn.calls}),
+                    invocations=[name for name, _ in sfn.calls],
                     store_backend=store.backend,
                 )
                 if iam and recorder is not None:
                     result.update(_other_cloud_paths(client, store, far, env, sfn))
                     result["aws_calls"] = [
-                        {"principal": c.principal, "action": c.action, "params": c.params, "error": c.error, "status": c.status}
+                        {
+                            "principal": c.principal,
+                            "action": c.action,
+                            "params": c.params,
+                            "error": c.error,
+                            "status": c.status,
+                        }
                         for c in recorder.calls
                         if c.principal != "harness"
                     ]
@@ -302,7 +317,9 @@ def _principals(sfn: Any) -> tuple[Any, dict[str, str]]:
         user_credentials,
     )
 
-    functions = role_credentials("aof-incident-response-dev", "lambda.amazonaws.com", policy_document("policy-dev.json"))
+    functions = role_credentials(
+        "aof-incident-response-dev", "lambda.amazonaws.com", policy_document("policy-dev.json")
+    )
     deployer = user_credentials("deployer", policy_document("policy-apply-dev.json"))
     sfn.authenticate(user_credentials("harness", ADMIN_POLICY))
     os.environ.update(as_environment(functions))
@@ -378,6 +395,8 @@ def main(argv: list[str]) -> int:
     try:
         if mode == "cloud-iam":
             result = run_cloud(incident_id, iam=True)
+        elif mode == "cloud-without-pagerduty-key":
+            result = run_cloud(incident_id, without=("PAGERDUTY_API_KEY",))
         else:
             result = (run_cloud if mode == "cloud" else run_embedded)(incident_id)
     except Exception as error:  # reported to the parent test, which fails with it
