@@ -60,6 +60,11 @@ def stage_prefix(project_dir: Path, stage: str, env: Mapping[str, str] | None = 
     return str(found) if found else settings.resolve(settings.AOF_TABLE_PREFIX, None, env, "aof") or "aof"
 
 
+def load_project_resources(files: list[str], project_dir: Path) -> Resources | None:
+    """The YAML given, with the project's agents; problems printed (None when there are any)."""
+    return _load(files, project_dir)
+
+
 def _load(files: list[str], project_dir: Path) -> Resources | None:
     paths = list(files)
     agents = project_dir / "agents"
@@ -147,7 +152,8 @@ def apply_aws(
         import boto3
 
         region = region or next(iter(functions.values())).split(":")[3]
-        clients = {name: boto3.client(name, region_name=region) for name in ("dynamodb", "iam", "stepfunctions", "ssm")}
+        services = ("dynamodb", "iam", "stepfunctions", "ssm", "lambda")
+        clients = {name: boto3.client(name, region_name=region) for name in services}
     aws = AwsDeployClient(
         dynamodb=clients["dynamodb"], iam=clients["iam"], stepfunctions=clients["stepfunctions"], ssm=clients["ssm"]
     )
@@ -156,7 +162,12 @@ def apply_aws(
         print(change.line())
     if dry_run:
         return list(the_plan.pending)
-    return list(execute(desired, the_plan, aws))
+    applied = list(execute(desired, the_plan, aws))
+    # A deployed stage fails a node whose credential is missing: say so before an incident does.
+    from .doctor_cmd import report_credentials
+
+    report_credentials(resources, project_dir, stage, clients.get("lambda"), "warning: ")
+    return applied
 
 
 def _package(args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ def _registrars() -> list[Registrar]:
         "chalicelib.cli.apply_cmd",
         "chalicelib.cli.agent_cmd",
         "chalicelib.cli.sandbox_cmd",
+        "chalicelib.cli.doctor_cmd",
     ):
         try:
             module = __import__(module_name, fromlist=["add_parsers"])

@@ -226,7 +226,8 @@ def run_cloud(incident_id: str, iam: bool = False, without: tuple[str, ...] = ()
         if iam:
             recorder, deployer = _principals(sfn)
             enforcement.enter_context(iam_enforced())
-            clients = {name: _client(name, deployer) for name in ("dynamodb", "iam", "stepfunctions", "ssm")}
+            services = ("dynamodb", "iam", "stepfunctions", "ssm", "lambda")
+            clients = {name: _client(name, deployer) for name in services}
         else:
             clients = {
                 "dynamodb": _client("dynamodb"),
