@@ -140,14 +140,15 @@ def apply_aws(
 ) -> list[Any]:
     """Plan against AWS and execute; returns the changes applied (or planned, on a dry run)."""
     from ..deploy.aws import AwsDeployClient
-    from ..deploy.deployed import read_deployed_functions
+    from ..deploy.deployed import lambda_timeouts, read_deployed_functions
     from ..deploy.desired import desired_state
     from ..deploy.executor import execute
     from ..deploy.observer import observe
     from ..deploy.planner import plan
 
     functions = read_deployed_functions(project_dir, stage)
-    desired = desired_state(resources, functions, prefix or stage_prefix(project_dir, stage))
+    timeouts = lambda_timeouts(project_dir, stage)
+    desired = desired_state(resources, functions, prefix or stage_prefix(project_dir, stage), timeouts)
     if clients is None:
         import boto3
 
@@ -177,7 +178,18 @@ def _package(args: argparse.Namespace) -> int:
     resources = _load(args.files, project_dir)
     if resources is None:
         return 1
-    template = merge_template(resources, args.prefix or stage_prefix(project_dir, args.stage or "dev"))
+    from ..deploy.deployed import lambda_timeouts
+    from ..errors import SpecError
+
+    stage = args.stage or "dev"
+    try:
+        template = merge_template(
+            resources, args.prefix or stage_prefix(project_dir, stage), lambda_timeouts(project_dir, stage)
+        )
+    except SpecError as error:
+        for problem in error.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 1
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(template, indent=2) + "\n")

@@ -58,7 +58,7 @@ def _machine_id(flow: str) -> str:
     return to_cfn_resource_name(flow) + "StateMachine"
 
 
-def merge_template(resources: Resources, prefix: str) -> dict[str, Any]:
+def merge_template(resources: Resources, prefix: str, lambda_timeouts: dict[str, int] | None = None) -> dict[str, Any]:
     template_resources: dict[str, Any] = dict(cloudformation_resources(prefix))
     template_resources[ROLE_ID] = {
         "Type": "AWS::IAM::Role",
@@ -91,7 +91,7 @@ def merge_template(resources: Resources, prefix: str) -> dict[str, Any]:
             "Properties": {
                 "StateMachineName": state_machine_name(prefix, flow_name),
                 "RoleArn": {"Fn::GetAtt": [ROLE_ID, "Arn"]},
-                "DefinitionString": _substituted(compile_flow(flow, resources.agents)),
+                "DefinitionString": _substituted(compile_flow(flow, resources.agents, lambda_timeouts)),
             },
         }
         path = getattr(flow.spec.trigger.config, "path", None)

@@ -54,7 +54,7 @@ def test_one_template_holds_api_lambdas_table_role_and_state_machines(template: 
     assert types["IncidentAutoResponseStateMachine"] == "AWS::StepFunctions::StateMachine"
     assert types["FlowRegistryParameter"] == "AWS::SSM::Parameter"
     # timeouts from .chalice/config.json: minutes for the agent, seconds for the webhook
-    assert body["Resources"]["AgentNode"]["Properties"]["Timeout"] == 900
+    assert body["Resources"]["AgentNode"]["Properties"]["Timeout"] == 110  # below its Task states' timeouts
     assert body["Resources"]["APIHandler"]["Properties"]["Timeout"] == 10
 
 
@@ -67,7 +67,10 @@ def test_state_machine_definitions_point_at_the_packaged_functions(template: tup
     assert referenced <= set(body["Resources"])
     text = "".join(p if isinstance(p, str) else "ARN" for p in parts)
     assert "FunctionArn}" not in text
-    assert json.loads(text)["StartAt"] == "parse-alert"  # still one valid definition once joined
+    definition = json.loads(text)
+    assert definition["StartAt"] == "parse-alert"  # still one valid definition once joined
+    # the stage's http_node timeout (120 s) plus the margin: the state outlasts the function
+    assert definition["States"]["close-pagerduty"]["TimeoutSeconds"] == 130
     role = body["Resources"]["FlowExecutionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     assert [s["Action"] for s in role] == ["lambda:InvokeFunction"]
 
