@@ -48,6 +48,18 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prefix", default=None, help="table prefix (default: the stage's AOF_TABLE_PREFIX)")
 
 
+def stage_settings(project_dir: Path, stage: str) -> dict[str, Any]:
+    """The product's own settings of ``stage`` in ``.chalice/config.json`` (its ``aof`` object,
+    over the project's): ``region``, ``state_machine_log_level``."""
+    try:
+        config: dict[str, Any] = json.loads((project_dir / ".chalice" / "config.json").read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+    found = dict(config.get("aof") or {})
+    found.update(((config.get("stages") or {}).get(stage) or {}).get("aof") or {})
+    return found
+
+
 def stage_prefix(project_dir: Path, stage: str, env: Mapping[str, str] | None = None) -> str:
     """The stage's ``AOF_TABLE_PREFIX`` from ``.chalice/config.json`` (what the Lambdas get)."""
     try:
@@ -184,11 +196,17 @@ def _package(args: argparse.Namespace) -> int:
     stage = args.stage or "dev"
     try:
         template = merge_template(
-            resources, args.prefix or stage_prefix(project_dir, stage), lambda_timeouts(project_dir, stage)
+            resources,
+            args.prefix or stage_prefix(project_dir, stage),
+            lambda_timeouts(project_dir, stage),
+            str(stage_settings(project_dir, stage).get("state_machine_log_level", "ERROR")),
         )
     except SpecError as error:
         for problem in error.problems:
             print(f"error: {problem}", file=sys.stderr)
+        return 1
+    except AofError as error:
+        print(f"error: {error}", file=sys.stderr)
         return 1
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
