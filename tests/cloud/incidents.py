@@ -354,7 +354,18 @@ def _other_cloud_paths(client: Any, store: Any, far: dict[str, Any], env: dict[s
     acknowledged["event"]["data"]["id"] = second
     answer = post_incident(client, second, acknowledged)
     stopped = store.runs.get_run(started["run_id"])
+    # The error path's function, with the payload the definition's "flow failed" state sends it.
+    failed = chalice_app.lifecycle(
+        {
+            "action": "node_failed",
+            "flow": {"name": FLOW},
+            "state": {"event": trigger["event"], "nodes": {"diagnose": {"Error": "ProviderError", "Cause": "down"}}},
+            "context": {"execution_id": running_arn, "execution_name": started["run_id"]},
+        },
+        None,
+    )
     return {
+        "lifecycle_status": failed["status"],
         "daily_report_posts": daily_report_posts,
         "stopped_runs": answer.get("stopped_runs", []),
         "stopped_run_status": stopped.status if stopped else None,

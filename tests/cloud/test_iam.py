@@ -69,6 +69,8 @@ def test_every_cloud_path_runs_as_the_stages_own_roles(run: dict[str, Any]) -> N
     # PagerDuty's acknowledge stopped the second incident's execution
     assert len(run["stopped_runs"]) == 1 and run["stopped_run_status"] == "cancelled"
     assert ("runtime", "states:StopExecution") in actions
+    # the error path's lifecycle function recorded the failure and told Slack
+    assert run["lifecycle_status"] == "failed"
 
 
 @pytest.mark.slow
