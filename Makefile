@@ -47,12 +47,16 @@ demo: $(STAMP)
 compile: $(STAMP)
 	$(BIN)/python -m compileall -q --invalidation-mode checked-hash chalicelib
 
+# Chalice wants a region even to package; without one in the environment, the stage's own
+# ("aof": {"region": ...} in .chalice/config.json).
+STAGE_REGION = $(shell $(BIN)/python -c 'from pathlib import Path; from chalicelib.cli.apply_cmd import stage_settings; print(stage_settings(Path("."), "$(STAGE)").get("region", ""))')
+
 deploy: compile
-	$(BIN)/chalice deploy --stage $(STAGE)
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-$(STAGE_REGION)} $(BIN)/chalice deploy --stage $(STAGE)
 
 package: compile
 	$(BIN)/aofctl package -f agents -f flows --stage $(STAGE) -o build/merge-template.json
-	$(BIN)/chalice package --stage $(STAGE) --merge-template build/merge-template.json build/package
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-$(STAGE_REGION)} $(BIN)/chalice package --stage $(STAGE) --merge-template build/merge-template.json build/package
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .cache

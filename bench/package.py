@@ -90,8 +90,15 @@ def main() -> int:
     print("largest packages (zipped / unzipped MB):")
     for name, z, u in largest:
         print(f"  {name:40s} {z / 1e6:6.2f} {u / 1e6:7.2f}")
-    lint = subprocess.run([str(BIN / "cfn-lint"), str(out / "sam.json")], capture_output=True, text=True)
-    print(f"cfn-lint {out / 'sam.json'}: {'clean' if lint.returncode == 0 else 'problems'}")
+    # Informational checks included: a finding of any level is one to fix.
+    lint = subprocess.run(
+        [str(BIN / "cfn-lint"), "--include-checks", "I", "--", str(out / "sam.json")], capture_output=True, text=True
+    )
+    print(
+        f"cfn-lint (informational checks included) {out / 'sam.json'}: {'clean' if lint.returncode == 0 else 'problems'}"
+    )
+    if lint.returncode != 0:
+        print(lint.stdout)
     if lint.returncode:
         print(lint.stdout + lint.stderr)
     shutil.rmtree(work, ignore_errors=True)

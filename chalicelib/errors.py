@@ -65,6 +65,23 @@ class ConfigurationError(AofError):
     """A required setting (environment variable, flow field) is missing or wrong."""
 
 
+class MissingCredential(ConfigurationError):
+    """A deployed stage lacks the credential a node needs to reach its service.
+
+    The node fails by this name instead of pretending to have sent anything; it is retried
+    (the stage's configuration may be fixed meanwhile), then the flow's error path takes over.
+    ``aofctl doctor`` and ``aofctl apply`` report the same gap before any incident arrives.
+    """
+
+    retryable = True
+
+    def __init__(self, variable: str, needed_for: str) -> None:
+        super().__init__(
+            f"{variable} is not set in this deployed stage: {needed_for} cannot be sent", variable=variable
+        )
+        self.variable = variable
+
+
 # --- inbound webhooks ---------------------------------------------------------------------
 
 

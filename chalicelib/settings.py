@@ -33,6 +33,12 @@ AOF_AGENTS_DIR = "AOF_AGENTS_DIR"
 #: Overrides the flow's ``safety.monitor_seconds`` (the watch after each change).
 AOF_MONITOR_SECONDS = "AOF_MONITOR_SECONDS"
 
+
+def is_deployed(env: Mapping[str, str] | None = None) -> bool:
+    """A deployed stage (``AOF_BACKEND=aws``): nothing may be printed instead of sent there."""
+    return resolve(AOF_BACKEND, None, env) == "aws"
+
+
 #: Values of these variables are secrets: never logged, never stored in run history.
 SECRET_VARIABLES = frozenset(
     {

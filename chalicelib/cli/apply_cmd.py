@@ -48,6 +48,18 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prefix", default=None, help="table prefix (default: the stage's AOF_TABLE_PREFIX)")
 
 
+def stage_settings(project_dir: Path, stage: str) -> dict[str, Any]:
+    """The product's own settings of ``stage`` in ``.chalice/config.json`` (its ``aof`` object,
+    over the project's): ``region``, ``state_machine_log_level``."""
+    try:
+        config: dict[str, Any] = json.loads((project_dir / ".chalice" / "config.json").read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+    found = dict(config.get("aof") or {})
+    found.update(((config.get("stages") or {}).get(stage) or {}).get("aof") or {})
+    return found
+
+
 def stage_environment(project_dir: Path, stage: str) -> dict[str, str]:
     """The environment ``.chalice/config.json`` gives the stage's Lambdas."""
     try:
@@ -76,6 +88,11 @@ def stage_prefix(project_dir: Path, stage: str, env: Mapping[str, str] | None = 
     """The stage's ``AOF_TABLE_PREFIX`` from ``.chalice/config.json`` (what the Lambdas get)."""
     found = stage_environment(project_dir, stage).get(settings.AOF_TABLE_PREFIX)
     return str(found) if found else settings.resolve(settings.AOF_TABLE_PREFIX, None, env, "aof") or "aof"
+
+
+def load_project_resources(files: list[str], project_dir: Path) -> Resources | None:
+    """The YAML given, with the project's agents; problems printed (None when there are any)."""
+    return _load(files, project_dir)
 
 
 def _load(files: list[str], project_dir: Path) -> Resources | None:
@@ -166,19 +183,21 @@ def apply_aws(
 ) -> list[Any]:
     """Plan against AWS and execute; returns the changes applied (or planned, on a dry run)."""
     from ..deploy.aws import AwsDeployClient
-    from ..deploy.deployed import read_deployed_functions
+    from ..deploy.deployed import lambda_timeouts, read_deployed_functions
     from ..deploy.desired import desired_state
     from ..deploy.executor import execute
     from ..deploy.observer import observe
     from ..deploy.planner import plan
 
     functions = read_deployed_functions(project_dir, stage)
-    desired = desired_state(resources, functions, prefix or stage_prefix(project_dir, stage))
+    timeouts = lambda_timeouts(project_dir, stage)
+    desired = desired_state(resources, functions, prefix or stage_prefix(project_dir, stage), timeouts)
     if clients is None:
         import boto3
 
         region = region or next(iter(functions.values())).split(":")[3]
-        clients = {name: boto3.client(name, region_name=region) for name in ("dynamodb", "iam", "stepfunctions", "ssm")}
+        services = ("dynamodb", "iam", "stepfunctions", "ssm", "lambda")
+        clients = {name: boto3.client(name, region_name=region) for name in services}
     aws = AwsDeployClient(
         dynamodb=clients["dynamodb"], iam=clients["iam"], stepfunctions=clients["stepfunctions"], ssm=clients["ssm"]
     )
@@ -187,7 +206,12 @@ def apply_aws(
         print(change.line())
     if dry_run:
         return list(the_plan.pending)
-    return list(execute(desired, the_plan, aws))
+    applied = list(execute(desired, the_plan, aws))
+    # A deployed stage fails a node whose credential is missing: say so before an incident does.
+    from .doctor_cmd import report_credentials
+
+    report_credentials(resources, project_dir, stage, clients.get("lambda"), "warning: ")
+    return applied
 
 
 def _package(args: argparse.Namespace) -> int:
@@ -197,7 +221,24 @@ def _package(args: argparse.Namespace) -> int:
     resources = _load(args.files, project_dir)
     if resources is None:
         return 1
-    template = merge_template(resources, args.prefix or stage_prefix(project_dir, args.stage or "dev"))
+    from ..deploy.deployed import lambda_timeouts
+    from ..errors import SpecError
+
+    stage = args.stage or "dev"
+    try:
+        template = merge_template(
+            resources,
+            args.prefix or stage_prefix(project_dir, stage),
+            lambda_timeouts(project_dir, stage),
+            str(stage_settings(project_dir, stage).get("state_machine_log_level", "ERROR")),
+        )
+    except SpecError as error:
+        for problem in error.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 1
+    except AofError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(template, indent=2) + "\n")

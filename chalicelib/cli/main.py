@@ -24,6 +24,7 @@ def _registrars() -> list[Registrar]:
         "chalicelib.cli.sandbox_cmd",
         "chalicelib.cli.policy_cmd",
         "chalicelib.cli.states_cmd",
+        "chalicelib.cli.doctor_cmd",
     ):
         try:
             module = __import__(module_name, fromlist=["add_parsers"])

@@ -372,7 +372,8 @@ def _report(args: argparse.Namespace) -> int:
         source.close()
     timeline = build_timeline(run, events, nodes)
     narrative = _narrative(args, run, events, env) if args.narrative else None
-    markdown = redactor.text(postmortem_markdown(run, timeline, narrative, link))
+    printed = [e for e in events if e.type == "MessagePrinted"]
+    markdown = redactor.text(postmortem_markdown(run, timeline, narrative, link, printed))
     if args.output_file:
         Path(args.output_file).write_text(markdown, encoding="utf-8")
     else:

@@ -6,15 +6,24 @@ Functions and on the embedded engine.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ..spec.models import AgentFlowResource, AgentResource
 from .builder import Builder
 from .tasks import FUNCTION_PLACEHOLDERS, LAMBDA_INVOKE, LAMBDA_INVOKE_WAIT
+from .time_bounds import apply_time_bounds
 
 
-def compile_flow(flow: AgentFlowResource, agents: dict[str, AgentResource]) -> dict[str, Any]:
-    """The ASL definition of ``flow`` (validated beforehand by ``chalicelib.spec``)."""
+def compile_flow(
+    flow: AgentFlowResource, agents: dict[str, AgentResource], lambda_timeouts: Mapping[str, int] | None = None
+) -> dict[str, Any]:
+    """The ASL definition of ``flow`` (validated beforehand by ``chalicelib.spec``).
+
+    ``lambda_timeouts`` (function short name -> seconds, from the stage's configuration) makes
+    it the deployed definition: every Task state outlasts its function, or a
+    :class:`~chalicelib.errors.SpecError` names the node that cannot (see ``time_bounds``).
+    """
     built = Builder(flow, agents).build()
     definition: dict[str, Any] = {
         "Comment": f"AOF flow '{flow.name}' (compiled by aofctl; edit the YAML, not this)",
@@ -24,6 +33,7 @@ def compile_flow(flow: AgentFlowResource, agents: dict[str, AgentResource]) -> d
     }
     if flow.spec.rate_limit is not None:
         definition["TimeoutSeconds"] = flow.spec.rate_limit.timeout_seconds
+    apply_time_bounds(definition, flow.name, lambda_timeouts)
     return definition
 
 

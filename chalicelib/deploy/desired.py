@@ -50,14 +50,16 @@ def _account_and_region(function_arns: dict[str, str]) -> tuple[str, str, str]:
     return parts[1], parts[3], parts[4]
 
 
-def desired_state(resources: Resources, function_arns: dict[str, str], prefix: str) -> Desired:
+def desired_state(
+    resources: Resources, function_arns: dict[str, str], prefix: str, lambda_timeouts: dict[str, int] | None = None
+) -> Desired:
     """Everything ``aofctl apply`` makes exist for ``resources`` on table prefix ``prefix``."""
     partition, region, account = _account_and_region(function_arns)
     placeholders = {key: function_arns[short] for key, short in PLACEHOLDER_FUNCTIONS.items()}
     machines: list[DesiredStateMachine] = []
     for flow_name in sorted(resources.flows):
         flow = resources.flows[flow_name]
-        definition = substitute_arns(compile_flow(flow, resources.agents), placeholders)
+        definition = substitute_arns(compile_flow(flow, resources.agents, lambda_timeouts), placeholders)
         name = state_machine_name(prefix, flow_name)
         machines.append(
             DesiredStateMachine(

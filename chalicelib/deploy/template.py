@@ -1,14 +1,17 @@
 """The CloudFormation merge template for ``chalice package --merge-template``.
 
 Chalice packages the API and the Lambdas; this adds what ``aofctl apply`` would otherwise
-create: the table, the Step Functions role (invoke only our functions), one state machine per
-flow with the Lambda ARNs substituted at deploy time, and the flow registry parameter.
+create: the table (kept when the stack goes), the Step Functions role (invoke only our
+functions, log, trace), one state machine per flow with the Lambda ARNs substituted at deploy
+time, logging at the stage's level with execution data off and X-Ray tracing on, the flow
+registry parameter, and the queue that receives the asynchronous functions' failed events.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from chalice.utils import to_cfn_resource_name
@@ -23,44 +26,62 @@ from .registry import registry_parameter_name
 _PLACEHOLDER = re.compile(r"\$\{(" + "|".join(map(re.escape, PLACEHOLDER_FUNCTIONS)) + r")\}")
 ROLE_ID = "FlowExecutionRole"
 REGISTRY_ID = "FlowRegistryParameter"
+LOG_GROUP_ID = "FlowLogGroup"
+FAILURES_ID = "AsyncFailureQueue"
+#: Functions invoked asynchronously (EventBridge): a failed event goes to the queue, not away.
+ASYNC_FUNCTIONS = ("execution_finished", "post_incident_daily")
+LOG_LEVELS = ("ALL", "ERROR", "FATAL", "OFF")
+
+#: What Step Functions needs to deliver a machine's logs to CloudWatch Logs (AWS names no resource).
+_LOG_DELIVERY = [
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+]
+_TRACING = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]
 
 
-def _function_arn(short_name: str) -> dict[str, Any]:
+def failure_queue_name(prefix: str) -> str:
+    return f"{prefix}-async-failures"
+
+
+def _function_arn(short_name: str) -> str:
     # Chalice names each @app.lambda_function's resource after its name, CamelCased.
-    return {"Fn::GetAtt": [to_cfn_resource_name(short_name), "Arn"]}
+    return "${" + to_cfn_resource_name(short_name) + ".Arn}"
+
+
+def _literal(text: str) -> str:
+    """Text Fn::Sub leaves as it is: ``${`` written ``${!``."""
+    return text.replace("${", "${!")
 
 
 def _substituted(definition: dict[str, Any]) -> dict[str, Any]:
-    """The definition as text with each placeholder replaced by the function's ARN.
+    """The definition as an Fn::Sub string with each placeholder replaced by the function's ARN.
 
-    Fn::Join rather than Fn::Sub or DefinitionSubstitutions: the definition is full of the
-    flows' own ``${...}`` expressions, which those would try (and fail) to resolve.
+    The flows' own ``${...}`` expressions are written with the JSON escape ``\\u0024{``: the same
+    definition once Step Functions parses it, and nothing for Fn::Sub (or cfn-lint) to resolve.
     """
-    text = json.dumps(definition, indent=1, sort_keys=False)
-    parts: list[Any] = []
-    last = 0
-    for match in _PLACEHOLDER.finditer(text):
-        parts.append(text[last : match.start()])
-        parts.append(_function_arn(PLACEHOLDER_FUNCTIONS[match.group(1)]))
-        last = match.end()
-    parts.append(text[last:])
-    return {"Fn::Join": ["", [_escaped(p) if isinstance(p, str) else p for p in parts if p != ""]]}
-
-
-def _escaped(text: str) -> str:
-    """``$`` before ``{`` written as the JSON escape ``\\u0024``: the same definition once Step
-    Functions parses it, but no ``${...}`` for CloudFormation (and cfn-lint) to mistake for
-    one of its own substitutions."""
-    return text.replace("${", "\\u0024{")
+    text = json.dumps(definition, indent=1, sort_keys=False).replace("${", "\\u0024{")
+    text = re.sub(r"\\u0024\{(" + "|".join(map(re.escape, PLACEHOLDER_FUNCTIONS)) + r")\}", r"${\1}", text)
+    return {"Fn::Sub": _PLACEHOLDER.sub(lambda m: _function_arn(PLACEHOLDER_FUNCTIONS[m.group(1)]), text)}
 
 
 def _machine_id(flow: str) -> str:
     return to_cfn_resource_name(flow) + "StateMachine"
 
 
-def merge_template(resources: Resources, prefix: str) -> dict[str, Any]:
-    template_resources: dict[str, Any] = dict(cloudformation_resources(prefix))
-    template_resources[ROLE_ID] = {
+def _role(prefix: str) -> dict[str, Any]:
+    invoke = {
+        "Effect": "Allow",
+        "Action": "lambda:InvokeFunction",
+        "Resource": [{"Fn::GetAtt": [to_cfn_resource_name(n), "Arn"]} for n in sorted(PLACEHOLDER_FUNCTIONS.values())],
+    }
+    return {
         "Type": "AWS::IAM::Role",
         "Properties": {
             "RoleName": role_name(prefix),
@@ -68,22 +89,71 @@ def merge_template(resources: Resources, prefix: str) -> dict[str, Any]:
             "Policies": [
                 {
                     "PolicyName": "invoke-node-functions",
+                    "PolicyDocument": {"Version": "2012-10-17", "Statement": [invoke]},
+                },
+                {
+                    "PolicyName": "logs-and-traces",
                     "PolicyDocument": {
                         "Version": "2012-10-17",
                         "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Action": "lambda:InvokeFunction",
-                                "Resource": [_function_arn(n) for n in sorted(PLACEHOLDER_FUNCTIONS.values())],
-                            }
+                            {"Effect": "Allow", "Action": _LOG_DELIVERY, "Resource": "*"},
+                            {"Effect": "Allow", "Action": _TRACING, "Resource": "*"},
                         ],
                     },
-                }
+                },
             ],
         },
     }
-    registry: list[Any] = ["{"]
-    for index, flow_name in enumerate(sorted(resources.flows)):
+
+
+def _operations(prefix: str) -> dict[str, Any]:
+    return {
+        LOG_GROUP_ID: {
+            "Type": "AWS::Logs::LogGroup",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {"LogGroupName": f"/aws/vendedlogs/states/{prefix}-flows", "RetentionInDays": 90},
+        },
+        FAILURES_ID: {
+            "Type": "AWS::SQS::Queue",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "QueueName": failure_queue_name(prefix),
+                "MessageRetentionPeriod": 1209600,
+                "SqsManagedSseEnabled": True,
+            },
+        },
+        **{
+            to_cfn_resource_name(function) + "InvokeConfig": {
+                "Type": "AWS::Lambda::EventInvokeConfig",
+                "Properties": {
+                    "FunctionName": {"Ref": to_cfn_resource_name(function)},
+                    "Qualifier": "$LATEST",
+                    "MaximumRetryAttempts": 2,
+                    "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [FAILURES_ID, "Arn"]}}},
+                },
+            }
+            for function in ASYNC_FUNCTIONS
+        },
+    }
+
+
+def merge_template(
+    resources: Resources,
+    prefix: str,
+    lambda_timeouts: Mapping[str, int] | None = None,
+    log_level: str = "ERROR",
+) -> dict[str, Any]:
+    if log_level not in LOG_LEVELS:
+        from ..errors import ConfigurationError
+
+        raise ConfigurationError(f"state machine log level {log_level!r} is not one of {', '.join(LOG_LEVELS)}")
+    template_resources: dict[str, Any] = dict(cloudformation_resources(prefix))
+    template_resources[ROLE_ID] = _role(prefix)
+    template_resources.update(_operations(prefix))
+    registry: list[str] = []
+    for flow_name in sorted(resources.flows):
         flow = resources.flows[flow_name]
         machine_id = _machine_id(flow_name)
         template_resources[machine_id] = {
@@ -91,21 +161,33 @@ def merge_template(resources: Resources, prefix: str) -> dict[str, Any]:
             "Properties": {
                 "StateMachineName": state_machine_name(prefix, flow_name),
                 "RoleArn": {"Fn::GetAtt": [ROLE_ID, "Arn"]},
-                "DefinitionString": _substituted(compile_flow(flow, resources.agents)),
+                "DefinitionString": _substituted(compile_flow(flow, resources.agents, lambda_timeouts)),
+                # Execution data (inputs, outputs) stays out of the logs: it can carry incident text.
+                "LoggingConfiguration": {
+                    "Level": log_level,
+                    "IncludeExecutionData": False,
+                    "Destinations": [
+                        {"CloudWatchLogsLogGroup": {"LogGroupArn": {"Fn::GetAtt": [LOG_GROUP_ID, "Arn"]}}}
+                    ],
+                },
+                "TracingConfiguration": {"Enabled": True},
             },
         }
         path = getattr(flow.spec.trigger.config, "path", None)
-        registry.append(("," if index else "") + json.dumps(flow_name) + ':{"state_machine_arn":"')
-        registry.append({"Ref": machine_id})
-        registry.append('","trigger_path":' + json.dumps(path) + "}")
-    registry.append("}")
+        registry.append(
+            _literal(json.dumps(flow_name) + ':{"state_machine_arn":"')
+            + "${"
+            + machine_id
+            + "}"
+            + _literal('","trigger_path":' + json.dumps(path) + "}")
+        )
     template_resources[REGISTRY_ID] = {
         "Type": "AWS::SSM::Parameter",
         "Properties": {
             "Name": registry_parameter_name(prefix),
             "Type": "String",
             "Description": "AOF flow registry: flow -> state machine ARN and trigger path",
-            "Value": {"Fn::Join": ["", registry]},
+            "Value": {"Fn::Sub": "{" + ",".join(registry) + "}"},
         },
     }
     return {"Resources": template_resources}

@@ -35,11 +35,16 @@ def run_task(function: str, payload: dict[str, Any], deps: NodeDeps) -> dict[str
         if name == short or name.endswith("-" + short):
             name = short
             break
+    from .printed import console_posts, record_printed
+
     output: NodeOutput
+    posts_before = console_posts(deps)
     if name == "lifecycle":
         from . import lifecycle
 
-        output = lifecycle.handle(LifecycleInput.model_validate(payload), deps)
+        lifecycle_event = LifecycleInput.model_validate(payload)
+        output = lifecycle.handle(lifecycle_event, deps)
+        record_printed(deps, lifecycle_event.context.run_id, lifecycle_event.node_id, output, posts_before)
         return output.payload()
     event = NodeInput.model_validate(payload)
     if name == "transform_node":
@@ -60,4 +65,5 @@ def run_task(function: str, payload: dict[str, Any], deps: NodeDeps) -> dict[str
         output = http.handle(event, deps)
     else:
         raise ValueError(f"no node handler for function {function!r}")
+    record_printed(deps, event.context.run_id, event.node.id, output, posts_before)
     return output.payload()

@@ -9,8 +9,8 @@ checked after resolution, connected to the checked address, and again on each re
 A request to the PagerDuty REST API gets what PagerDuty requires (``From`` header from
 ``PAGERDUTY_FROM_EMAIL``, its ``Accept`` media type) and is sent to ``PAGERDUTY_API_URL`` when
 that is configured. Resolving an incident also adds the diagnosis as a note on its timeline.
-With no ``PAGERDUTY_API_KEY`` the PagerDuty call is printed instead of sent (the embedded
-default needs no account).
+With no ``PAGERDUTY_API_KEY`` the PagerDuty call is printed instead of sent in the embedded
+default (it needs no account); in a deployed stage it fails as ``MissingCredential``.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from typing import Any
 
 from .. import egress
 from ..egress import Allowlist, EgressPolicy
-from ..errors import ServiceError, ServiceUnavailable
+from ..errors import MissingCredential, ServiceError, ServiceUnavailable
 from ..expr import parse_template, render_structure
 from ..expr.json_template import looks_like_json, render_json
-from ..settings import PAGERDUTY_API_KEY, PAGERDUTY_API_URL, PAGERDUTY_FROM_EMAIL, resolve
+from ..settings import PAGERDUTY_API_KEY, PAGERDUTY_API_URL, PAGERDUTY_FROM_EMAIL, is_deployed, resolve
 from .deps import NodeDeps
 from .models import NodeInput, NodeOutput
 from .scope import StateScope, redact
@@ -109,6 +109,8 @@ def handle(event: NodeInput, deps: NodeDeps, *, sleep: Callable[[float], None] =
     shown_request = redact({"method": method, "url": url, "headers": headers}, secrets)
 
     if is_pagerduty and not resolve(PAGERDUTY_API_KEY, None, deps.env):
+        if is_deployed(deps.env):
+            raise MissingCredential(PAGERDUTY_API_KEY, f"the PagerDuty call of node '{event.node.id}'")
         return _simulated_pagerduty(event, deps, method, url, body, shown_request)
 
     data: bytes | None = None

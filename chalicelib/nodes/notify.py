@@ -12,7 +12,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any, Protocol, TextIO
 
-from ..settings import SLACK_BOT_TOKEN, resolve
+from ..settings import SLACK_BOT_TOKEN, is_deployed, resolve
 
 
 class Notifier(Protocol):
@@ -58,6 +58,18 @@ class ConsoleNotifier:
             self._stream().flush()
 
 
+class UnconfiguredSlack:
+    """A deployed stage without a bot token: every post fails by name, nothing is printed."""
+
+    def post(self, incident_id: str, channel: str, text: str, blocks: list[dict[str, Any]] | None) -> tuple[str, str]:
+        from ..errors import MissingCredential
+
+        raise MissingCredential(SLACK_BOT_TOKEN, f"the Slack message to {channel}")
+
+    def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None) -> None:
+        self.post("", channel, text, blocks)
+
+
 class StoreThreadIndex:
     """Incident threads kept in the store, so every Lambda (or process) finds the same thread."""
 
@@ -97,10 +109,13 @@ class SlackNotifier:
 
 
 def make_notifier(env: Mapping[str, str], store: Any, out: TextIO | None = None) -> Notifier:
-    """Slack when ``SLACK_BOT_TOKEN`` is set (``SLACK_API_URL`` honoured), else the terminal."""
+    """Slack when ``SLACK_BOT_TOKEN`` is set (``SLACK_API_URL`` honoured); else the terminal in
+    the embedded default, and a named configuration error in a deployed stage."""
     if resolve(SLACK_BOT_TOKEN, None, env):
         from ..integrations.slack import IncidentThreads, SlackClient
 
         client = SlackClient(env=env)
         return SlackNotifier(IncidentThreads(client, StoreThreadIndex(store.deliveries)), client)
+    if is_deployed(env):
+        return UnconfiguredSlack()
     return ConsoleNotifier(out)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..store import RunRecord
+from ..store import RunEvent, RunRecord
 from .summary import run_seconds
 from .timeline import TimelineEntry
 
@@ -21,7 +21,11 @@ ICONS = {
 
 
 def postmortem_markdown(
-    run: RunRecord, timeline: list[TimelineEntry], narrative: str | None = None, console_url: str | None = None
+    run: RunRecord,
+    timeline: list[TimelineEntry],
+    narrative: str | None = None,
+    console_url: str | None = None,
+    printed: list[RunEvent] | None = None,
 ) -> str:
     seconds = run_seconds(run)
     lines = [
@@ -42,6 +46,14 @@ def postmortem_markdown(
         node = f" `{entry.node_id}`" if entry.node_id else ""
         lines.append(f"- **{entry.at}** {ICONS.get(entry.kind, '•')} {entry.title}{node}")
         lines.extend(f"  - {detail}" for detail in entry.details)
+    if printed:
+        # The embedded default printed these instead of sending them: nobody was told.
+        lines += ["", "## Printed, not sent", ""]
+        for event in printed:
+            what = event.details.get("channel") or event.details.get("request") or ""
+            service = str(event.details.get("service", "")).capitalize().replace("Pagerduty", "PagerDuty")
+            reason = event.details.get("reason", "")
+            lines.append(f"- `{event.node_id}`: {service} {what} ({reason})")
     if narrative:
         lines += ["", "## Analysis (post-incident-analyzer)", "", narrative.strip()]
     lines.append("")

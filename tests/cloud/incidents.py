@@ -41,6 +41,8 @@ SECRETS = {
 }
 SPEED = 3.0
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+#: The AWS calls of a ``cloud-iam`` run, reported even when the run fails.
+RECORDED: Any = None
 
 
 def function_name(short: str) -> str:
@@ -92,14 +94,16 @@ def _event(incident_id: str) -> dict[str, Any]:
     return loaded
 
 
-def environment(cluster_env: dict[str, str], far: dict[str, Any], extra: dict[str, str]) -> dict[str, str]:
+def environment(
+    cluster_env: dict[str, str], far: dict[str, Any], extra: dict[str, str], without: tuple[str, ...] = ()
+) -> dict[str, str]:
     import os
 
     return {
         **{k: v for k, v in os.environ.items() if not k.startswith(("AOF_", "AWS_"))},
         "KUBECONFIG": cluster_env["KUBECONFIG"],
         "KUBECACHEDIR": cluster_env["KUBECACHEDIR"],
-        **SECRETS,
+        **{k: v for k, v in SECRETS.items() if k not in without},
         "SLACK_API_URL": far["slack"].api_url,
         "SLACK_APPROVERS": APPROVER,
         "PAGERDUTY_API_URL": far["pagerduty"].url,
@@ -117,8 +121,8 @@ def environment(cluster_env: dict[str, str], far: dict[str, Any], extra: dict[st
 # --------------------------------------------------------------------------- the two doors
 
 
-def post_incident(client: Any, incident_id: str) -> dict[str, Any]:
-    body = json.dumps(_event(incident_id))
+def post_incident(client: Any, incident_id: str, event: dict[str, Any] | None = None) -> dict[str, Any]:
+    body = json.dumps(event or _event(incident_id))
     response = client.http.post(
         "/pagerduty/webhook",
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {SECRETS['PAGERDUTY_WEBHOOK_TOKEN']}"},
@@ -180,14 +184,25 @@ def report(
 # --------------------------------------------------------------------------- the two modes
 
 
-def run_cloud(incident_id: str) -> dict[str, Any]:
+def run_cloud(incident_id: str, iam: bool = False, without: tuple[str, ...] = ()) -> dict[str, Any]:
+    """One incident on moto; with ``iam``, as the stage's own roles under IAM enforcement.
+
+    With ``iam`` the run goes on past the incident to the other cloud paths: the daily report
+    and a second incident stopped by PagerDuty's acknowledge. ``aofctl apply`` runs as a user
+    holding ``.chalice/policy-apply-dev.json``, every function as the role holding
+    ``.chalice/policy-dev.json``, the state machines as the role ``aofctl apply`` made.
+    """
+    import os
+
     from chalice.test import Client
 
     import app as chalice_app
-    from chalicelib.cli.apply_cmd import apply_aws
+    from chalicelib.cli.apply_cmd import apply_aws, stage_prefix
+    from chalicelib.deploy.desired import role_name
     from chalicelib.spec import load_resources
     from chalicelib.web import Backend, backend, install
     from sandbox.testing import running_sandbox
+    from tests.support.moto_iam import iam_enforced, state_machines_act_as
     from tests.support.moto_sfn import ACCOUNT_ID, REGION, MotoSfn
 
     def dispatch(name: str, payload: dict[str, Any]) -> Any:
@@ -200,20 +215,39 @@ def run_cloud(incident_id: str) -> dict[str, Any]:
     NODE_FUNCTIONS = list(PLACEHOLDER_FUNCTIONS.values())
     project = Path(tempfile.mkdtemp(prefix="aof-e2e-cloud-"))
     write_deployed(project, ACCOUNT_ID, REGION)
+    # Under IAM the stage's own prefix: the policy documents name its resources.
+    prefix = stage_prefix(project, STAGE) if iam else PREFIX
     with (
         running_sandbox(SCENARIOS[incident_id], speed=SPEED) as cluster,
         far_side(incident_id) as far,
         MotoSfn(dispatch) as sfn,
+        ExitStack() as enforcement,
     ):
         sfn.ensure_functions({function_name(s) for s in NODE_FUNCTIONS})
         resources = load_resources([ROOT / "agents", ROOT / "flows"])
-        clients = {"dynamodb": _client("dynamodb"), "iam": sfn.iam, "stepfunctions": sfn.client, "ssm": _client("ssm")}
-        applied = apply_aws(resources, project, STAGE, PREFIX, clients=clients)
+        recorder = None
+        if iam:
+            recorder, deployer = _principals(sfn)
+            enforcement.enter_context(iam_enforced())
+            services = ("dynamodb", "iam", "stepfunctions", "ssm", "lambda")
+            clients = {name: _client(name, deployer) for name in services}
+        else:
+            clients = {
+                "dynamodb": _client("dynamodb"),
+                "iam": sfn.iam,
+                "stepfunctions": sfn.client,
+                "ssm": _client("ssm"),
+            }
+        applied = apply_aws(resources, project, STAGE, prefix, clients=clients)
         env = environment(
             cluster.env,
             far,
-            {"AOF_BACKEND": "aws", "AOF_TABLE_PREFIX": PREFIX, "AWS_DEFAULT_REGION": REGION},
+            {"AOF_BACKEND": "aws", "AOF_TABLE_PREFIX": prefix, "AWS_DEFAULT_REGION": REGION},
+            without,
         )
+        if iam:
+            enforcement.enter_context(state_machines_act_as(role_name(prefix)))
+            os.environ.update(env)  # what a deployed function's process environment holds
         install(Backend(env))
         try:
             with Client(chalice_app.app, stage_name=STAGE) as client:
@@ -239,19 +273,107 @@ def run_cloud(incident_id: str) -> dict[str, Any]:
                     approval=approval,
                     execution_arn=execution_arn,
                     invoked=sorted({name for name, _ in sfn.calls}),
+                    invocations=[name for name, _ in sfn.calls],
                     store_backend=store.backend,
                 )
+                if iam and recorder is not None:
+                    result.update(_other_cloud_paths(client, store, far, env, sfn))
+                    result["aws_calls"] = [
+                        {
+                            "principal": c.principal,
+                            "action": c.action,
+                            "params": c.params,
+                            "error": c.error,
+                            "status": c.status,
+                        }
+                        for c in recorder.calls
+                        if c.principal != "harness"
+                    ]
                 return result
         finally:
             install(None)
 
 
-def _client(service: str) -> Any:
+def _client(service: str, credentials: dict[str, str] | None = None) -> Any:
     import boto3
 
     from tests.support.moto_sfn import REGION
 
-    return boto3.client(service, region_name=REGION)
+    return boto3.client(service, region_name=REGION, **(credentials or {}))
+
+
+def _principals(sfn: Any) -> tuple[Any, dict[str, str]]:
+    """Who acts, made before enforcement starts: returns the call recorder and the deployer's keys.
+
+    The functions' role credentials go where a Lambda's runtime puts them, the environment;
+    the harness itself (waiting for executions, reading history) is an administrator.
+    """
+    import os
+
+    import boto3
+
+    from tests.support.aws_calls import CallRecorder
+    from tests.support.moto_iam import (
+        ADMIN_POLICY,
+        as_environment,
+        policy_document,
+        role_credentials,
+        user_credentials,
+    )
+
+    functions = role_credentials(
+        "aof-incident-response-dev", "lambda.amazonaws.com", policy_document("policy-dev.json")
+    )
+    deployer = user_credentials("deployer", policy_document("policy-apply-dev.json"))
+    sfn.authenticate(user_credentials("harness", ADMIN_POLICY))
+    os.environ.update(as_environment(functions))
+    os.environ.pop("AWS_PROFILE", None)
+    boto3.setup_default_session()  # credentials resolved afresh, from the role's variables
+    global RECORDED
+    RECORDED = CallRecorder().install()
+    return RECORDED, deployer
+
+
+def _other_cloud_paths(client: Any, store: Any, far: dict[str, Any], env: dict[str, str], sfn: Any) -> dict[str, Any]:
+    """The daily report, then a second incident that PagerDuty's acknowledge stops mid-run."""
+    import app as chalice_app
+
+    posted = len(far["slack"].calls_to("chat.postMessage"))
+    event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event", detail={}, resources=[])
+    chalice_app.post_incident_daily(event, None)
+    daily_report_posts = len(far["slack"].calls_to("chat.postMessage")) - posted
+
+    second = "TEST003"
+    far["pagerduty"].add_incident(second, title="Database cluster down again")
+    trigger = _event("TEST002")
+    trigger["event"]["incident"]["id"] = second
+    started = post_incident(client, second, trigger)
+    running_arn = store.runs.get_run(started["run_id"]).execution_arn
+    # Acknowledged while a node runs (moto cannot stop an execution it has not begun to run).
+    deadline = time.monotonic() + 30
+    while "TaskStateEntered" not in sfn.event_types(running_arn) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    acknowledged = json.loads((EVENTS / "pagerduty-v3-incident-acknowledged.json").read_text())
+    acknowledged["event"]["data"]["id"] = second
+    answer = post_incident(client, second, acknowledged)
+    stopped = store.runs.get_run(started["run_id"])
+    # The error path's function, with the payload the definition's "flow failed" state sends it.
+    failed = chalice_app.lifecycle(
+        {
+            "action": "node_failed",
+            "flow": {"name": FLOW},
+            "state": {"event": trigger["event"], "nodes": {"diagnose": {"Error": "ProviderError", "Cause": "down"}}},
+            "context": {"execution_id": running_arn, "execution_name": started["run_id"]},
+        },
+        None,
+    )
+    return {
+        "lifecycle_status": failed["status"],
+        "daily_report_posts": daily_report_posts,
+        "stopped_runs": answer.get("stopped_runs", []),
+        "stopped_run_status": stopped.status if stopped else None,
+        "stopped_execution_status": sfn.describe(running_arn)["status"] if running_arn else None,
+    }
 
 
 def run_embedded(incident_id: str) -> dict[str, Any]:
@@ -285,13 +407,18 @@ def run_embedded(incident_id: str) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     mode, incident_id, out = argv
-    runner = run_cloud if mode == "cloud" else run_embedded
     try:
-        result = runner(incident_id)
+        if mode == "cloud-iam":
+            result = run_cloud(incident_id, iam=True)
+        elif mode == "cloud-without-pagerduty-key":
+            result = run_cloud(incident_id, without=("PAGERDUTY_API_KEY",))
+        else:
+            result = (run_cloud if mode == "cloud" else run_embedded)(incident_id)
     except Exception as error:  # reported to the parent test, which fails with it
         import traceback
 
         result = {"mode": mode, "error": f"{type(error).__name__}: {error}", "traceback": traceback.format_exc()}
+        result["aws_calls"] = [c.__dict__ for c in RECORDED.calls if c.principal != "harness"] if RECORDED else []
     Path(out).write_text(json.dumps(result, default=str))
     return 0
 

@@ -34,11 +34,11 @@ def apply(project: Path, flows: Path = ROOT / "flows", *extra: str) -> tuple[int
 def test_first_apply_creates_everything_and_the_second_changes_nothing(project: Path, aws: dict[str, Any]) -> None:
     code, first = apply(project)
     assert code == 0, first
-    assert "+ table aof-store: create" in first
-    assert "+ role aof-states-execution: create" in first
-    assert "+ state-machine aof-incident-auto-response: create" in first
-    assert "+ state-machine aof-post-incident-daily: create" in first
-    assert "+ flow-registry /aof/flows: create" in first
+    assert "+ table aof-dev-store: create" in first
+    assert "+ role aof-dev-states-execution: create" in first
+    assert "+ state-machine aof-dev-incident-auto-response: create" in first
+    assert "+ state-machine aof-dev-post-incident-daily: create" in first
+    assert "+ flow-registry /aof-dev/flows: create" in first
     assert first.rstrip().endswith("5 change(s) applied")
 
     code, second = apply(project)
@@ -67,9 +67,9 @@ def test_what_apply_created_is_least_privilege_and_wired_to_the_deployed_functio
 ) -> None:
     apply(project)
     iam, sfn, ssm = aws["iam"], aws["stepfunctions"], aws["ssm"]
-    role = iam.get_role(RoleName="aof-states-execution")["Role"]
+    role = iam.get_role(RoleName="aof-dev-states-execution")["Role"]
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "states.amazonaws.com"}
-    policy = iam.get_role_policy(RoleName="aof-states-execution", PolicyName="invoke-node-functions")["PolicyDocument"]
+    policy = iam.get_role_policy(RoleName="aof-dev-states-execution", PolicyName="invoke-node-functions")["PolicyDocument"]
     (statement,) = policy["Statement"]
     assert statement["Action"] == "lambda:InvokeFunction"
     assert statement["Resource"] == sorted(
@@ -78,7 +78,7 @@ def test_what_apply_created_is_least_privilege_and_wired_to_the_deployed_functio
     assert iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"] == ["invoke-node-functions"]
     assert iam.list_attached_role_policies(RoleName=role["RoleName"])["AttachedPolicies"] == []
 
-    registry = decode_registry(ssm.get_parameter(Name="/aof/flows")["Parameter"]["Value"])
+    registry = decode_registry(ssm.get_parameter(Name="/aof-dev/flows")["Parameter"]["Value"])
     entry = registry["incident-auto-response"]
     assert entry.trigger_path == "/pagerduty/webhook"
     machine = sfn.describe_state_machine(stateMachineArn=entry.state_machine_arn)
@@ -97,10 +97,10 @@ def test_a_changed_flow_updates_only_its_state_machine(project: Path, aws: dict[
     path.write_text(path.read_text().replace("timeout_seconds: 180", "timeout_seconds: 240"))
     code, out = apply(project, flows)
     assert code == 0
-    assert "~ state-machine aof-incident-auto-response: update (definition)" in out
-    assert "= state-machine aof-post-incident-daily: unchanged" in out
+    assert "~ state-machine aof-dev-incident-auto-response: update (definition)" in out
+    assert "= state-machine aof-dev-post-incident-daily: unchanged" in out
     assert out.rstrip().endswith("1 change(s) applied")
-    arn = "arn:aws:states:us-east-1:123456789012:stateMachine:aof-incident-auto-response"
+    arn = "arn:aws:states:us-east-1:123456789012:stateMachine:aof-dev-incident-auto-response"
     assert '"TimeoutSeconds": 240' in aws["stepfunctions"].describe_state_machine(stateMachineArn=arn)["definition"]
 
 

@@ -34,7 +34,7 @@ def packaged_env(tmp_path: Path, slack: FakeSlackAPI) -> dict[str, str]:
     """A Lambda's view: the stage's table prefix, Slack, and no YAML on disk."""
     return {
         "AOF_BACKEND": "aws",
-        "AOF_TABLE_PREFIX": "aof",
+        "AOF_TABLE_PREFIX": "aof-dev",
         "AOF_AGENTS_DIR": str(tmp_path / "not-packaged" / "agents"),
         "AOF_FLOWS_DIR": str(tmp_path / "not-packaged" / "flows"),
         "SLACK_BOT_TOKEN": "xoxb-daily",
@@ -53,7 +53,7 @@ def test_the_scheduled_report_uses_the_applied_daily_flow_without_any_yaml(
         "apply", "-f", str(ROOT / "agents"), "-f", str(flows), "--stage", "dev", "--project-dir", str(project)
     )
     assert code == 0, out
-    store = open_store("dynamodb://aof", dynamodb_client=boto3.client("dynamodb", region_name=REGION))
+    store = open_store("dynamodb://aof-dev", dynamodb_client=boto3.client("dynamodb", region_name=REGION))
     an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
     store.runs.create_run(
         RunRecord(

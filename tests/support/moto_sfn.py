@@ -120,6 +120,13 @@ class MotoSfn:
                 pass
         self._mock.stop()
 
+    def authenticate(self, credentials: dict[str, str]) -> None:
+        """Make the harness's own clients sign as ``credentials`` (for moto's IAM enforcement)."""
+        kw: dict[str, Any] = {"region_name": self.region, **credentials}
+        self.client = boto3.client("stepfunctions", **kw)
+        self.lambda_client = boto3.client("lambda", **kw)
+        self.iam = boto3.client("iam", **kw)
+
     # --- the far side of Lambda ---------------------------------------------------------
     def _invoke(
         self, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any

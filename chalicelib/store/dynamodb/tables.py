@@ -95,6 +95,9 @@ def cloudformation_resources(prefix: str) -> dict[str, Any]:
         create = definition["create_table"]
         resources[_logical_id(create["TableName"])] = {
             "Type": "AWS::DynamoDB::Table",
+            # The runs' history outlives the stack: deleting or replacing it keeps the table.
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
             "Properties": {
                 **create,
                 "TimeToLiveSpecification": definition["time_to_live"],

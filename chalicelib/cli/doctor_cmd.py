@@ -1,0 +1,73 @@
+"""``aofctl doctor --stage S``: what a deployed stage lacks, before an incident finds out.
+
+Today it checks the credentials each function needs for the stage's flows (see
+:mod:`chalicelib.deploy.credentials`); exit status 1 when one is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def add_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    doctor = subparsers.add_parser("doctor", help="check a deployed stage's configuration (credentials)")
+    doctor.add_argument("--stage", required=True, help="Chalice stage to check")
+    doctor.add_argument("--project-dir", default=".", help="the Chalice project (where .chalice/ is)")
+    doctor.add_argument(
+        "-f",
+        "--filename",
+        dest="files",
+        action="append",
+        default=None,
+        help="YAML file or directory (default: agents/ and flows/)",
+    )
+    doctor.add_argument("--region", default=None, help="AWS region (default: from the deployed functions' ARNs)")
+    doctor.set_defaults(handler=_doctor)
+
+
+def lambda_client_for(project_dir: Path, stage: str, region: str | None) -> Any | None:
+    """A Lambda client in the deployed functions' region, or None when nothing is deployed."""
+    from ..deploy.deployed import read_deployed_functions
+    from ..errors import ConfigurationError
+
+    try:
+        functions = read_deployed_functions(project_dir, stage)
+    except ConfigurationError:
+        return None
+    import boto3
+
+    return boto3.client("lambda", region_name=region or next(iter(functions.values())).split(":")[3])
+
+
+def report_credentials(resources: Any, project_dir: Path, stage: str, lambda_client: Any | None, prefix: str) -> int:
+    """Print the findings (``prefix`` before each); returns how many credentials are missing."""
+    from ..deploy.credentials import findings
+
+    source, lines = findings(resources, project_dir, stage, lambda_client)
+    for line in lines:
+        print(f"{prefix}{line}", file=sys.stderr)
+    if lines:
+        print(
+            f"({len(lines)} finding(s) read from {source}: a deployed stage fails these nodes by name)", file=sys.stderr
+        )
+    return len(lines)
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from .apply_cmd import load_project_resources
+
+    project_dir = Path(args.project_dir)
+    files = args.files or [str(project_dir / "agents"), str(project_dir / "flows")]
+    resources = load_project_resources(files, project_dir)
+    if resources is None:
+        return 1
+    client = lambda_client_for(project_dir, args.stage, args.region)
+    count = report_credentials(resources, project_dir, args.stage, client, "missing: ")
+    if count:
+        print(f"stage {args.stage}: {count} credential(s) missing", file=sys.stderr)
+        return 1
+    print(f"stage {args.stage}: every credential its flows need is set")
+    return 0
