@@ -4,6 +4,7 @@ leaves this module has passed through the secret redactor; escaping is the pages
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -141,7 +142,7 @@ class ConsoleData:
         events = self.store.runs.events(run_id)
         pending = [a.approval_id for a in self.store.approvals.find_pending_by_run(run_id)]
         return {
-            "run": {"status": run.status, "outcome": run.outcome, "ended_at": run.ended_at},
+            "run": {"status": _shown_status(run, bool(pending)), "outcome": run.outcome, "ended_at": run.ended_at},
             "states": {name: s.status for name, s in states.items()},
             "events": len(events),
             "pending": pending,
@@ -184,8 +185,9 @@ class ConsoleData:
             if slack:
                 links.append(Link(f"Slack thread ({approval.node_id})", slack))
                 break
+        waiting = any(a.status == "pending" and a.expires_at > time.time() for a in approvals)
         return RunView(
-            run=self._clean_run(run),
+            run=self._clean_run(run).replace(status=_shown_status(run, waiting)),
             definition=self.definitions.get(run.flow),
             states=state_runs(history),
             events=clean_events,
@@ -246,6 +248,11 @@ class ConsoleData:
         histories = {r.run_id: self.history(r) for r in runs}
         summary = summarise(flow, runs, events, histories)
         return FlowView(summary, _mttr_by_day(runs), _rate_by_day(runs))
+
+
+def _shown_status(run: RunRecord, waiting: bool) -> str:
+    """A running run with an approval pending is shown as waiting for it."""
+    return "waiting_approval" if waiting and run.status == "running" else run.status
 
 
 def _day(run: RunRecord) -> str:
