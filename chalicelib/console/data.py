@@ -209,6 +209,8 @@ class ConsoleData:
         from ..nodes.models import NodeInput, TaskContext
         from ..nodes.slack import approval_id_for
 
+        if not run.execution_arn:  # refused before it started: it never asked for anything
+            return sorted(found.values(), key=lambda a: a.created_at)
         for node_id in sorted({e.node_id for e in events if e.node_id}):
             probe = NodeInput(
                 node={"id": node_id, "type": "Slack"}, context=TaskContext(execution_id=run.execution_arn)

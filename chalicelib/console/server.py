@@ -9,6 +9,7 @@ event stream, which a buffered Chalice response cannot be.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -22,6 +23,8 @@ from ..reports.redact import Redactor
 from . import pages
 from .auth import CSRF_HEADER, ConsoleAuth, Person, origin_ok
 from .data import ConsoleData
+
+logger = logging.getLogger(__name__)
 
 PREFIX = "/console"
 STATIC = {"console.js": "text/javascript; charset=utf-8", "console.css": "text/css; charset=utf-8"}
@@ -74,6 +77,14 @@ class Console:
             self._handle(h)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the browser went away
+        except Exception as error:  # one broken page must not take the server's thread down
+            logger.exception("console: %s %s failed", h.command, urlsplit(h.path).path)
+            try:
+                self._send(
+                    h, 500, pages.message_page("Error", f"The console could not answer ({type(error).__name__}).")
+                )
+            except OSError:
+                pass
 
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
         split = urlsplit(h.path)
