@@ -9,5 +9,6 @@ from .auth import ConsoleAuth, Person
 from .data import ConsoleData
 from .mount import console_for
 from .server import Console
+from .standalone import ConsoleServer
 
-__all__ = ["Console", "ConsoleAuth", "ConsoleData", "Person", "console_for"]
+__all__ = ["Console", "ConsoleAuth", "ConsoleData", "ConsoleServer", "Person", "console_for"]

@@ -109,6 +109,11 @@ def test_test002_waits_is_refused_to_a_bystander_and_turns_green_when_an_approve
     browser.wait_for("document.getElementById('run-status').textContent === 'succeeded'")
 
     assert browser.evaluate("window.__sameDocument === true"), "the page followed the run without reloading"
+    panels = browser.wait_for(
+        "(t => t.includes('Resolved automatically') && t)(document.getElementById('panels').textContent)"
+    )
+    assert f"Approval: approve by {APPROVER}" in panels, "the timeline followed too"
+    assert "kubectl rollout restart statefulset/postgres -n production" in panels
     changes: list[list[str]] = browser.evaluate("window.__changes")
     greens = [state for state, status in changes if status == "succeeded"]
     assert greens == [n for n in PATH[4:] if n in greens], f"green in the flow's order: {changes}"

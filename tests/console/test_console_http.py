@@ -7,17 +7,15 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from chalicelib.console import Console, console_for
+from chalicelib.console import Console, ConsoleServer, console_for
 from chalicelib.console.auth import CSRF_HEADER
 from chalicelib.service.local import LocalApp
 from chalicelib.store import ApprovalRecord, RunEvent, RunRecord
@@ -86,25 +84,11 @@ def site(tmp_path: Path) -> Iterator[Site]:
     with open(os.devnull, "w") as quiet:
         app = LocalApp([str(ROOT / "agents"), str(ROOT / "flows")], env=env, state_dir=tmp_path, out=quiet, start=False)
         console = console_for(app, [APPROVER, BYSTANDER], TOKENS)
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                console.handle(self)
-
-            do_POST = do_HEAD = do_GET
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
+        server = ConsoleServer(console)
         try:
-            yield Site(app, console, f"127.0.0.1:{server.server_address[1]}")
+            yield Site(app, console, server.url.removeprefix("http://"))
         finally:
-            console.close()
-            server.shutdown()
-            server.server_close()
+            server.close()
             app.close()
 
 
