@@ -54,14 +54,14 @@ class ConsoleAuth:
                 found = person
         return found
 
-    def person_from_cookie(self, header: str | None) -> Person | None:
+    def person_from_cookie(self, header: str | None, host: str | None) -> Person | None:
         if not header:
             return None
         try:
             cookie = SimpleCookie(header)
         except CookieError:
             return None
-        morsel = cookie.get(COOKIE)
+        morsel = cookie.get(cookie_name(host))
         return self.person_for(morsel.value if morsel else None)
 
     def form_token(self, person: Person) -> str:
@@ -71,8 +71,15 @@ class ConsoleAuth:
         return bool(given) and hmac.compare_digest(self.form_token(person), str(given))
 
     @staticmethod
-    def cookie_header(person: Person) -> str:
-        return f"{COOKIE}={person.token}; Path=/console; HttpOnly; SameSite=Strict"
+    def cookie_header(person: Person, host: str | None) -> str:
+        return f"{cookie_name(host)}={person.token}; Path=/console; HttpOnly; SameSite=Strict"
+
+
+def cookie_name(host: str | None) -> str:
+    """Cookies ignore ports: two consoles on one machine (serve and the demo) each keep their
+    own, named after the port the browser reached."""
+    port = (host or "").rpartition(":")[2]
+    return f"{COOKIE}_{port}" if port.isdigit() else COOKIE
 
 
 def origin_ok(origin: str | None, host: str | None) -> bool:

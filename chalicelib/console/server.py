@@ -94,7 +94,7 @@ class Console:
             return self._static(h, parts[1])
         if "token" in query:
             return self._sign_in(h, split.path, query)
-        person = self.auth.person_from_cookie(h.headers.get("Cookie"))
+        person = self.auth.person_from_cookie(h.headers.get("Cookie"), h.headers.get("Host"))
         if person is None:
             return self._send(
                 h,
@@ -118,7 +118,7 @@ class Console:
         rest = urlencode(query)
         h.send_response(303)
         h.send_header("Location", path + (f"?{rest}" if rest else ""))
-        h.send_header("Set-Cookie", self.auth.cookie_header(person))
+        h.send_header("Set-Cookie", self.auth.cookie_header(person, h.headers.get("Host")))
         self._common_headers(h, PAGE_POLICY)
         h.send_header("Content-Length", "0")
         h.end_headers()

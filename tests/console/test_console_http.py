@@ -51,7 +51,7 @@ class Site:
         connection = http.client.HTTPConnection(self.host, timeout=30)
         sent = dict(headers or {})
         if person:
-            sent["Cookie"] = f"aof_console={TOKENS[person]}"
+            sent["Cookie"] = f"aof_console_{self.host.rpartition(':')[2]}={TOKENS[person]}"
         data = json.dumps(body).encode() if body is not None else None
         if data is not None:
             sent["Content-Type"] = "application/json"
@@ -102,8 +102,12 @@ def test_nothing_is_shown_without_a_token_and_a_token_becomes_a_strict_cookie(si
     signed = site.request("GET", f"/console/runs/run-secret-title?token={TOKENS[BYSTANDER]}")
     assert signed.status == 303 and signed.headers["location"] == "/console/runs/run-secret-title"
     cookie = signed.headers["set-cookie"]
-    assert cookie.startswith(f"aof_console={TOKENS[BYSTANDER]};") and "HttpOnly" in cookie
+    assert cookie.startswith(f"aof_console_{site.host.rpartition(':')[2]}={TOKENS[BYSTANDER]};")
+    assert "HttpOnly" in cookie
     assert "SameSite=Strict" in cookie
+    # Cookies ignore ports: another console's cookie on this machine does not sign in here.
+    other = site.request("GET", "/console/", headers={"Cookie": f"aof_console_1={TOKENS[BYSTANDER]}"})
+    assert other.status == 401
     page = site.request("GET", "/console/runs/run-secret-title", BYSTANDER)
     assert page.status == 200 and "Payments down" in page.body
     assert f'<b id="who">{BYSTANDER}</b>' in page.body
