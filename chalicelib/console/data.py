@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import NotFound
 from ..reports.redact import Redactor
 from ..reports.summary import FlowSummary, percentile, run_seconds, summarise
 from ..reports.timeline import TimelineEntry, build_timeline
@@ -219,6 +220,16 @@ class ConsoleData:
             if record is not None and record.run_id == run.run_id:
                 found.setdefault(record.approval_id, record)
         return sorted(found.values(), key=lambda a: a.created_at)
+
+    def artifact(self, run_id: str, ref: str) -> str | None:
+        """One of the run's artifacts (a change's snapshot), redacted; None if not the run's."""
+        if not ref.startswith(f"artifact://{run_id}/") or ref not in self.store.artifacts.list_artifacts(run_id):
+            return None
+        try:
+            content = self.store.artifacts.get_artifact(ref)
+        except (NotFound, ValueError):
+            return None
+        return self.redactor.text(content.decode("utf-8", errors="replace"))
 
     def pending_approval(self, run_id: str, approval_id: str) -> ApprovalRecord | None:
         record = self.store.approvals.get_approval(approval_id)

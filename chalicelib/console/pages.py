@@ -150,7 +150,7 @@ def panels(view: RunView, postmortem: str) -> str:
         + _section("Timeline", _timeline(view))
         + _section("Tool calls", _tool_calls(view.tool_calls))
         + _section("Policy decisions", _policy(view.policy))
-        + _section("Changes", _changes(view.changes))
+        + _section("Changes", _changes(view.changes, view.run.run_id))
         + _section("Events", _events(view.events))
         + _section("Postmortem", f'<pre class="postmortem">{e(postmortem)}</pre>')
     )
@@ -223,8 +223,8 @@ def _tool_calls(calls: list[dict[str, Any]]) -> str:
     for call in calls:
         raw = call.get("input") or {}
         command = raw.get("command") if isinstance(raw, dict) and raw.get("command") else _json(raw)
-        ok = "ok" if call.get("ok") else "error"
-        output = call.get("output") if call.get("ok") else call.get("error")
+        ok = "refused" if call.get("refused") else ("ok" if call.get("ok") else "error")
+        output = call.get("output_summary") or call.get("output") or call.get("error")
         rows.append(
             f'<details class="tool {ok}"><summary><code>{e(call.get("node"))}</code> [{e(call.get("name"))}] '
             f"<code>{e(command)}</code> ({e(call.get('action_kind') or 'read')}, {ok})</summary>"
@@ -246,7 +246,7 @@ def _policy(events: list[RunEvent]) -> str:
     return f'<table class="policy"><tr><th>At</th><th>Node</th><th>Decision</th><th>Action</th><th>Why</th></tr>{rows}</table>'
 
 
-def _changes(events: list[RunEvent]) -> str:
+def _changes(events: list[RunEvent], run_id: str) -> str:
     if not events:
         return '<p class="empty">No changes.</p>'
     rows = []
@@ -256,9 +256,16 @@ def _changes(events: list[RunEvent]) -> str:
             "ChangeMonitored": "applied and watched",
             "ChangeRolledBack": "rolled back",
         }[ev.type]
+        ref = ev.details.get("ref")
+        snapshot = (
+            f' <a class="snapshot" href="{e(run_href(run_id))}/artifact?{e(urlencode({"ref": ref}))}">snapshot</a>'
+            if isinstance(ref, str) and ref.startswith(f"artifact://{run_id}/")
+            else ""
+        )
         rows.append(
             f'<details class="change {e(ev.type)}"><summary>{e(_when(ev.at))} <code>{e(ev.node_id)}</code> '
-            f"{e(kind)}: <code>{e(ev.details.get('change'))}</code></summary><pre>{e(_json(ev.details))}</pre></details>"
+            f"{e(kind)}: <code>{e(ev.details.get('change'))}</code>{snapshot}</summary>"
+            f"<pre>{e(_json(ev.details))}</pre></details>"
         )
     return "".join(rows)
 

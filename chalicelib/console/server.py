@@ -161,6 +161,12 @@ class Console:
             if state is None:
                 return self._not_found(h)
             return self._send(h, 200, json.dumps(state, default=str), "application/json")
+        if len(parts) == 3 and parts[2] == "artifact":
+            # A change's snapshot (or any artifact of this run), as text: never rendered as HTML.
+            content = self.data.artifact(run_id, query.get("ref", ""))
+            if content is None:
+                return self._not_found(h)
+            return self._send(h, 200, content, "text/plain; charset=utf-8")
         if len(parts) == 3 and parts[2] == "postmortem" and self.postmortem_page is not None:
             report = self.postmortem_page(run_id)
             if report is None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -146,7 +147,7 @@ def test_incident_data_is_escaped_and_secrets_are_never_rendered(site: Site) -> 
                         "name": "shell",
                         "input": {"command": f"curl -H 'Authorization: Bearer {BOT_TOKEN}'"},
                         "ok": True,
-                        "output": f"token {BOT_TOKEN} {HOSTILE}",
+                        "output_summary": f"token {BOT_TOKEN} {HOSTILE} pods listed",
                     }
                 ],
             },
@@ -168,6 +169,33 @@ def test_incident_data_is_escaped_and_secrets_are_never_rendered(site: Site) -> 
     page = site.request("GET", "/console/runs/run-hostile", APPROVER).body
     assert "&lt;img src=x onerror=alert(1)&gt;&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in page
     assert "refused" in page and "uses ***" in page
+    assert "token *** &lt;img" in page and "pods listed" in page, "a tool call's output is shown, masked"
+
+
+def test_a_change_links_to_its_snapshot_shown_as_masked_text(site: Site) -> None:
+    store = site.app.store
+    _run(store, "run-change", 1)
+    _run(store, "run-elsewhere", 2)
+    snapshot = {"kind": "StatefulSet", "metadata": {"name": "postgres"}, "note": f"{BOT_TOKEN} {HOSTILE}"}
+    ref = store.artifacts.put_artifact(
+        "run-change", "remediate-snapshot-statefulset-postgres.json", json.dumps(snapshot)
+    )
+    theirs = store.artifacts.put_artifact("run-elsewhere", "remediate-snapshot-other.json", "{}")
+    change = "kubectl rollout restart statefulset/postgres -n production"
+    for kind in ("ChangeSnapshot", "ChangeRolledBack"):
+        store.runs.append_event(
+            "run-change", RunEvent(type=kind, node_id="remediate", details={"change": change, "ref": ref})
+        )
+    page = site.request("GET", "/console/runs/run-change", APPROVER).body
+    assert "rolled back" in page and page.count('class="snapshot"') == 2
+    link = page.split('<a class="snapshot" href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    shown = site.request("GET", link, APPROVER)
+    assert shown.status == 200 and shown.headers["content-type"].startswith("text/plain")
+    assert json.loads(shown.body)["metadata"]["name"] == "postgres"
+    assert BOT_TOKEN not in shown.body and "***" in shown.body
+    query = urlencode({"ref": theirs})
+    assert site.request("GET", f"/console/runs/run-change/artifact?{query}", APPROVER).status == 404
+    assert site.request("GET", link).status == 401
 
 
 def _approval(store: Any, run_id: str, **fields: Any) -> ApprovalRecord:
