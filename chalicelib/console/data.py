@@ -103,7 +103,7 @@ class ConsoleData:
     def runs_page(self, flow: str | None, status: str | None, page: int) -> RunsPage:
         flow = flow if flow in self.definitions else None
         status = status if status in RUN_STATUSES else None
-        runs = self.store.runs.list_runs(flow, None, SCAN_LIMIT)
+        runs = [self._shown(r) for r in self.store.runs.list_runs(flow, None, SCAN_LIMIT)]
         if status:
             runs = [r for r in runs if r.status == status]
         runs.sort(key=lambda r: r.started_at, reverse=True)
@@ -113,6 +113,12 @@ class ConsoleData:
         return RunsPage(
             [self._clean_run(r) for r in chosen], page, pages, len(runs), flow, status, sorted(self.definitions)
         )
+
+    def _shown(self, run: RunRecord) -> RunRecord:
+        """The list says which running runs wait for a human, as the run page does."""
+        if run.status != "running" or not self.store.approvals.find_pending_by_run(run.run_id):
+            return run
+        return run.replace(status="waiting_approval")
 
     def _clean_run(self, run: RunRecord) -> RunRecord:
         return RunRecord.from_dict(self.redactor.value(run.to_dict()))

@@ -229,6 +229,8 @@ def test_a_waiting_run_shows_its_exact_plan_and_hash(site: Site) -> None:
     assert approval.plan_hash in page and "kubectl rollout restart statefulset/postgres" in page
     assert 'class="badge waiting_approval"' in page
     assert page.count('name="decision"') == 3
+    listed = site.request("GET", "/console/?status=waiting_approval", APPROVER).body
+    assert '<tr class="run" data-run="run-waits" data-status="waiting_approval">' in listed
 
 
 def test_cross_site_and_unauthorised_decisions_are_refused(site: Site) -> None:
