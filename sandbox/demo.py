@@ -24,6 +24,10 @@ from sandbox.testing import running_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOW = "incident-auto-response"
+#: ``AOF_DEMO_CONSOLE=8700 make demo``: watch (and approve) the runs in the browser console.
+DEMO_CONSOLE = "AOF_DEMO_CONSOLE"
+#: With the console on, the scripted engineer leaves this long for a click in the browser.
+BROWSER_GRACE_SECONDS = 60.0
 
 
 def banner(text: str) -> None:
@@ -66,7 +70,7 @@ def _policy_lines(policy: Any) -> list[str]:
     return lines[:6]
 
 
-def run_incident(app: LocalApp, event_file: Path, approve_as: str | None) -> int:
+def run_incident(app: LocalApp, event_file: Path, approve_as: str | None, grace: float = 1.0) -> int:
     from chalicelib.webhooks.execution_names import execution_name
 
     flow_event = load_event(str(event_file))
@@ -75,20 +79,21 @@ def run_incident(app: LocalApp, event_file: Path, approve_as: str | None) -> int
     name = execution_name(str(incident["id"]), f"demo-{time.time_ns()}")
     run_id = app.start_run(FLOW, flow_event, name)
     if approve_as:
-        threading.Thread(target=approve_when_asked, args=(app, run_id, approve_as), daemon=True).start()
+        threading.Thread(target=approve_when_asked, args=(app, run_id, approve_as, grace), daemon=True).start()
     app.wait(run_id, timeout=300)
     code = summary(app, run_id, sys.stdout)
     story(app, run_id)
     return code
 
 
-def approve_when_asked(app: LocalApp, run_id: str, who: str) -> None:
-    """Plays the on-call engineer: waits for the approval request, then approves it."""
-    deadline = time.monotonic() + 120
+def approve_when_asked(app: LocalApp, run_id: str, who: str, grace: float = 1.0) -> None:
+    """Plays the on-call engineer: waits for the approval request, then approves it (unless
+    someone decided in the console meanwhile: an approval is decided once)."""
+    deadline = time.monotonic() + 120 + grace
     while time.monotonic() < deadline:
         pending = app.store.approvals.find_pending_by_run(run_id)
         if pending and pending[0].message_ts:
-            time.sleep(1.0)
+            time.sleep(grace)
             print(f"\n  👤 {who} reviews the plan and approves (same as: aofctl approve {run_id} --decision approve)")
             result = resolve_approval(
                 app.store, app.runtime.send_task_success, pending[0].approval_id, "approve", who, datetime.now(UTC)
@@ -98,10 +103,37 @@ def approve_when_asked(app: LocalApp, run_id: str, who: str) -> None:
         time.sleep(0.2)
 
 
+def _console_settings() -> tuple[int, dict[str, str]] | None:
+    """The console's port and one sign-in token for the whole demo (the same URL every time)."""
+    port = os.environ.get(DEMO_CONSOLE)
+    if not port:
+        return None
+    import getpass
+    import secrets
+
+    return int(port), {getpass.getuser(): secrets.token_urlsafe(24)}
+
+
+def _serve_console(app: LocalApp, settings: tuple[int, dict[str, str]] | None) -> Any:
+    if settings is None:
+        return None
+    from urllib.parse import urlencode
+
+    from chalicelib.console import ConsoleServer, console_for
+
+    port, tokens = settings
+    server = ConsoleServer(console_for(app, list(tokens), tokens), port=port)
+    for name, token in tokens.items():
+        url = f"{server.url}/console/?{urlencode({'token': token})}"
+        print(f"  🌐 Run console: {url} (signed in as {name}; approve there within {BROWSER_GRACE_SECONDS:.0f} s)")
+    return server
+
+
 def main() -> int:
     os.chdir(ROOT)
     state = Path(tempfile.mkdtemp(prefix="aof-demo-"))
     codes: list[int] = []
+    console = _console_settings()
     incidents = (
         ("test001-high-memory", "examples/events/test001.json", None),
         ("test002-postgres-down", "examples/events/test002.json", "U0ONCALL (alice)"),
@@ -113,9 +145,13 @@ def main() -> int:
             banner(f"Sandbox cluster up: scenario {scenario} (KUBECONFIG={cluster.kubeconfig_path})")
             app = LocalApp(["agents", "flows"], env=env, state_dir=state / scenario)
             app.engine.subscribe(LiveView(sys.stdout))
+            server = _serve_console(app, console)
             try:
-                codes.append(run_incident(app, ROOT / event, approver))
+                grace = BROWSER_GRACE_SECONDS if server is not None else 1.0
+                codes.append(run_incident(app, ROOT / event, approver, grace))
             finally:
+                if server is not None:
+                    server.close()
                 app.close()
     banner("Demo finished")
     for name, code, (_, _, approver) in zip(("TEST001", "TEST002"), codes, incidents, strict=True):

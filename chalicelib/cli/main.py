@@ -25,6 +25,7 @@ def _registrars() -> list[Registrar]:
         "chalicelib.cli.policy_cmd",
         "chalicelib.cli.states_cmd",
         "chalicelib.cli.doctor_cmd",
+        "chalicelib.cli.console_cmd",
     ):
         try:
             module = __import__(module_name, fromlist=["add_parsers"])

@@ -58,8 +58,10 @@ class RequestLog:
             self.out.flush()
 
 
-def make_server(app_obj: Any, host: str, port: int, log: RequestLog) -> Any:
-    """A chalice ``LocalDevServer`` for ``app_obj`` that takes many concurrent connections."""
+def make_server(app_obj: Any, host: str, port: int, log: RequestLog, console: Any = None) -> Any:
+    """A chalice ``LocalDevServer`` for ``app_obj`` that takes many concurrent connections.
+
+    ``console`` (a :class:`chalicelib.console.Console`) answers the paths under ``/console``."""
     from chalice.config import Config
     from chalice.local import (
         ChaliceRequestHandler,
@@ -77,6 +79,12 @@ def make_server(app_obj: Any, host: str, port: int, log: RequestLog) -> Any:
     class Handler(ChaliceRequestHandler):
         def _timed(self) -> None:
             self._started = time.monotonic()
+            # -- run console mount point: /console/* is answered by chalicelib.console, which
+            # writes its own responses (its live pages are event streams Chalice cannot send;
+            # its POSTs carry their own 1 KB limit).
+            if console is not None and console.owns(self.path):
+                console.handle(self)
+                return
             try:
                 self._generic_handle()
             except BodyRefused as refused:
@@ -189,6 +197,9 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"error: cannot start: {error}", file=sys.stderr)
         return 1
     install(Backend(env, local_app=app))
+    from .console_cmd import announce, build_console
+
+    console = build_console(args, app)  # the run console, mounted under /console
     from ..reports import Scheduler, daily_analysis_jobs
 
     # The tutorial's daily post-incident report, on the engine's own clock.
@@ -196,7 +207,7 @@ def _serve(args: argparse.Namespace) -> int:
     scheduler.start()
     log = RequestLog(out)
     try:
-        server = make_server(app_obj, args.host, args.port, log)
+        server = make_server(app_obj, args.host, args.port, log, console)
     except OSError as error:
         print(f"error: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
         scheduler.stop()
@@ -206,6 +217,7 @@ def _serve(args: argparse.Namespace) -> int:
     log.line(f"aofctl serve: the app's routes on the embedded engine, pid {os.getpid()}")
     for text in configuration_lines(env, app, state_dir.resolve()):
         log.line(text)
+    announce(console, f"http://{host}:{port}", log.line, getattr(args, "open_browser", False))
     log.line(f"aofctl serve: listening on http://{host}:{port} (Ctrl-C to stop)")
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -218,6 +230,7 @@ def _serve(args: argparse.Namespace) -> int:
         log.line("aofctl serve: stopping (runs in progress resume at the next start)")
     finally:
         signal.signal(signal.SIGTERM, previous)
+        console.close()
         server.server.server_close()
         install(None)
         scheduler.stop()
@@ -248,6 +261,9 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore
     serve.add_argument("--state-dir", help="where the embedded engine keeps its SQLite files (AOF_STATE_DIR)")
     serve.add_argument("-f", "--file", dest="paths", action="append", help="resources to load (default agents/ flows/)")
     serve.add_argument("--workers", type=int, default=8, help="runs the engine advances at the same time")
+    from .console_cmd import add_console_arguments
+
+    add_console_arguments(serve)
     serve.set_defaults(handler=_serve)
 
     from .approve_cmd import add_parser as add_approve
