@@ -9,13 +9,16 @@ changes (every non-dry-run write the API server took) must stay empty.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from chalicelib.store import Store
 from tests.fakes.openai_api import FakeOpenAI, Turn
 
 from .conftest import FAST, mutations, new_run, remediation_agent, run_node, state_for
-from .hostile import KUBECTL, KUBERNETES
+from .hostile import APPROVED_PLANS, KUBECTL, KUBECTL_WITHOUT_BINARY, KUBERNETES
 
 FINAL = Turn(
     text='```json\n{"action_taken": "none", "result": "failed", "verification": "refused", '
@@ -122,3 +125,50 @@ def test_an_approval_covers_exactly_its_plan_and_nothing_spelled_near_it(sandbox
     # The approved restart, spelled differently, ran; it is the only change the cluster took.
     changed = mutations(sb)
     assert changed and all(a.get("name") == "api" for a in changed), changed
+
+
+def api_pod(sb: Any) -> str:
+    pods = json.loads(sb.kubectl("get", "pods", "-n", "production", "-l", "app=api", "-o", "json").stdout)["items"]
+    return str(pods[0]["metadata"]["name"])
+
+
+def test_no_dry_run_acts_on_a_runtime_without_kubectl(sandbox_factory: Any, store: Store, tmp_path: Path) -> None:
+    """A Lambda has no kubectl binary: the Shell tool hands the argv to the structured client,
+    which must do exactly what the gate judged (a dry run stays a dry run) or refuse."""
+    sb = sandbox_factory("test001-high-memory", speed=FAST)
+    pod = api_pod(sb)
+    calls = [("shell", {"command": "kubectl " + c.replace("{pod}", pod)}) for _, c in KUBECTL_WITHOUT_BINARY]
+    before = without_churn(cluster_state(sb))
+    run = new_run(store, sb)
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    with FakeOpenAI([Turn(tool_calls=calls), FINAL]) as fake:
+        env = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": f"{fake.url}/v1"}
+        out = run_node(
+            sb, store, agent_with_both_tools(), "Fix.", state_for(sb, "low"), run_id=run, env=env, search_path=str(empty)
+        )
+    assert mutations(sb) == [], "a dry run changed the cluster"
+    assert without_churn(cluster_state(sb)) == before
+    recorded = json.loads(store.artifacts.get_artifact(out.meta["ref"]))["tool_calls"]
+    assert len(recorded) == len(calls)
+
+
+@pytest.mark.parametrize(("label", "plan", "command"), APPROVED_PLANS, ids=[p[0] for p in APPROVED_PLANS])
+def test_an_approval_covers_only_what_the_plan_says(
+    sandbox_factory: Any, store: Store, label: str, plan: str, command: str
+) -> None:
+    from .conftest import approve
+
+    sb = sandbox_factory("test001-high-memory", speed=FAST)
+    pod = api_pod(sb)
+    run = new_run(store, sb)
+    approval = approve(store, run, plan.replace("{pod}", pod), "production")
+    calls = [("shell", {"command": "kubectl " + command.replace("{pod}", pod)})]
+    with FakeOpenAI([Turn(tool_calls=calls), FINAL]) as fake:
+        env = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": f"{fake.url}/v1"}
+        out = run_node(
+            sb, store, agent_with_both_tools(), "Fix.", state_for(sb, "critical", approval), run_id=run, env=env
+        )
+    recorded = json.loads(store.artifacts.get_artifact(out.meta["ref"]))["tool_calls"]
+    assert [c["ok"] for c in recorded] == [False], (label, recorded)
+    assert mutations(sb) == [], (label, mutations(sb))
