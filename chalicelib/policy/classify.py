@@ -29,8 +29,10 @@ OPERATION_VERBS = {
 }
 #: Verbs whose exact arguments are part of the change (an approval of one image is not of another).
 DETAILED_VERBS = frozenset({"patch", "set image", "set env", "set resources", "label", "annotate", "create", "taint"})
-#: Output formats that print an object's data (for a Secret: its values).
-DATA_OUTPUTS = ("yaml", "json", "jsonpath", "jsonpath-file", "go-template", "go-template-file", "template")
+#: The only output formats that never print an object's data (for a Secret: its values). kubectl
+#: has many printers that do (yaml, json, jsonpath, jsonpath-as-json, templatefile, custom
+#: columns, and more in each release), so the safe ones are listed, not the others.
+NAME_ONLY_OUTPUTS = frozenset({"", "name", "wide"})
 
 
 @dataclass(frozen=True)
@@ -125,16 +127,17 @@ def parse_kubectl_action(argv: tuple[str, ...] | list[str], default_namespace: s
 
 
 def refuse_secret_data(command: kubectl_argv.KubectlCommand) -> None:
-    """A read that would print Secret values is refused: they would reach the model's context,
+    """A command that would print Secret values is refused: they would reach the model's context,
     its provider and the audit trail. Listing Secrets by name (or describing them: sizes only)
-    is fine."""
-    if command.verb != "get" or not any(o.kind == "secret" for o in command.objects):
+    is fine. Every verb counts, not only ``get``: ``label``, ``annotate`` or ``patch`` with
+    ``--dry-run`` change nothing, so they are reads, and with ``-o yaml`` they print the object."""
+    if not any(o.kind == "secret" for o in command.objects):
         return
     output = command.output.split("=", 1)[0]
-    if output in DATA_OUTPUTS or output.startswith("custom-columns"):
+    if output not in NAME_ONLY_OUTPUTS:
         raise ToolRefused(
-            f"refused: 'kubectl get secrets -o {output}' would print Secret values into the conversation and the "
-            "audit trail; list them by name or describe them instead"
+            f"refused: 'kubectl {command.verb} secrets -o {output}' would print Secret values into the conversation "
+            "and the audit trail; list them by name or describe them instead"
         )
 
 
