@@ -67,3 +67,18 @@ def test_no_command_may_print_secret_values() -> None:
             kubectl(command)
     for command in ("get secrets -n production", "get secret db -o name -n production", "describe secret db"):
         assert kubectl(command).kind == "read", command  # type: ignore[attr-defined]
+
+
+def test_an_approval_of_a_selection_or_a_graceful_delete_covers_nothing_wider() -> None:
+    plan = {
+        "proposed_actions": {"diagnose": "kubectl delete pods -l app=api -n production\nkubectl delete pod api-1"},
+        "namespace": "production",
+    }
+    assert covered(kubectl("delete pods -l app=api -n production").change, plan)  # type: ignore[attr-defined]
+    for wider in (
+        "delete pods --all -n production",
+        "delete pods -l app=web -n production",
+        "delete pods --field-selector=status.phase=Running -n production",
+        "delete pod api-1 --force --grace-period=0 -n production",
+    ):
+        assert not covered(kubectl(wider).change, plan), wider  # type: ignore[attr-defined]
