@@ -71,10 +71,14 @@ def test_no_hostile_command_changes_the_cluster(sandbox_factory: Any, store: Sto
     pods = json.loads(sb.kubectl("get", "pods", "-n", "production", "-l", "app=api", "-o", "json").stdout)["items"]
     pod = pods[0]["metadata"]["name"]
     rs = pods[0]["metadata"]["ownerReferences"][0]["name"]
-    calls: list[tuple[str, dict[str, Any]]] = [
-        ("shell", {"command": "kubectl " + command.replace("{pod}", pod).replace("{rs}", rs)})
-        for _, command in KUBECTL
-    ]
+    sets = json.loads(sb.kubectl("get", "rs", "-n", "production", "-l", "app=api", "-o", "json").stdout)["items"]
+    old_rs = next(r["metadata"]["name"] for r in sets if r["metadata"]["name"] != rs)
+    names = {"{pod}": pod, "{rs}": rs, "{old_rs}": old_rs}
+    calls: list[tuple[str, dict[str, Any]]] = []
+    for _, command in KUBECTL:
+        for placeholder, name in names.items():
+            command = command.replace(placeholder, name)
+        calls.append(("shell", {"command": "kubectl " + command}))
     calls += [("kubernetes", arguments) for _, arguments in KUBERNETES]
     assert len(calls) >= 80
     before = without_churn(cluster_state(sb))
