@@ -254,3 +254,22 @@ APPROVED_PLANS: list[tuple[str, str, str]] = [
         f"delete deployment api {P}",
     ),
 ]
+
+#: helm commands (the tutorial's agents may run helm) judged reads that are not harmless reads.
+HELM: list[tuple[str, str]] = [
+    # Rendered manifests include every Secret of the release, data included.
+    ("a release's manifests", "get manifest api -n production"),
+    ("everything about a release", "get all api -n production"),
+    # User-supplied values are where charts take passwords from.
+    ("a release's values", "get values api --all -n production"),
+    ("a release's hooks", "get hooks api -n production"),
+    # The release object, as JSON, carries its manifest and values.
+    ("release status as json", "status api -o json -n production"),
+    # A post-renderer is any program, run with the rendered manifests on its stdin:
+    # 'kubectl apply -f -' here applies them with no policy in between.
+    (
+        "template with a post-renderer",
+        "template api ./chart --post-renderer kubectl --post-renderer-args apply --post-renderer-args=-f "
+        "--post-renderer-args=-",
+    ),
+]

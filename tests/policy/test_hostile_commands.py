@@ -18,7 +18,7 @@ from chalicelib.store import Store
 from tests.fakes.openai_api import FakeOpenAI, Turn
 
 from .conftest import FAST, mutations, new_run, remediation_agent, run_node, state_for
-from .hostile import APPROVED_PLANS, KUBECTL, KUBECTL_WITHOUT_BINARY, KUBERNETES
+from .hostile import APPROVED_PLANS, HELM, KUBECTL, KUBECTL_WITHOUT_BINARY, KUBERNETES
 
 FINAL = Turn(
     text='```json\n{"action_taken": "none", "result": "failed", "verification": "refused", '
@@ -26,12 +26,12 @@ FINAL = Turn(
 )
 
 
-def agent_with_both_tools() -> Any:
+def agent_with_both_tools(programs: tuple[str, ...] = ("kubectl",)) -> Any:
     from chalicelib.spec.models import AgentResource
 
     data = remediation_agent("openai:gpt-4").model_dump(by_alias=True, exclude_none=True)
     data["spec"]["tools"] = [
-        {"type": "Shell", "config": {"allowed_commands": ["kubectl"], "timeout_seconds": 30}},
+        {"type": "Shell", "config": {"allowed_commands": list(programs), "timeout_seconds": 30}},
         {"type": "Kubernetes"},
     ]
     data["spec"]["max_iterations"] = 5
@@ -176,3 +176,32 @@ def test_an_approval_covers_only_what_the_plan_says(
     recorded = json.loads(store.artifacts.get_artifact(out.meta["ref"]))["tool_calls"]
     assert [c["ok"] for c in recorded] == [False], (label, recorded)
     assert mutations(sb) == [], (label, mutations(sb))
+
+
+def test_no_helm_read_prints_secrets_or_runs_a_program(sandbox_factory: Any, store: Store, tmp_path: Path) -> None:
+    """The tutorial's agents may run helm: what the gate lets through as a read must be one."""
+    sb = sandbox_factory("test001-high-memory", speed=FAST)
+    bin_dir, ran = tmp_path / "bin", tmp_path / "helm-ran"
+    bin_dir.mkdir()
+    helm = bin_dir / "helm"  # stands in for helm: leaves a mark when it runs
+    helm.write_text(f'#!/bin/sh\necho "$@" >> {ran}\n')
+    helm.chmod(0o755)
+    calls = [("shell", {"command": "helm " + command}) for _, command in HELM]
+    run = new_run(store, sb)
+    with FakeOpenAI([Turn(tool_calls=calls), FINAL]) as fake:
+        env = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": f"{fake.url}/v1"}
+        out = run_node(
+            sb,
+            store,
+            agent_with_both_tools(("kubectl", "helm")),
+            "Fix.",
+            state_for(sb, "low"),
+            run_id=run,
+            env=env,
+            search_path=str(bin_dir),
+        )
+    recorded = json.loads(store.artifacts.get_artifact(out.meta["ref"]))["tool_calls"]
+    assert len(recorded) == len(calls)
+    assert not ran.exists(), ran.read_text()
+    for call, (label, _) in zip(recorded, HELM, strict=True):
+        assert (call["error"] or "").startswith(("ToolRefused:", "PolicyDenied:")), (label, call["error"])
