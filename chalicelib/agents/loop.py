@@ -272,6 +272,12 @@ class _Run:
             replay = self.options.gate.check(action)
         except (ToolRefused, PolicyDenied) as exc:
             return self._tool_error(use, started, f"{type(exc).__name__}: {exc.message}", kind, refused=True)
+        except Exception as exc:
+            # Arguments the tool or the policy cannot read (a number int() rejects, a name the
+            # client cannot resolve) are refused like any call that cannot be judged: never
+            # run, and never the end of the run.
+            reason = f"ToolRefused: this call cannot be judged ({type(exc).__name__}: {exc})"[:500]
+            return self._tool_error(use, started, reason, kind, refused=True)
         if replay is not None:
             # The gate answered for the tool (an earlier attempt of the step made this change).
             outcome = replay

@@ -56,12 +56,19 @@ def plan_of(event: NodeInput) -> dict[str, Any]:
         if isinstance(output, dict) and output.get("recommended_action"):
             proposals[key] = output["recommended_action"]
     variables = event.state.get("vars") or {}
-    return {
+    from ..policy.plan import planned_changes
+
+    plan: dict[str, Any] = {
         "incident": incident_id(event),
         "proposed_actions": proposals,
         "namespace": variables.get("K8S_NAMESPACE"),
         "resource": variables.get("K8S_RESOURCE"),
     }
+    # Exactly what approving allows, as the policy reads it from the proposals: shown to the
+    # approver and bound by the plan's hash. Prose cannot widen it beyond what the approver saw
+    # (a plan saying "do not run X" lists X here, and the approver can decline).
+    plan["changes"] = [c.describe() for c in planned_changes(plan)]
+    return plan
 
 
 def approvers_of(event: NodeInput, deps: NodeDeps) -> list[str]:
@@ -105,6 +112,18 @@ def _blocks(text: str) -> list[dict[str, Any]] | None:
     return markdown_to_blocks(text)
 
 
+def allows_text(plan: dict[str, Any]) -> str:
+    """The changes approving allows, one a line (data, never markup)."""
+    from ..integrations.slack_blocks import mark
+
+    changes = [str(c) for c in plan.get("changes") or []]
+    if not changes:
+        return "\n\n**Approving allows no change**: the proposal names no command the policy can read."
+    return "\n\n**Approving allows exactly these changes, nothing else**:\n" + "\n".join(
+        f"• {mark(c)}" for c in changes
+    )
+
+
 def _request_approval(event: NodeInput, deps: NodeDeps, text: str, channel: str) -> NodeOutput:
     from ..integrations.slack_blocks import approval_blocks
 
@@ -131,9 +150,10 @@ def _request_approval(event: NodeInput, deps: NodeDeps, text: str, channel: str)
     )
     deps.store.approvals.put_approval(record)
     if existing is None or not existing.message_ts:
+        shown = text + allows_text(record.plan)
         footer = f"\n\nApproval id: {approval_id} (or from a terminal: aofctl approve {event.context.run_id} --decision approve|pause|skip)"
         channel_id, ts = deps.notifier.post(
-            incident_id(event), channel, text + footer, approval_blocks(text, approval_id)
+            incident_id(event), channel, shown + footer, approval_blocks(shown, approval_id)
         )
         record = record.replace(channel=channel_id, message_ts=ts)
         deps.store.approvals.put_approval(record)

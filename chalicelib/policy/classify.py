@@ -29,8 +29,28 @@ OPERATION_VERBS = {
 }
 #: Verbs whose exact arguments are part of the change (an approval of one image is not of another).
 DETAILED_VERBS = frozenset({"patch", "set image", "set env", "set resources", "label", "annotate", "create", "taint"})
-#: Output formats that print an object's data (for a Secret: its values).
-DATA_OUTPUTS = ("yaml", "json", "jsonpath", "jsonpath-file", "go-template", "go-template-file", "template")
+#: Flags of a change that do not decide what it changes: how it prints, how long kubectl waits.
+NO_EFFECT_FLAGS = frozenset({"output", "dry-run", "timeout", "request-timeout", "wait"})
+#: The order detailed verbs have always listed their flags in (a change's description is stable).
+_DETAIL_ORDER = (
+    "container",
+    "limits",
+    "requests",
+    "clusterrole",
+    "role",
+    "user",
+    "group",
+    "serviceaccount",
+    "verb",
+    "resource",
+    "image",
+    "from-literal",
+    "overwrite",
+)
+#: The only output formats that never print an object's data (for a Secret: its values). kubectl
+#: has many printers that do (yaml, json, jsonpath, jsonpath-as-json, templatefile, custom
+#: columns, and more in each release), so the safe ones are listed, not the others.
+NAME_ONLY_OUTPUTS = frozenset({"", "name", "wide"})
 
 
 @dataclass(frozen=True)
@@ -82,11 +102,7 @@ def changes_of_command(command: kubectl_argv.KubectlCommand) -> tuple[Change, ..
     if command.effect == "read" or command.dry_run:
         return ()
     replicas = int(command.flags["replicas"]) if command.verb == "scale" else None
-    detail = ""
-    if command.verb in DETAILED_VERBS:
-        detail = _detail(command)
-    elif command.verb == "rollout undo" and "to-revision" in command.flags:
-        detail = f"--to-revision={command.flags['to-revision']}"
+    detail = _detail(command)
     return tuple(
         Change(
             verb=command.verb,
@@ -101,20 +117,33 @@ def changes_of_command(command: kubectl_argv.KubectlCommand) -> tuple[Change, ..
 
 
 def _detail(command: kubectl_argv.KubectlCommand) -> str:
+    """Everything in the command that decides what it changes, beyond verb, object and replicas.
+
+    Two changes are the same (for an approval, an idempotency key) only when these match, so a
+    flag counts unless it is known not to change the effect: an approval of a delete by one
+    label is not one of ``--all`` or another label, nor is a graceful delete a forced one.
+    """
+    shown = {"replicas"}
+    parts: list[str] = []
     if command.verb == "patch":
         try:
             body = json.loads(command.flags["patch"])
         except ValueError as exc:
             raise ToolRefused(f"--patch is not valid JSON: {exc}") from exc
         kind = command.flags.get("type", "strategic")
-        return f"--type={kind} --patch={json.dumps(body, sort_keys=True, separators=(',', ':'))}"
-    parts = list(command.arguments)
-    for name in ("container", "limits", "requests", "clusterrole", "role", "user", "group", "serviceaccount"):
-        if name in command.flags:
-            parts.append(f"--{name}={command.flags[name]}")
-    for name in ("verb", "resource", "image", "from-literal", "overwrite"):
-        if name in command.flags:
-            parts.append(f"--{name}={command.flags[name]}")
+        parts.append(f"--type={kind} --patch={json.dumps(body, sort_keys=True, separators=(',', ':'))}")
+        shown |= {"patch", "type"}
+    elif command.verb in DETAILED_VERBS:
+        parts += command.arguments
+        for name in _DETAIL_ORDER:
+            if name in command.flags:
+                parts.append(f"--{name}={command.flags[name]}")
+                shown.add(name)
+    parts += [
+        f"--{name}={value}"
+        for name, value in sorted(command.flags.items())
+        if name not in shown and name not in NO_EFFECT_FLAGS
+    ]
     return " ".join(parts)
 
 
@@ -125,16 +154,17 @@ def parse_kubectl_action(argv: tuple[str, ...] | list[str], default_namespace: s
 
 
 def refuse_secret_data(command: kubectl_argv.KubectlCommand) -> None:
-    """A read that would print Secret values is refused: they would reach the model's context,
+    """A command that would print Secret values is refused: they would reach the model's context,
     its provider and the audit trail. Listing Secrets by name (or describing them: sizes only)
-    is fine."""
-    if command.verb != "get" or not any(o.kind == "secret" for o in command.objects):
+    is fine. Every verb counts, not only ``get``: ``label``, ``annotate`` or ``patch`` with
+    ``--dry-run`` change nothing, so they are reads, and with ``-o yaml`` they print the object."""
+    if not any(o.kind == "secret" for o in command.objects):
         return
     output = command.output.split("=", 1)[0]
-    if output in DATA_OUTPUTS or output.startswith("custom-columns"):
+    if output not in NAME_ONLY_OUTPUTS:
         raise ToolRefused(
-            f"refused: 'kubectl get secrets -o {output}' would print Secret values into the conversation and the "
-            "audit trail; list them by name or describe them instead"
+            f"refused: 'kubectl {command.verb} secrets -o {output}' would print Secret values into the conversation "
+            "and the audit trail; list them by name or describe them instead"
         )
 
 

@@ -11,11 +11,13 @@ object as it is. Only differences the policy knows to be ordinary remediations s
 - pausing or resuming a rollout;
 - a rollout back to a pod template one of the workload's own revisions already ran;
 - annotations and labels on an object no controller owns (not on Services and Ingresses, whose
-  annotations drive load balancers);
+  annotations drive load balancers, and not in the prefixes Kubernetes reserves for itself);
 - deleting one pod that a controller replaces.
 
-Every other difference is destructive and names the field, and a change whose effect cannot be
-seen (the object cannot be read, the dry run shows nothing) is destructive too.
+Only on an object no controller owns: what a controller owns, it sets and puts back, so any
+change to it is destructive. Every other difference is destructive and names the field, and a
+change whose effect cannot be seen (the object cannot be read, the dry run shows nothing) is
+destructive too.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ from chalicelib.policy.classify import Assessment, Change
 from chalicelib.policy.settings import SafetySettings
 
 RESTART_ANNOTATION = "kubectl.kubernetes.io/restartedAt"
+#: Label and annotation prefixes Kubernetes reserves: its controllers and tools act on these
+#: (``kubectl.kubernetes.io/last-applied-configuration`` decides what the next apply deletes).
+RESERVED_DOMAINS = ("kubernetes.io", "k8s.io")
 #: Bookkeeping the API server or a controller writes; never a change anyone asked for.
 _IGNORED = (
     ("metadata", "resourceVersion"),
@@ -143,6 +148,15 @@ def _destructive_reason(
     template_matches_revision: bool,
 ) -> str | None:
     head = path[:2]
+    if owned:
+        # A controller sets what it owns (a ReplicaSet's replicas, a pod's labels) and puts it
+        # back: changing it is a fight with the controller whose outcome the dry run cannot show
+        # (an old ReplicaSet scaled up runs the old revision beside the current one).
+        return f"the object belongs to its controller {_controller(seen.live or {})}, which owns its spec and metadata"
+    if head in (("metadata", "annotations"), ("metadata", "labels")) and len(path) > 2:
+        key = str(path[2])
+        if _reserved(key):
+            return f"'{key}' is read by Kubernetes' own components and tools"
     if path == ("spec", "replicas"):
         new = _at(seen.result, path)
         if not isinstance(new, int) or new <= 0:
@@ -153,8 +167,6 @@ def _destructive_reason(
     if path == ("spec", "paused"):
         return None
     if head == ("metadata", "annotations") or head == ("metadata", "labels"):
-        if owned:
-            return "the object belongs to a controller, which owns its labels and annotations"
         if kind == "pod" and head == ("metadata", "labels"):
             return "a pod's labels decide which controller and Service select it"
         if kind in ("service", "ingress"):
@@ -175,6 +187,12 @@ def _destructive_reason(
         if isinstance(part, str) and part in _SENSITIVE_FIELDS:
             return f"it changes {_SENSITIVE_FIELDS[part]}"
     return "it changes a field the policy does not know to be safe"
+
+
+def _reserved(key: str) -> bool:
+    """Is ``key`` in a prefix Kubernetes reserves for itself (``kubernetes.io``, ``k8s.io``)?"""
+    prefix = key.partition("/")[0] if "/" in key else ""
+    return any(prefix == domain or prefix.endswith("." + domain) for domain in RESERVED_DOMAINS)
 
 
 def differences(before: Any, after: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:

@@ -196,7 +196,12 @@ class PolicyGate:
     def _dry_run(self, action: Action, verdict: Assessment) -> Preflight:
         if self.changes is None:
             raise PolicyDenied("refused: no cluster access for the server-side dry run")
-        return self.changes.preflight(action, verdict.changes)
+        try:
+            return self.changes.preflight(action, verdict.changes)
+        except PolicyDenied:
+            raise
+        except Exception as exc:  # a dry run that fails in any way shows no effect: refused
+            raise PolicyDenied(f"refused: the server-side dry run failed ({type(exc).__name__}: {exc})"[:500]) from exc
 
     def _by_effect(self, verdict: Assessment, pre: Preflight) -> Assessment:
         """The verdict corrected by what the dry run shows each change would do."""

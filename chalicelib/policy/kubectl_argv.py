@@ -517,7 +517,8 @@ def _check_values(spec: VerbSpec, flags: dict[str, str]) -> None:
     if dry is not None and dry not in ("none", "server", "client"):
         raise ToolRefused(f"--dry-run={dry} is not one of none, server, client")
     replicas = flags.get("replicas")
-    if replicas is not None and not replicas.isdigit():
+    # isascii: str.isdigit() also accepts digits such as "²" that no integer parser reads.
+    if replicas is not None and not (replicas.isascii() and replicas.isdigit()):
         raise ToolRefused(f"--replicas={replicas} is not a whole number")
     if spec.name == "scale" and replicas is None:
         raise ToolRefused("kubectl scale needs --replicas")

@@ -50,5 +50,12 @@ def planned_changes(plan: dict[str, Any]) -> list[Change]:
 
 
 def covered(change: Change, plan: dict[str, Any]) -> bool:
-    """True when ``change`` is exactly one the plan proposed (verb, object, namespace, arguments)."""
+    """True when ``change`` is exactly one the plan allows (verb, object, namespace, arguments).
+
+    A plan recorded with its ``changes`` (what the approval request showed the approver, under
+    the plan's hash) allows exactly those; an older plan, what its proposals parse to.
+    """
+    shown = plan.get("changes")
+    if isinstance(shown, list):
+        return change.describe() in {str(c) for c in shown}
     return any(change == planned for planned in planned_changes(plan))

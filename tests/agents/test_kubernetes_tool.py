@@ -106,3 +106,41 @@ def test_kubectl_argv_translation():
     for unsupported in (["delete", "deployment", "api"], ["exec", "api-1", "--", "sh"], ["apply", "-f", "x.yaml"]):
         with pytest.raises(ToolRefused):
             kubectl_to_operation(unsupported)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        # Each flag here would be lost in translation: the structured call would act for real
+        # (a dry run), on more objects (a selection), or differently (force, another patch).
+        ["scale", "deployment/api", "--replicas=0", "--dry-run=server"],
+        ["scale", "deployment/api", "--replicas=0", "--dry-run=client"],
+        ["delete", "pod/api-1", "--dry-run=server"],
+        ["delete", "pod/api-1", "--force", "--grace-period=0"],
+        ["rollout", "undo", "deployment/api", "--dry-run=server"],
+        ["delete", "pod", "-l", "app=api"],
+        ["delete", "pod", "--all"],
+        ["delete", "pod/api-1", "pod/api-2"],
+        ["rollout", "restart", "deployment", "-l", "app=api"],
+        ["patch", "deployment/api", '--patch={"spec":{"replicas":0,"template":{"spec":{"containers":'
+         '[{"name":"api","resources":{"limits":{"memory":"1Gi"}}}]}}}}'],
+        ["patch", "deployment/api", '--patch={"spec":{"template":{"spec":{"hostNetwork":true,"containers":'
+         '[{"name":"api","resources":{"limits":{"memory":"1Gi"}}}]}}}}'],
+    ],
+)
+def test_a_change_is_translated_only_when_the_structured_call_is_exactly_it(args):
+    with pytest.raises(ToolRefused):
+        kubectl_to_operation(args)
+
+
+def test_a_resources_patch_still_translates():
+    body = '{"spec":{"template":{"spec":{"containers":[{"name":"api","resources":{"limits":{"memory":"1Gi"}}}]}}}}'
+    op = kubectl_to_operation(["patch", "deployment/api", "--namespace=production", f"--patch={body}"])
+    assert op == {
+        "namespace": "production",
+        "operation": "patch_resources",
+        "kind": "deployment",
+        "name": "api",
+        "container": "api",
+        "resources": {"limits": {"memory": "1Gi"}},
+    }

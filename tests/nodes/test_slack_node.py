@@ -173,3 +173,25 @@ def test_locally_an_unguarded_approval_is_asked_with_a_loud_warning_in_the_run(s
     assert [w.details["unguarded_approval"] for w in warnings] == [True]
     assert "anyone in the channel can approve" in warnings[0].details["message"]
     assert slack.calls_to("chat.postMessage"), "the approval is still asked"
+
+
+def test_an_approval_request_shows_exactly_the_changes_approving_allows(slack, make_deps, store) -> None:
+    """A plan's prose can name a command it says not to run: the request lists every change the
+    policy reads from it, so the approver sees what approving allows (and may decline)."""
+    env = slack_env(slack, SLACK_APPROVERS="U0APPROVER1")
+    prose = (
+        "Restart the api pods (`kubectl rollout restart deployment/api -n production`). "
+        "Do NOT run `kubectl delete deployment api -n production`: it takes the service down."
+    )
+    critical = {"output": {**DIAGNOSIS["output"], "severity": "critical", "recommended_action": prose}}
+    task = payload(tutorial_node("request-approval"), incident_state(diagnose=critical), task_token="t")
+    asked = run_task("approval_node", task, make_deps(**env))
+    record = store.approvals.get_approval(asked["output"]["approval_id"])
+    assert record.plan["changes"] == [
+        "rollout restart deployment/api -n production",
+        "delete deployment/api -n production",
+    ]
+    posted = slack.messages[(record.channel, record.message_ts)]
+    shown = json.dumps(posted.blocks)
+    assert "Approving allows exactly these changes, nothing else" in shown
+    assert "delete deployment/api -n production" in shown and "rollout restart deployment/api -n production" in shown

@@ -107,6 +107,7 @@ def run_node(
     run_id: str = "run-1",
     env: dict[str, str] | None = None,
     safety: dict[str, Any] | None = None,
+    search_path: str | None = None,
 ) -> NodeOutput:
     payload = {
         "node": {"id": "remediate", "type": "Agent", "config": {"agent": agent.metadata.name, "input": prompt}},
@@ -118,6 +119,9 @@ def run_node(
     }
     base = {"KUBECONFIG": sb.kubeconfig_path, "PATH": os.environ.get("PATH", "")}
     deps: NodeDeps = deps_from_env(store, {**base, **(env or {})}, out=io.StringIO())
+    if search_path is not None:
+        # Where the Shell tool looks for programs: an empty directory is a runtime without kubectl.
+        deps.agent_options["search_path"] = search_path
     return handle(NodeInput.model_validate(payload), deps)
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from chalicelib.agents.tools.shell import classify_argv
+from chalicelib.errors import ToolRefused
 from chalicelib.policy import SafetySettings, assess, covered
 
 SAFETY = SafetySettings()
@@ -49,3 +52,33 @@ def test_plan_covers_exactly_the_proposed_change() -> None:
     assert covered(restart.change, plan)
     assert not covered(other_ns.change, plan)
     assert not covered(delete.change, plan)
+
+
+def test_no_command_may_print_secret_values() -> None:
+    for command in (
+        "get secret db -o jsonpath-as-json={.data} -n production",
+        "get secret db -o templatefile=/proc/self/cmdline -n production",
+        "get secrets -o yaml -n production",
+        "annotate secret db x=y --dry-run=server -o yaml -n production",
+        "label secrets --all x=y --dry-run=client -o json -n production",
+        "patch secret db -p {} --dry-run=server -o jsonpath={.data} -n production",
+    ):
+        with pytest.raises(ToolRefused, match="Secret values"):
+            kubectl(command)
+    for command in ("get secrets -n production", "get secret db -o name -n production", "describe secret db"):
+        assert kubectl(command).kind == "read", command  # type: ignore[attr-defined]
+
+
+def test_an_approval_of_a_selection_or_a_graceful_delete_covers_nothing_wider() -> None:
+    plan = {
+        "proposed_actions": {"diagnose": "kubectl delete pods -l app=api -n production\nkubectl delete pod api-1"},
+        "namespace": "production",
+    }
+    assert covered(kubectl("delete pods -l app=api -n production").change, plan)  # type: ignore[attr-defined]
+    for wider in (
+        "delete pods --all -n production",
+        "delete pods -l app=web -n production",
+        "delete pods --field-selector=status.phase=Running -n production",
+        "delete pod api-1 --force --grace-period=0 -n production",
+    ):
+        assert not covered(kubectl(wider).change, plan), wider  # type: ignore[attr-defined]

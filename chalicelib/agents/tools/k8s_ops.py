@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.agents.tools.kubectl import parse_kubectl
+from chalicelib.agents.tools.kubectl import KubectlCall, parse_kubectl
 from chalicelib.errors import ToolRefused
 
 READ_OPERATIONS = frozenset({"get", "describe", "logs", "events", "top", "rollout_status"})
@@ -498,9 +498,61 @@ class KubeOps:
         return self._change(kind, name, namespace, body, f"deployment.apps/{name} rolled back to revision {rev}")
 
 
+#: The flags a translated change may carry: each is part of the structured call (or only names
+#: the namespace). Any other flag of a change (``--dry-run``, a selector, ``--force``, ``-o``...)
+#: would be dropped by the translation, so the structured call would do something other than the
+#: command the policy judged; such a command has no structured equivalent.
+_CHANGE_FLAGS: dict[str, frozenset[str]] = {
+    "rollout restart": frozenset(),
+    "rollout undo": frozenset({"--to-revision"}),
+    "scale": frozenset({"--replicas"}),
+    "delete": frozenset(),
+    "patch": frozenset({"--patch", "-p", "--type"}),
+}
+_NAMESPACE_FLAGS = frozenset({"-n", "--namespace"})
+
+
+def _exact_change(call: KubectlCall, args: list[str]) -> None:
+    """Refuse a change the structured call would not make exactly as kubectl would."""
+    allowed = _CHANGE_FLAGS.get(call.verb)
+    if allowed is None:
+        return
+    extra = sorted((set(call.flags) - allowed - _NAMESPACE_FLAGS) | call.switches)
+    if extra:
+        raise ToolRefused(f"'kubectl {' '.join(args)}' has no exact structured equivalent ({', '.join(extra)})")
+    # One object, as KIND/NAME or KIND NAME: a bare kind is a selection, more words more objects.
+    pos = call.positionals
+    one = (len(pos) == 1 and pos[0].partition("/")[2] != "") or (len(pos) == 2 and "/" not in pos[0])
+    if not one:
+        raise ToolRefused(f"'kubectl {' '.join(args)}' does not name exactly one object")
+
+
+def _resources_patch(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The container of a patch that sets one container's resources and nothing else."""
+    try:
+        (container,) = body["spec"]["template"]["spec"]["containers"]
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not isinstance(container, dict) or set(container) != {"name", "resources"}:
+        return None
+    if not isinstance(container["name"], str) or not isinstance(container["resources"], dict):
+        return None
+    # The structured call sends exactly this body: anything else in the patch would be lost.
+    if body != {"spec": {"template": {"spec": {"containers": [container]}}}}:
+        return None
+    return container
+
+
 def kubectl_to_operation(args: list[str]) -> dict[str, Any]:
-    """The structured call for a kubectl argv, for the verbs the tool supports."""
+    """The structured call for a kubectl argv, for the verbs the tool supports.
+
+    A change is translated only when the structured call does exactly what kubectl would (the
+    same object, the same body, no dry run, selector or flag left behind); anything else is
+    refused, so neither the policy's dry run nor a runtime without kubectl acts on a different
+    change than the one judged.
+    """
     call = parse_kubectl(args)
+    _exact_change(call, args)
     ns = call.namespace or "default"
     pos = call.positionals
     everywhere = bool({"-A", "--all-namespaces"} & call.switches) or call.flags.get("--all-namespaces") == "true"
@@ -558,15 +610,15 @@ def kubectl_to_operation(args: list[str]) -> dict[str, Any]:
         body = json.loads(call.flags.get("-p") or call.flags.get("--patch") or "{}")
         if not isinstance(body, dict):
             raise ToolRefused("a strategic merge patch is a JSON object")
-        containers = body.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [])
-        if len(containers) == 1 and set(containers[0]) <= {"name", "resources"} and list(body) == ["spec"]:
+        container = _resources_patch(body)
+        if container is not None:
             kind, _, name = call.target.partition("/")
             return {
                 **base,
                 "operation": "patch_resources",
                 "kind": kind,
                 "name": name,
-                "container": containers[0].get("name"),
-                "resources": containers[0].get("resources", {}),
+                "container": container["name"],
+                "resources": container["resources"],
             }
     raise ToolRefused(f"'kubectl {' '.join(args)}' has no structured equivalent")

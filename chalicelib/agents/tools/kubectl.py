@@ -146,8 +146,41 @@ def parse_kubectl(args: list[str]) -> KubectlCall:
     return KubectlCall(verb, kind, rest, namespace, flags, switches)
 
 
+#: ``helm get`` sub-commands that print neither a release's manifests (its Secrets, data
+#: included) nor its values (where charts take passwords from).
+HELM_GET_SAFE = frozenset({"notes", "metadata"})
+
+
+def _helm_output(args: list[str]) -> str:
+    for i, arg in enumerate(args):
+        if arg in ("-o", "--output") and i + 1 < len(args):
+            return args[i + 1]
+        for prefix in ("--output=", "-o=", "-o"):
+            if arg.startswith(prefix) and arg != "-o":
+                return arg[len(prefix) :]
+    return ""
+
+
 def classify_helm(args: list[str]) -> tuple[str, ActionKind]:
-    verb = next((a for a in args if not a.startswith("-")), "")
+    """The verb and kind of a helm argv; ``ToolRefused`` for a command no policy can judge.
+
+    A read must be one: a post-renderer is any program run on the rendered manifests, and
+    ``helm get`` (bar notes and metadata) or a release printed as JSON or YAML shows the
+    release's Secrets and values.
+    """
+    from chalicelib.errors import ToolRefused
+
+    if any(a == "--post-renderer" or a.startswith(("--post-renderer=", "--post-renderer-args")) for a in args):
+        raise ToolRefused("helm --post-renderer runs a program on the rendered manifests; refused")
+    words = [a for a in args if not a.startswith("-")]
+    verb = words[0] if words else ""
+    if verb == "get" and (len(words) < 2 or words[1] not in HELM_GET_SAFE):
+        raise ToolRefused(
+            "helm get prints a release's manifests or values, which hold its Secrets; "
+            "use 'helm get notes', 'helm get metadata', 'helm status' or 'helm history'"
+        )
+    if verb == "status" and _helm_output(args) not in ("", "table"):
+        raise ToolRefused("helm status -o json/yaml prints the release with its values; use the table output")
     if verb in HELM_READ:
         return verb, "read"
     if verb in HELM_DESTRUCTIVE:
