@@ -23,6 +23,7 @@ def _registrars() -> list[Registrar]:
         "chalicelib.cli.agent_cmd",
         "chalicelib.cli.sandbox_cmd",
         "chalicelib.cli.policy_cmd",
+        "chalicelib.cli.eval_cmd",
     ):
         try:
             module = __import__(module_name, fromlist=["add_parsers"])
