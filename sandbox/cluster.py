@@ -438,7 +438,7 @@ class Cluster:
         }
         if w.get("annotations"):
             tpl["metadata"]["annotations"] = dict(w["annotations"])
-        for key in ("volumes", "serviceAccountName", "nodeSelector", "affinity", "tolerations"):
+        for key in ("volumes", "serviceAccountName", "nodeSelector", "affinity", "tolerations", "imagePullSecrets"):
             if w.get(key):
                 tpl["spec"][key] = copy.deepcopy(w[key])
         return _default_template(tpl)
@@ -455,6 +455,9 @@ class Cluster:
         cs = copy.deepcopy(current)
         if entry.get("image"):
             cs[0]["image"] = entry["image"]
+        if entry.get("resources"):
+            # An older revision with other requests/limits (a lowered memory limit is a change too).
+            cs[0]["resources"] = copy.deepcopy(entry["resources"])
         if entry.get("env"):
             env = cs[0].setdefault("env", [])
             for k, v in entry["env"].items():
@@ -505,6 +508,12 @@ class Cluster:
         current = int(w.get("current_replicas", w["replicas"]))
         for i, entry in enumerate(history):
             tpl = self._template_for(w, self._history_containers(w["containers"], entry))
+            for key, value in (entry.get("pod_spec") or {}).items():
+                # Pod-level fields of an older revision (imagePullSecrets, nodeSelector, tolerations...).
+                if value is None:
+                    tpl["spec"].pop(key, None)
+                else:
+                    tpl["spec"][key] = copy.deepcopy(value)
             keep = previous if i == len(history) - 1 else 0
             self._make_rs(
                 dep,
@@ -984,6 +993,14 @@ class Cluster:
                 ok = False
             if "revision" in cond and int(cond["revision"]) != revision:
                 ok = False
+            for field_ in ("limits", "requests"):
+                # Matches when some container's resources.<field> has every listed value.
+                want = cond.get(field_) or {}
+                if want and not any(
+                    all(str(((c.get("resources") or {}).get(field_) or {}).get(k)) == str(v) for k, v in want.items())
+                    for c in containers
+                ):
+                    ok = False
             if ok:
                 chosen = rule
                 break

@@ -211,7 +211,8 @@ _FIELDS: dict[str, frozenset[str]] = {
     "workload": frozenset(
         "kind name namespace replicas age pod_age rollout_age labels selector annotations strategy containers "
         "volumes volume_claim_templates history change_cause previous_replicas current_replicas pods "
-        "pod_management_policy service_name per_pod_initial_only".split()
+        "pod_management_policy service_name per_pod_initial_only serviceAccountName nodeSelector affinity "
+        "tolerations imagePullSecrets".split()
     ),
     "health": frozenset("workloads".split()),
 }

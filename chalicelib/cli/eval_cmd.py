@@ -11,6 +11,8 @@ import importlib
 import sys
 from pathlib import Path
 
+EVAL_SET = Path("eval/scenarios")
+
 
 def add_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser(
@@ -56,8 +58,12 @@ def _run(args: argparse.Namespace) -> int:
     from chalicelib.evaluation import report
     from chalicelib.evaluation.runner import BASELINE, Result, load_flow_agents, run_one
 
+    paths = list(args.scenarios or [])
+    if not paths:
+        # The sandbox's own scenarios, and the project's evaluation set when run from its checkout.
+        paths = [str(scenarios_mod.SCENARIO_DIR), *([str(EVAL_SET)] if EVAL_SET.is_dir() else [])]
     try:
-        scenarios = scenarios_mod.load_scenarios(args.scenarios or [])
+        scenarios = scenarios_mod.load_scenarios(paths)
     except scenarios_mod.ScenarioError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

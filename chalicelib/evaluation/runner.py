@@ -167,13 +167,22 @@ def healthy_now(sb: Any) -> bool:
         return False
     cluster = sb.cluster
     for target in targets:
-        if not cluster.workload_healthy(str(target), ns):
+        # A stuck rollout can look healthy for a moment (old pods only): the rollout must be done too.
+        if not cluster.workload_healthy(str(target), ns) or not cluster.rollout_complete(str(target), ns):
             return False
         for pod in cluster.workload_pods(str(target), ns):
             profile = cluster.pod_profile(pod["metadata"]["name"], ns)
             if profile and scenario.profiles.get(profile, {}).get("fault", False):
                 return False
     return True
+
+
+def healed(sb: Any, timeout: float = HEAL_WAIT_SECONDS, hold: float = 1.0) -> bool:
+    """Healthy within ``timeout`` and still healthy ``hold`` seconds later (not a passing moment)."""
+    if not sb.cluster.wait_for(lambda: healthy_now(sb), timeout=timeout):
+        return False
+    time.sleep(hold)
+    return healthy_now(sb)
 
 
 def _cost(model: str, tokens_in: int, tokens_out: int) -> float | None:
@@ -213,7 +222,7 @@ def run_one(scenario: Any, model: str, agents: FlowAgents | None, *, speed: floa
                     f"{decision.action['verb']} {decision.action['target']} -n {decision.action['namespace']}"
                 )
             if expected.get("outcome") == "remediate":
-                result.healed = sb.cluster.wait_for(lambda: healthy_now(sb), timeout=HEAL_WAIT_SECONDS)
+                result.healed = healed(sb)
         except Exception as error:  # a provider or tool failure is a failed scenario, not a crash
             result.error = f"{type(error).__name__}: {error}"[:500]
             if expected.get("outcome") == "remediate":
