@@ -1495,8 +1495,11 @@ class Cluster:
     def _emit_start_events(self, pod: dict[str, Any], sim: PodSim) -> None:
         status_kind = sim.profile.get("status")
         c = pod["spec"]["containers"][0]
-        if status_kind not in ("ImagePullBackOff", "ErrImagePull", "Pending"):
+        if status_kind not in ("ImagePullBackOff", "ErrImagePull", "Pending", "ContainerCreating"):
             self._event(pod, "Normal", "Pulled", f'Container image "{c["image"]}" already present on machine')
+        # A container whose config cannot be built (missing Secret/ConfigMap) is never created.
+        if status_kind not in ("ImagePullBackOff", "ErrImagePull", "Pending", "ContainerCreating",
+                               "CreateContainerConfigError"):
             self._event(pod, "Normal", "Created", f"Created container {c['name']}")
             self._event(pod, "Normal", "Started", f"Started container {c['name']}")
         self._emit_profile_events(pod, sim)

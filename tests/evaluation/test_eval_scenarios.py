@@ -45,3 +45,25 @@ def test_each_fix_heals_exactly_when_the_scenario_says(sandbox_factory, name, in
     else:
         sb.cluster.wait_for(lambda: sb.cluster.rollout_complete(rem["target"], rem["namespace"]), timeout=1.0)
         assert not healthy_now(sb), sb.cluster.pod_summary(rem["target"], rem["namespace"])
+
+
+def test_a_container_that_cannot_be_configured_is_never_reported_started(sandbox_factory):
+    sb = sandbox_factory(SCENARIOS["missing-secret-after-deploy"], speed=4.0)
+    before = {p["name"]: p for p in sb.cluster.pod_summary("deployment/orders", "shop")}
+    broken = next(name for name, p in before.items() if not p["ready"])
+    assert sb.kubectl("delete", "pod", broken, "-n", "shop").returncode == 0
+
+    def replacement() -> set[str]:
+        pods = {p["name"] for p in sb.cluster.pod_summary("deployment/orders", "shop") if not p["ready"]}
+        return pods - set(before)
+
+    assert sb.cluster.wait_for(lambda: bool(replacement()), timeout=5)
+    new = replacement()
+    assert sb.cluster.wait_for(
+        lambda: any(
+            e["reason"] == "Failed" for e in sb.cluster.events("shop") if e["involvedObject"]["name"] in new
+        ),
+        timeout=5,
+    )
+    reasons = {e["reason"] for e in sb.cluster.events("shop") if e["involvedObject"]["name"] in new}
+    assert not reasons & {"Created", "Started"}, reasons
