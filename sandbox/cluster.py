@@ -438,7 +438,7 @@ class Cluster:
         }
         if w.get("annotations"):
             tpl["metadata"]["annotations"] = dict(w["annotations"])
-        for key in ("volumes", "serviceAccountName", "nodeSelector", "affinity", "tolerations"):
+        for key in ("volumes", "serviceAccountName", "nodeSelector", "affinity", "tolerations", "imagePullSecrets"):
             if w.get(key):
                 tpl["spec"][key] = copy.deepcopy(w[key])
         return _default_template(tpl)
@@ -455,6 +455,9 @@ class Cluster:
         cs = copy.deepcopy(current)
         if entry.get("image"):
             cs[0]["image"] = entry["image"]
+        if entry.get("resources"):
+            # An older revision with other requests/limits (a lowered memory limit is a change too).
+            cs[0]["resources"] = copy.deepcopy(entry["resources"])
         if entry.get("env"):
             env = cs[0].setdefault("env", [])
             for k, v in entry["env"].items():
@@ -505,6 +508,12 @@ class Cluster:
         current = int(w.get("current_replicas", w["replicas"]))
         for i, entry in enumerate(history):
             tpl = self._template_for(w, self._history_containers(w["containers"], entry))
+            for key, value in (entry.get("pod_spec") or {}).items():
+                # Pod-level fields of an older revision (imagePullSecrets, nodeSelector, tolerations...).
+                if value is None:
+                    tpl["spec"].pop(key, None)
+                else:
+                    tpl["spec"][key] = copy.deepcopy(value)
             keep = previous if i == len(history) - 1 else 0
             self._make_rs(
                 dep,
@@ -755,6 +764,86 @@ class Cluster:
                 self._update_deployment_status(dep)
             for sts in list(self._objects("statefulsets")):
                 self._update_sts_status(sts)
+            for svc in list(self._objects("services")):
+                self._update_endpoints(svc)
+
+    def _update_endpoints(self, svc: dict[str, Any]) -> None:
+        """The Service's Endpoints: Ready pods it selects as addresses, the others as not ready
+        (what `kubectl describe svc` shows; `<none>` only when no pod is Ready)."""
+        meta, spec = svc["metadata"], svc.get("spec") or {}
+        selector = spec.get("selector") or {}
+        if not selector:
+            return
+        ready: list[dict[str, Any]] = []
+        not_ready: list[dict[str, Any]] = []
+        for pod in self._objects("pods", meta["namespace"]):
+            labels = pod["metadata"].get("labels") or {}
+            ip = (pod.get("status") or {}).get("podIP")
+            if not ip or any(labels.get(k) != v for k, v in selector.items()):
+                continue
+            address = {
+                "ip": ip,
+                "nodeName": (pod.get("spec") or {}).get("nodeName"),
+                "targetRef": {"kind": "Pod", "namespace": meta["namespace"], "name": pod["metadata"]["name"],
+                              "uid": pod["metadata"]["uid"]},
+            }
+            (ready if self._pod_ready(pod) else not_ready).append(address)
+        ports = [
+            {k: v for k, v in {"name": p.get("name"), "port": p.get("targetPort", p["port"]),
+                               "protocol": p.get("protocol", "TCP")}.items() if v is not None}
+            for p in spec.get("ports") or []
+        ]
+        for p in ports:
+            if not isinstance(p["port"], int):
+                p["port"] = int(p["port"]) if str(p["port"]).isdigit() else 0
+        subset: dict[str, Any] = {"ports": ports}
+        if ready:
+            subset["addresses"] = sorted(ready, key=lambda a: a["ip"])
+        if not_ready:
+            subset["notReadyAddresses"] = sorted(not_ready, key=lambda a: a["ip"])
+        subsets = [subset] if ready or not_ready else []
+        old = self._get("endpoints", meta["namespace"], meta["name"])
+        if old is not None and old.get("subsets") == subsets:
+            return
+        # The Service's uid: drawing a new one would shift every later name and uid of the run.
+        ep = old or {
+            "apiVersion": "v1",
+            "kind": "Endpoints",
+            "metadata": {
+                "name": meta["name"],
+                "namespace": meta["namespace"],
+                "uid": meta["uid"],
+                "resourceVersion": "0",
+                "creationTimestamp": meta.get("creationTimestamp"),
+                "labels": dict(meta.get("labels") or {}),
+            },
+        }
+        ep["subsets"] = subsets
+        self._commit("endpoints", ep, "MODIFIED" if old is not None else "ADDED")
+        # kubectl describe svc reads the EndpointSlices labelled with the Service's name.
+        addresses = [(a, True) for a in ready] + [(a, False) for a in not_ready]
+        old_slice = self._get("endpointslices", meta["namespace"], meta["name"])
+        eps = old_slice or {
+            "apiVersion": "discovery.k8s.io/v1",
+            "kind": "EndpointSlice",
+            "addressType": "IPv4",
+            "metadata": {
+                **copy.deepcopy(ep["metadata"]),
+                "labels": {**(meta.get("labels") or {}), "kubernetes.io/service-name": meta["name"]},
+            },
+        }
+        eps["endpoints"] = [
+            {
+                "addresses": [a["ip"]],
+                "conditions": {"ready": ok, "serving": ok, "terminating": False},
+                "nodeName": a.get("nodeName"),
+                "targetRef": a["targetRef"],
+            }
+            for a, ok in sorted(addresses, key=lambda x: x[0]["ip"])
+        ]
+        # Every field present, as the API server returns it (kubectl dereferences them).
+        eps["ports"] = [{"name": p.get("name", ""), "port": p["port"], "protocol": p["protocol"]} for p in ports]
+        self._commit("endpointslices", eps, "MODIFIED" if old_slice is not None else "ADDED")
 
     def _garbage_collect(self) -> None:
         uids = {
@@ -984,6 +1073,14 @@ class Cluster:
                 ok = False
             if "revision" in cond and int(cond["revision"]) != revision:
                 ok = False
+            for field_ in ("limits", "requests"):
+                # Matches when some container's resources.<field> has every listed value.
+                want = cond.get(field_) or {}
+                if want and not any(
+                    all(str(((c.get("resources") or {}).get(field_) or {}).get(k)) == str(v) for k, v in want.items())
+                    for c in containers
+                ):
+                    ok = False
             if ok:
                 chosen = rule
                 break
@@ -1398,8 +1495,11 @@ class Cluster:
     def _emit_start_events(self, pod: dict[str, Any], sim: PodSim) -> None:
         status_kind = sim.profile.get("status")
         c = pod["spec"]["containers"][0]
-        if status_kind not in ("ImagePullBackOff", "ErrImagePull", "Pending"):
+        if status_kind not in ("ImagePullBackOff", "ErrImagePull", "Pending", "ContainerCreating"):
             self._event(pod, "Normal", "Pulled", f'Container image "{c["image"]}" already present on machine')
+        # A container whose config cannot be built (missing Secret/ConfigMap) is never created.
+        if status_kind not in ("ImagePullBackOff", "ErrImagePull", "Pending", "ContainerCreating",
+                               "CreateContainerConfigError"):
             self._event(pod, "Normal", "Created", f"Created container {c['name']}")
             self._event(pod, "Normal", "Started", f"Started container {c['name']}")
         self._emit_profile_events(pod, sim)

@@ -53,6 +53,8 @@ RESOURCES: list[Resource] = [
     ),
     Resource("services", "service", "Service", "", "v1", True, ("svc",), categories=("all",)),
     Resource("configmaps", "configmap", "ConfigMap", "", "v1", True, ("cm",)),
+    # Computed by the controller from each Service's selector and its pods' readiness.
+    Resource("endpoints", "endpoints", "Endpoints", "", "v1", True, ("ep",), verbs=READ_ONLY),
     Resource(
         "persistentvolumeclaims",
         "persistentvolumeclaim",
@@ -99,12 +101,18 @@ RESOURCES: list[Resource] = [
     ),
     Resource("controllerrevisions", "controllerrevision", "ControllerRevision", "apps", "v1", True),
     Resource("events", "event", "Event", "events.k8s.io", "v1", True, ("ev",)),
+    Resource("endpointslices", "endpointslice", "EndpointSlice", "discovery.k8s.io", "v1", True, verbs=READ_ONLY),
     Resource("pods", "", "PodMetrics", "metrics.k8s.io", "v1beta1", True, verbs=READ_ONLY),
     Resource("nodes", "", "NodeMetrics", "metrics.k8s.io", "v1beta1", False, verbs=READ_ONLY),
 ]
 
 # groups in the order /apis lists them (core is served at /api)
-GROUPS: list[tuple[str, str]] = [("apps", "v1"), ("events.k8s.io", "v1"), ("metrics.k8s.io", "v1beta1")]
+GROUPS: list[tuple[str, str]] = [
+    ("apps", "v1"),
+    ("discovery.k8s.io", "v1"),
+    ("events.k8s.io", "v1"),
+    ("metrics.k8s.io", "v1beta1"),
+]
 
 
 def find_resource(group: str, version: str, plural: str) -> Resource | None:

@@ -20,6 +20,7 @@ The format is described in ``sandbox/README.md``; in short::
 from __future__ import annotations
 
 import copy
+import difflib
 import importlib.resources
 import re
 from dataclasses import dataclass, field
@@ -129,19 +130,117 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         path = SCENARIO_DIR / f"{name_or_path}.yaml"
     if not path.exists():
         raise ScenarioError(f"unknown scenario {name_or_path!r}; known: {', '.join(list_scenarios())}")
-    with path.open(encoding="utf-8") as fh:
-        doc = yaml.safe_load(fh)
+    text = path.read_text(encoding="utf-8")
+    try:
+        doc = yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        raise ScenarioError(f"{path}:{line}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
     return parse_scenario(doc, path=str(path))
 
 
+def load_scenarios(paths: list[str] | list[Path]) -> list[Scenario]:
+    """Every scenario in ``paths`` (directories of ``*.yaml``/``*.yml``, or files), sorted by name
+    per directory; no paths: the shipped ones. The first malformed file raises ``ScenarioError``."""
+    if not paths:
+        return [load_scenario(n) for n in list_scenarios()]
+    found: list[Scenario] = []
+    for entry in paths:
+        p = Path(entry)
+        if p.is_dir():
+            files = sorted([*p.glob("*.yaml"), *p.glob("*.yml")])
+        elif p.exists():
+            files = [p]
+        else:
+            raise ScenarioError(f"{p}: no such file or directory")
+        found.extend(load_scenario(f) for f in files)
+    return found
+
+
+class _LineMap(dict):  # type: ignore[type-arg]
+    """A mapping that remembers the line it starts on and the line of each key (1-based)."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class _LineLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> _LineMap:
+    loader.flatten_mapping(node)
+    out = _LineMap()
+    out.line = node.start_mark.line + 1
+    out.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        out[key] = loader.construct_object(value_node, deep=True)
+        out.key_lines[str(key)] = key_node.start_mark.line + 1
+    return out
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _line(obj: Any, key: str | None = None) -> int:
+    if key is not None and isinstance(getattr(obj, "key_lines", None), dict) and key in obj.key_lines:
+        return int(obj.key_lines[key])
+    return int(getattr(obj, "line", 0) or 0)
+
+
+def _fail(path: str, obj: Any, message: str, key: str | None = None) -> ScenarioError:
+    line = _line(obj, key)
+    return ScenarioError(f"{path}:{line}: {message}" if line else f"{path}: {message}")
+
+
+#: The fields each part of a scenario may have (docs/scenarios.md); anything else is an error.
+_FIELDS: dict[str, frozenset[str]] = {
+    "scenario": frozenset(
+        "name title description namespace incident expected remediations nodes namespaces profiles workloads "
+        "services configmaps secrets events health class approve".split()
+    ),
+    "expected": frozenset("severity root_cause_keywords root_cause action resolvable outcome".split()),
+    "root_cause": frozenset("object all none".split()),
+    "remediation": frozenset("verb target namespace replicas pod resolves harmful outcome".split()),
+    "profile": frozenset(
+        "status healthy fault ready restarts exit_code last_state message usage logs previous_logs container_logs "
+        "events per_pod node age started_ago".split()
+    ),
+    "workload": frozenset(
+        "kind name namespace replicas age pod_age rollout_age labels selector annotations strategy containers "
+        "volumes volume_claim_templates history change_cause previous_replicas current_replicas pods "
+        "pod_management_policy service_name per_pod_initial_only serviceAccountName nodeSelector affinity "
+        "tolerations imagePullSecrets".split()
+    ),
+    "health": frozenset("workloads".split()),
+}
+
+
+def _check_fields(path: str, obj: Any, part: str, where: str) -> None:
+    if not isinstance(obj, dict):
+        raise _fail(path, obj, f"{where} must be a mapping")
+    allowed = _FIELDS[part]
+    for key in obj:
+        if str(key) not in allowed:
+            close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(sorted(allowed))}"
+            raise _fail(path, obj, f"{where}: unknown field {key!r}{hint}", str(key))
+
+
 def parse_scenario(doc: Any, *, path: str = "<memory>") -> Scenario:
-    """Check and normalise a scenario document (already parsed from YAML)."""
+    """Check and normalise a scenario document (already parsed from YAML).
+
+    Errors name the file and, for documents read by :func:`load_scenario`, the line.
+    """
     if not isinstance(doc, dict):
-        raise ScenarioError(f"{path}: a scenario is a mapping")
-    doc = copy.deepcopy(doc)
+        raise ScenarioError(f"{path}:1: a scenario is a mapping")
+    doc = copy.deepcopy(doc)  # the caller's document is left as it was
+    _check_fields(path, doc, "scenario", "scenario")
     for key in ("name", "incident", "expected", "workloads"):
         if key not in doc:
-            raise ScenarioError(f"{path}: missing {key!r}")
+            raise _fail(path, doc, f"missing {key!r}")
     name = str(doc["name"])
     namespace = str(doc.get("namespace", "default"))
 
@@ -151,55 +250,94 @@ def parse_scenario(doc: Any, *, path: str = "<memory>") -> Scenario:
         for k in ("id", "title", "service", "urgency", "html_url", "custom_details"):
             inner[k]
     except (KeyError, TypeError) as exc:
-        raise ScenarioError(f"{path}: incident must be {{event: {{incident: {{id, title, ...}}}}}}: {exc}") from exc
+        raise _fail(
+            path, doc, f"incident must be {{event: {{incident: {{id, title, ...}}}}}}: missing {exc}", "incident"
+        ) from exc
 
     expected = doc["expected"]
+    _check_fields(path, expected, "expected", "expected")
     if expected.get("severity") not in SEVERITIES:
-        raise ScenarioError(f"{path}: expected.severity must be one of {SEVERITIES}")
-    expected.setdefault("root_cause_keywords", [])
+        raise _fail(path, expected, f"expected.severity must be one of {SEVERITIES}", "severity")
+    keywords = expected.setdefault("root_cause_keywords", []) or []
+    if not isinstance(keywords, list):
+        raise _fail(path, expected, "expected.root_cause_keywords is a list of phrases", "root_cause_keywords")
+    # Numbers are phrases too ("137"): kept as text so scoring compares text with text.
+    expected["root_cause_keywords"] = [str(k) for k in keywords]
     expected.setdefault("action", None)
     expected.setdefault("resolvable", expected["action"] is not None)
     expected.setdefault("outcome", "remediate" if expected["action"] is not None else "escalate")
     if expected["outcome"] not in OUTCOMES:
-        raise ScenarioError(f"{path}: expected.outcome must be one of {OUTCOMES}")
+        raise _fail(path, expected, f"expected.outcome must be one of {OUTCOMES}", "outcome")
     action = expected["action"]
     if action is not None:
         for k in ("verb", "target", "namespace"):
             if k not in action:
-                raise ScenarioError(f"{path}: expected.action needs {k!r}")
+                raise _fail(path, expected, f"expected.action needs {k!r}", "action")
+        if action["verb"] not in REMEDIATION_VERBS:
+            raise _fail(path, action, f"expected.action.verb must be one of {REMEDIATION_VERBS}", "verb")
+    if (expected["outcome"] == "remediate") != (action is not None):
+        raise _fail(path, expected, "expected.outcome remediate needs an action, and only it has one", "outcome")
+    details = inner.get("custom_details") or {}
+    rule = expected.get("root_cause")
+    if rule is None:
+        rule = {"all": list(expected["root_cause_keywords"])}
+    _check_fields(path, rule, "root_cause", "expected.root_cause")
+    for key in ("all", "none"):
+        entries = rule.get(key) or []
+        if not isinstance(entries, list):
+            raise _fail(path, rule, f"expected.root_cause.{key} is a list of phrases or lists of phrases", key)
+        rule[key] = [[str(e) for e in entry] if isinstance(entry, list) else str(entry) for entry in entries]
+    rule.setdefault("object", (action or {}).get("target") or details.get("resource"))
+    expected["root_cause"] = rule
 
     remediations = doc.get("remediations") or []
     if not isinstance(remediations, list):
-        raise ScenarioError(f"{path}: remediations is a list of {{verb, target, resolves, outcome}}")
+        raise _fail(path, doc, "remediations is a list of {verb, target, resolves, outcome}", "remediations")
     for rem in remediations:
+        _check_fields(path, rem, "remediation", "remediation")
         if rem.get("verb") not in REMEDIATION_VERBS or "target" not in rem or "resolves" not in rem:
-            raise ScenarioError(f"{path}: remediation {rem!r}: needs verb in {REMEDIATION_VERBS}, target, resolves")
+            raise _fail(path, rem, f"remediation needs verb in {REMEDIATION_VERBS}, target, resolves")
         rem.setdefault("namespace", namespace)
+        rem.setdefault("harmful", False)
 
     profiles = doc.get("profiles") or {}
     profiles.setdefault("healthy", {"status": "Running"})
     for pname, prof in profiles.items():
+        _check_fields(path, prof, "profile", f"profile {pname}")
         prof.setdefault("status", "Running")
         if prof["status"] not in POD_STATUSES:
-            raise ScenarioError(f"{path}: profile {pname}: status must be one of {POD_STATUSES}")
+            raise _fail(path, prof, f"profile {pname}: status must be one of {POD_STATUSES}", "status")
         prof.setdefault("healthy", prof["status"] == "Running")
+        # A pod that looks healthy may still carry the incident's cause (a restarted leak).
+        prof.setdefault("fault", not prof["healthy"])
 
     workloads = doc["workloads"]
+    if not isinstance(workloads, list):
+        raise _fail(path, doc, "workloads is a list", "workloads")
     for w in workloads:
+        _check_fields(path, w, "workload", f"workload {w.get('name') if isinstance(w, dict) else w}")
         if w.get("kind") not in WORKLOAD_KINDS:
-            raise ScenarioError(f"{path}: workload kind must be one of {WORKLOAD_KINDS}")
+            raise _fail(path, w, f"workload kind must be one of {WORKLOAD_KINDS}", "kind")
         w.setdefault("namespace", namespace)
         w.setdefault("replicas", 1)
         w.setdefault("labels", {"app": w["name"]})
         w.setdefault("history", [])
         w.setdefault("pods", [{"profile": "healthy"}])
         if not w.get("containers"):
-            raise ScenarioError(f"{path}: workload {w.get('name')}: containers required")
+            raise _fail(path, w, f"workload {w.get('name')}: containers required", "name")
         for c in w["containers"]:
             _normalise_container(c)
-        for rule in w["pods"]:
-            if rule.get("profile") not in profiles:
-                raise ScenarioError(f"{path}: workload {w['name']}: unknown profile {rule.get('profile')!r}")
+        for rule_ in w["pods"]:
+            if rule_.get("profile") not in profiles:
+                raise _fail(path, rule_, f"workload {w['name']}: unknown profile {rule_.get('profile')!r}", "profile")
+
+    health = doc.get("health")
+    if health is not None:
+        _check_fields(path, health, "health", "health")
+        names = {f"{w['kind'].lower()}/{w['name']}" for w in workloads}
+        for target in health.get("workloads") or []:
+            if str(target).lower() not in names:
+                raise _fail(path, health, f"health.workloads: {target!r} is not a workload of the scenario", "workloads")
 
     nodes = doc.get("nodes") or copy.deepcopy(_DEFAULT_NODES)
     namespaces = list(doc.get("namespaces") or [])

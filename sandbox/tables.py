@@ -234,12 +234,24 @@ def _cr_row(c: dict[str, Any], now: float) -> list[Any]:
     return [c["metadata"]["name"], ctrl, c.get("revision", 0), _age(c["metadata"].get("creationTimestamp"), now)]
 
 
+def _endpoints_row(e: dict[str, Any], now: float) -> list[Any]:
+    shown = [
+        f"{a['ip']}:{p['port']}"
+        for sub in e.get("subsets") or []
+        for a in sub.get("addresses") or []
+        for p in sub.get("ports") or [{"port": ""}]
+    ]
+    text = ",".join(shown[:3]) + (f" + {len(shown) - 3} more..." if len(shown) > 3 else "")
+    return [e["metadata"]["name"], text or "<none>", _age(e["metadata"].get("creationTimestamp"), now)]
+
+
 def _generic_row(o: dict[str, Any], now: float) -> list[Any]:
     return [o["metadata"]["name"], _age(o["metadata"].get("creationTimestamp"), now)]
 
 
 S, N = "string", "integer"
 PRINTERS: dict[str, tuple[list[Col], Callable[[dict[str, Any], float], list[Any]]]] = {
+    "Endpoints": ([("Name", S, 0, "name"), ("Endpoints", S, 0, ""), ("Age", S, 0, "")], _endpoints_row),
     "Pod": (
         [
             ("Name", S, 0, "name"),

@@ -26,6 +26,7 @@ def _registrars() -> list[Registrar]:
         "chalicelib.cli.states_cmd",
         "chalicelib.cli.doctor_cmd",
         "chalicelib.cli.console_cmd",
+        "chalicelib.cli.eval_cmd",
     ):
         try:
             module = __import__(module_name, fromlist=["add_parsers"])

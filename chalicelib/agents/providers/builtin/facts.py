@@ -21,6 +21,30 @@ WEDGED_RE = re.compile(
     re.I,
 )
 ERROR_LINE_RE = re.compile(r"\b(ERROR|FATAL|PANIC|Exception|panic:|Error:)", re.I)
+#: The registry refused the credentials (a rollback pulls from the same registry: no help).
+PULL_AUTH_RE = re.compile(
+    r"\b401\b|unauthori[sz]ed|failed to authorize|authentication required|no basic auth credentials|"
+    r"pull access denied|\b403\b|forbidden",
+    re.I,
+)
+#: Error lines that point at a dependency outside the pod, by kind of failure.
+CAUSE_HINTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "DNS resolution failing",
+        re.compile(
+            r"lookup \S+.*(no such host|i/o timeout|server misbehaving)|"
+            r"name resolution|resolving error|NXDOMAIN|getaddrinfo",
+            re.I,
+        ),
+    ),
+    ("TLS certificate problem (x509)", re.compile(r"x509|certificate (has )?expired|certificate verify failed", re.I)),
+)
+UPSTREAM_RE = re.compile(
+    r"upstream|service unavailable|\b50[234]\b|deadline exceeded|timed? ?out|connection (refused|reset)|"
+    r"circuit breaker|unreachable",
+    re.I,
+)
+PROBE_RE = re.compile(r"^(Liveness|Readiness|Startup) probe failed", re.I)
 
 
 @dataclass
@@ -38,6 +62,8 @@ class PodFacts:
     owner_name: str | None
     limits_memory: str | None
     namespace: str = ""
+    exit_code: int | None = None
+    template_hash: str | None = None
 
     @property
     def healthy(self) -> bool:
@@ -67,12 +93,15 @@ class Findings:
     metrics: dict[str, str] = field(default_factory=dict)
     revision: int = 0
     previous_revision_exists: bool = False
+    #: The Deployment's ReplicaSets (its rollout history), newest revision first.
+    replicasets: list[dict[str, Any]] = field(default_factory=list)
 
 
 def pod_facts(pod: dict[str, Any]) -> PodFacts:
     meta, spec, status = pod.get("metadata") or {}, pod.get("spec") or {}, pod.get("status") or {}
     statuses = status.get("containerStatuses") or []
     waiting = waiting_message = last = None
+    exit_code: int | None = None
     restarts = 0
     ready = bool(statuses) and all(c.get("ready") for c in statuses)
     for c in statuses:
@@ -83,6 +112,8 @@ def pod_facts(pod: dict[str, Any]) -> PodFacts:
         term = (c.get("lastState") or {}).get("terminated") or (c.get("state") or {}).get("terminated")
         if term and term.get("reason"):
             last = term["reason"]
+            if term.get("exitCode") is not None:
+                exit_code = int(term["exitCode"])
     unschedulable = None
     for cond in status.get("conditions") or []:
         if cond.get("type") == "PodScheduled" and cond.get("status") == "False":
@@ -108,6 +139,8 @@ def pod_facts(pod: dict[str, Any]) -> PodFacts:
         owner_name=owner_name,
         limits_memory=limit,
         namespace=str(meta.get("namespace") or ""),
+        exit_code=exit_code,
+        template_hash=(meta.get("labels") or {}).get("pod-template-hash"),
     )
 
 
@@ -166,3 +199,25 @@ def first_match(pattern: re.Pattern[str], text: str) -> str | None:
         if pattern.search(line):
             return line.strip()
     return None
+
+
+def cause_hint(text: str) -> tuple[str, str] | None:
+    """(kind of failure, the line showing it) for an error that names its own cause."""
+    for label, pattern in CAUSE_HINTS:
+        line = first_match(pattern, text)
+        if line:
+            return label, line
+    return None
+
+
+def rs_revision(rs: dict[str, Any]) -> int:
+    annotations = (rs.get("metadata") or {}).get("annotations") or {}
+    try:
+        return int(annotations.get("deployment.kubernetes.io/revision", 0) or 0)
+    except ValueError:
+        return 0
+
+
+def first_container(rs: dict[str, Any]) -> dict[str, Any]:
+    containers = (((rs.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or [{}]
+    return dict(containers[0])

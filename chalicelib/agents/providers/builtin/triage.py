@@ -7,6 +7,7 @@ and no action. An action is only recommended when tool output justifies it.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,17 +16,22 @@ from chalicelib.agents.providers.builtin.facts import (
     DISK_FULL_RE,
     ERROR_LINE_RE,
     OOM_LOG_RE,
+    PULL_AUTH_RE,
+    UPSTREAM_RE,
     WEDGED_RE,
     Findings,
     PodFacts,
     belongs,
+    cause_hint,
     event_lines,
     first_match,
     memory_bytes,
     pod_facts,
+    rs_revision,
     selector_of,
 )
 from chalicelib.agents.providers.builtin.kube import KubeChannel, as_json, items
+from chalicelib.agents.providers.builtin.rollout import lowered_memory_limit, regression
 from chalicelib.agents.providers.builtin.transcript import Transcript
 
 TARGET_RE = re.compile(r"\b(deployment|deploy|statefulset|sts)/([a-z0-9][a-z0-9.-]*)", re.I)
@@ -158,6 +164,7 @@ def gather(t: Transcript, kube: KubeChannel) -> Findings:
         if target and target.startswith("deployment/"):
             owned = [rs for rs in items(answers[-1]) if _owned_by(rs, target.split("/")[1])]
             findings.previous_revision_exists = len(owned) > 1
+            findings.replicasets = sorted(owned, key=rs_revision, reverse=True)
         if target and target.startswith("statefulset/"):
             status = workload.get("status") or {}
             findings.previous_revision_exists = status.get("currentRevision") != status.get("updateRevision")
@@ -168,6 +175,9 @@ def gather(t: Transcript, kube: KubeChannel) -> Findings:
         if pod.restarts > 0 or pod.last_terminated:
             log_calls.append(kube.logs(pod.name, namespace, previous=True))
         findings.logs = "\n".join(a.text for a in t.gather(log_calls) if a.ok)
+    elif pods:
+        # Healthy pods can still fail their users (a dependency down): their own log says so.
+        findings.logs = "\n".join(a.text for a in t.gather([kube.logs(pods[0].name, namespace)]) if a.ok)
     return findings
 
 
@@ -239,6 +249,22 @@ def diagnose(f: Findings) -> Diagnosis:
         detail = image[0].waiting_message or next(
             (str(e.get("message")) for e in warnings if e.get("reason") in ("Failed", "ErrImagePull")), ""
         )
+        refused = first_match(PULL_AUTH_RE, f"{detail}\n{warning_text}")
+        if refused:
+            # Every tag lives in the same registry: rolling back pulls with the same credentials.
+            return Diagnosis(
+                severity="critical" if all_down else "high",
+                root_cause=f"ImagePullBackOff on {target}: the registry refused the pull credentials "
+                f"(authentication failed: {refused[:220]}); the image pull secret or registry access must be "
+                "renewed",
+                affected=affected,
+                impact=f"{len(ready)}/{len(pods)} replicas serving; no new pod can start",
+                action=None,
+                recommended_action="No safe automatic action: registry credentials are refused for every tag, so "
+                "a rollback or restart pulls with the same credentials. Escalate to renew the image pull secret",
+                requires_approval=True,
+                confidence=0.8,
+            )
         if f.previous_revision_exists and target.startswith("deployment/"):
             return Diagnosis(
                 severity="high",
@@ -265,6 +291,38 @@ def diagnose(f: Findings) -> Diagnosis:
         [p for p in pods if p.restarts > 0] if first_match(OOM_LOG_RE, f.logs) else []
     )
     config_line = first_match(CONFIG_ERROR_RE, evidence_text)
+
+    lowered = lowered_memory_limit(f) if oom else None
+    if lowered:
+        before, after = lowered
+        usage = ", ".join(f"{p.name}={f.metrics[p.name]}" for p in pods if p.name in f.metrics)
+        return Diagnosis(
+            severity="critical" if all_down else "high",
+            root_cause=f"{target} is OOMKilled at its memory limit: revision {f.revision} lowered the memory "
+            f"limit from {before} to {after}, below what the service uses{(' (' + usage + ')') if usage else ''}",
+            affected=affected,
+            impact=f"{len(ready)}/{len(pods)} replicas ready; requests fail while pods restart",
+            action={"verb": "rollout undo", "target": target, "namespace": ns},
+            recommended_action=kubectl_command("rollout undo", target, ns)
+            + f" (restores the {before} memory limit of the previous revision)",
+            requires_approval=all_down,
+            confidence=0.8,
+        )
+
+    regressed = regression(f, warnings, now=time.time()) if target.startswith("deployment/") else None
+    if regressed and not (oom and first_match(OOM_LOG_RE, f.logs)):
+        symptom, detail = regressed
+        return Diagnosis(
+            severity="critical" if all_down else "high",
+            root_cause=f"{symptom} after a new deploy of {target} (revision {f.revision}"
+            f"{_cause(f)}): {detail[:240]}. The previous revision ran without it",
+            affected=affected,
+            impact=f"{len(ready)}/{len(pods)} replicas serving; the new revision's pods do not come up",
+            action={"verb": "rollout undo", "target": target, "namespace": ns},
+            recommended_action=kubectl_command("rollout undo", target, ns),
+            requires_approval=all_down,
+            confidence=0.8,
+        )
 
     if target.startswith("statefulset/") and all_down and (crash or unhealthy):
         wedged = first_match(WEDGED_RE, evidence_text)
@@ -313,14 +371,34 @@ def diagnose(f: Findings) -> Diagnosis:
             confidence=0.85 if leak else 0.7,
         )
 
+    hint = cause_hint(evidence_text)
     if crash:
-        line = config_line or first_match(ERROR_LINE_RE, f.logs) or "no error in the logs"
+        line = (
+            config_line or (hint[1] if hint else None) or first_match(ERROR_LINE_RE, f.logs) or "no error in the logs"
+        )
+        label = f"{hint[0]}: " if hint and not config_line else ""
         return _unknown(
             f,
             affected,
-            f"{target} is in CrashLoopBackOff ({line[:200]}) without a new revision or known cause",
+            f"{label}{target} is in CrashLoopBackOff ({line[:200]}) without a new revision to roll back; "
+            "nothing in the namespace can be changed safely to fix it",
             0.35,
             severity="critical" if all_down else "high",
+        )
+
+    upstream = [ln.strip() for ln in f.logs.splitlines() if ERROR_LINE_RE.search(ln) and UPSTREAM_RE.search(ln)]
+    if not unhealthy and pods and len(upstream) >= 2:
+        return Diagnosis(
+            severity="high",
+            root_cause=f"Upstream dependency failing: all {len(pods)} pods of {target} are healthy (Running, Ready, "
+            f"no restarts) but their requests to an external dependency fail: {upstream[0][:220]}",
+            affected=affected,
+            impact="Requests that need the dependency fail; nothing in the cluster is broken",
+            action=None,
+            recommended_action="No safe automatic action: the service itself is healthy and a restart would not "
+            "bring the dependency back. Escalate to the owner of the upstream service",
+            requires_approval=True,
+            confidence=0.7,
         )
 
     if not unhealthy and pods:
@@ -335,10 +413,11 @@ def diagnose(f: Findings) -> Diagnosis:
             requires_approval=False,
             confidence=0.8 if not warnings else 0.6,
         )
+    found = f" ({hint[0]}: {hint[1][:200]})" if hint else ""
     return _unknown(
         f,
         affected,
-        f"{len(unhealthy)} unhealthy pod(s) of {target} with no recognised cause",
+        f"{len(unhealthy)} unhealthy pod(s) of {target}{found}; no change in the cluster explains it",
         0.3,
         severity="critical" if all_down else "medium",
     )
@@ -370,6 +449,15 @@ def no_tools_diagnosis() -> Diagnosis:
         requires_approval=True,
         confidence=0.1,
     )
+
+
+def _cause(f: Findings) -> str:
+    """The change-cause of the current revision, as ``kubectl rollout history`` shows it."""
+    for rs in f.replicasets:
+        if rs_revision(rs) == f.revision:
+            cause = ((rs.get("metadata") or {}).get("annotations") or {}).get("kubernetes.io/change-cause")
+            return f", {cause!r}" if cause else ""
+    return ""
 
 
 def _tag(detail: str) -> str:
