@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import ConfigurationError
 from ..expr import parse_template
-from ..settings import AOF_BACKEND, SLACK_APPROVERS, resolve
+from ..settings import SLACK_APPROVERS, is_deployed, resolve
 from ..store import ApprovalRecord, RunEvent
 from .deps import NodeDeps
 from .models import NodeInput, NodeOutput
@@ -85,7 +85,7 @@ def _unguarded(event: NodeInput, deps: NodeDeps) -> None:
         f"approval node '{event.node.id}' has no approvers: anyone in the channel can approve; "
         f"list them in the node's 'approvers' or {SLACK_APPROVERS}"
     )
-    if resolve(AOF_BACKEND, None, deps.env, "local") == "aws":
+    if is_deployed(deps.env):
         raise ConfigurationError(message)
     if deps.out is not None:
         print(f"WARNING: {message}", file=deps.out)
