@@ -80,8 +80,13 @@ class LocalApp:
         }
         self.engine.subscribe(self._on_progress)
         if start:
-            self.engine.start()
-            self.engine.resume()
+            self.start()
+
+    def start(self) -> None:
+        """Drive executions from this process: the engine's workers start and unfinished runs
+        resume (``start=False`` builds an app that only records and reads)."""
+        self.engine.start()
+        self.engine.resume()
 
     def _dispatch(self, function: str, payload: dict[str, Any]) -> Any:
         context = payload.get("context") or {}
