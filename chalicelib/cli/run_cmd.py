@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from .countdown import Countdown
 from .invocation import aofctl_command
 from .run_driver import RunDriver
 from .stopping import EXIT_INTERRUPTED, ChangeLines, StopKeys, in_flight, leaving_text
@@ -149,8 +150,10 @@ def _follow(app: Any, run_id: str, out: TextIO, live: LiveView, changes: ChangeL
         keys.leaving = leaving_text(app, run_id, changes, stopped=False)
         execution = app.execution_id(run_id)
         deadline = time.monotonic() + timeout
+        countdown = Countdown(app, run_id, changes, live.line)
         while not keys.pressed:
             changes.poll()
+            countdown.tick()
             if app.runtime.describe(execution).status not in ("RUNNING", "QUEUED"):
                 break
             if time.monotonic() > deadline:
@@ -278,6 +281,7 @@ def _attach(app: Any, run_id: str, out: TextIO, driver: RunDriver, timeout: floa
     live.before = changes.poll
     seen = 0
     deadline = time.monotonic() + timeout
+    countdown = Countdown(app, run_id, changes, live.line)
     try:
         while True:
             run = app.store.runs.get_run(run_id)
@@ -288,6 +292,7 @@ def _attach(app: Any, run_id: str, out: TextIO, driver: RunDriver, timeout: floa
                         seen = event.id
                         live(event)
             changes.poll()
+            countdown.tick()
             if run is not None and run.outcome is not None:
                 break
             if not driver.acquire():
