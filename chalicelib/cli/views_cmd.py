@@ -426,6 +426,11 @@ def _report(args: argparse.Namespace) -> int:
     timeline = build_timeline(run, events, nodes)
     narrative = _narrative(args, run, events, env) if args.narrative else None
     markdown = redactor.text(postmortem_markdown(run, timeline, narrative, link))
+    for target in (args.output_file, args.html):
+        problem = _writable(target) if target else None
+        if problem:
+            print(f"error: cannot write {target}: {problem}", file=sys.stderr)
+            return 1
     if args.output_file:
         Path(args.output_file).write_text(markdown, encoding="utf-8")
     else:
@@ -439,6 +444,20 @@ def _report(args: argparse.Namespace) -> int:
         Path(args.html).write_text(redactor.text(page), encoding="utf-8")
         print(f"wrote {args.html}", file=sys.stderr)
     return 0
+
+
+def _writable(target: str) -> str | None:
+    """Make the file's directory (as ``mkdir -p`` would); the reason in words when that fails."""
+    path = Path(target)
+    if path.is_dir():
+        return "it is a directory; give a file name, e.g. " + str(path / "report.html")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        return f"{next(p for p in path.parents if p.exists())} is a file, not a directory"
+    except OSError as error:
+        return f"its directory {path.parent} cannot be created ({error.strerror or error})"
+    return None
 
 
 def _load(args: argparse.Namespace) -> Any:
