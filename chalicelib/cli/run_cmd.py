@@ -139,7 +139,9 @@ def _node_rows(app: Any, description: Any, *, stopped: bool) -> list[tuple[str, 
         if not isinstance(record, dict):
             continue
         status = record.get("status") or ("failed" if "Error" in record else "?")
-        rows.append((key, str(status), str(record.get("reason") or "")))
+        written = [w.get("written_to") for w in (record.get("meta") or {}).get("written") or [] if w.get("written_to")]
+        said = str(record.get("reason") or "") or ("wrote " + ", ".join(written) if written else "")
+        rows.append((key, str(status), said))
     rows += [(name, "stopped", "stopped while running; its result was not used") for name in pending]
     return rows
 
@@ -194,10 +196,15 @@ def _run(args: argparse.Namespace) -> int:
             print("error: use aofctl run agentflow NAME --daemon (or aofctl run FLOW --event FILE)", file=sys.stderr)
             return EXIT_ERROR
         return aofctl(["serve", *(["--state-dir", args.state_dir] if args.state_dir else [])])
-    if not args.event:
-        print("error: aofctl run FLOW needs --event FILE", file=sys.stderr)
-        return EXIT_ERROR
     from ..errors import AofError
+
+    if not args.event:
+        from ..reports.daily import DAILY_FLOW
+
+        if args.flow == DAILY_FLOW:
+            return _run_daily(args)
+        print(f"error: aofctl run FLOW needs --event FILE (only {DAILY_FLOW} runs without one)", file=sys.stderr)
+        return EXIT_ERROR
     from ..service.local import LocalApp
     from ..webhooks.execution_names import execution_name
 
@@ -207,8 +214,22 @@ def _run(args: argparse.Namespace) -> int:
     except (OSError, AofError, ValueError) as error:
         print(f"error: cannot read incident event {args.event}: {error}", file=sys.stderr)
         return EXIT_ERROR
-    # Not started yet: a run another process drives is only followed from here, never resumed.
-    app = LocalApp(args.paths or None, state_dir=args.state_dir, out=out, start=False)
+    missing = [p for p in (args.paths or ["agents", "flows"]) if not Path(p).exists()]
+    if missing:
+        print(
+            f"error: {', '.join(missing)} not found in {Path.cwd()}: run aofctl from the project's root"
+            " (where agents/ and flows/ are), or name the YAML with -f FILE_OR_DIR",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    try:
+        # Not started yet: a run another process drives is only followed from here, never resumed.
+        app = LocalApp(args.paths or None, state_dir=args.state_dir, out=out, start=False)
+    except AofError as error:
+        print(f"error: {error}", file=sys.stderr)
+        for problem in getattr(error, "problems", None) or []:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_ERROR
     driver: RunDriver | None = None
     try:
         if args.flow not in app.resources.flows:
@@ -249,6 +270,28 @@ def _run(args: argparse.Namespace) -> int:
         app.close()
         if driver is not None:
             driver.release()
+
+
+def _run_daily(args: argparse.Namespace) -> int:
+    """The daily post-incident report now, by hand: what ``aofctl serve`` runs once a day."""
+    from ..errors import AofError
+    from ..reports.daily import run_daily_analysis
+    from ..service.local import LocalApp
+
+    try:
+        app = LocalApp(args.paths or None, state_dir=args.state_dir, out=sys.stdout, start=False)
+    except AofError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        report = run_daily_analysis(app.store, app.deps.notifier, app.env, datetime.now(UTC), paths=args.paths or None)
+    finally:
+        app.close()
+    said = "posted to" if report.posted else "not posted to"
+    print(
+        f"\nDaily post-incident report: {report.runs} run(s) since {report.since:%Y-%m-%d %H:%M UTC}, {said} {report.channel}"
+    )
+    return EXIT_RESOLVED
 
 
 def _repeat(app: Any, earlier: Any, args: argparse.Namespace, out: TextIO) -> int:
@@ -358,7 +401,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore
     run.add_argument("flow", help="flow name (metadata.name), or `agentflow` as in `run agentflow NAME --daemon`")
     run.add_argument("name", nargs="?", help="with `agentflow`: the flow to serve")
     run.add_argument("--daemon", action="store_true", help="with `agentflow`: run the service (aofctl serve)")
-    run.add_argument("--event", help="PagerDuty webhook body (JSON file)")
+    run.add_argument("--event", help="PagerDuty webhook body (JSON file); post-incident-daily runs without one")
     run.add_argument("-f", "--file", dest="paths", action="append", help="resources to load (default agents/ flows/)")
     run.add_argument("--state-dir", help="where the embedded engine keeps its SQLite files")
     run.add_argument("--timeout", type=float, default=3600.0, help="give up waiting after this many seconds")

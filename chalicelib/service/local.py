@@ -55,6 +55,8 @@ class LocalApp:
         base = Path(state_dir) if state_dir else settings.state_dir(self.env)
         base.mkdir(parents=True, exist_ok=True)
         self.state_dir = base.resolve()
+        # Transform nodes' `cat > FILE` files land here, where `aofctl run` says they are.
+        self.env.setdefault(settings.AOF_FILES_DIR, str(self.state_dir / "files"))
         self.resources: Resources = load_resources(paths or ["agents", "flows"])
         self.store: Store = open_store(f"sqlite:///{(base / 'aof.db').resolve()}")
         self.deps: NodeDeps = deps_from_env(self.store, self.env, out)
