@@ -30,6 +30,9 @@ AOF_BACKEND = "AOF_BACKEND"  # "local" (embedded engine + SQLite) or "aws"
 AOF_TABLE_PREFIX = "AOF_TABLE_PREFIX"
 AOF_FLOWS_DIR = "AOF_FLOWS_DIR"
 AOF_AGENTS_DIR = "AOF_AGENTS_DIR"
+#: Where a Transform node's ``cat > FILE <<EOF`` files are written (the embedded default sets
+#: STATE_DIR/files); unset, they are kept as run artifacts only (a Lambda has no disk to keep).
+AOF_FILES_DIR = "AOF_FILES_DIR"
 #: Overrides the flow's ``safety.monitor_seconds`` (the watch after each change).
 AOF_MONITOR_SECONDS = "AOF_MONITOR_SECONDS"
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from chalicelib.cli.invocation import aofctl_command
 from chalicelib.cli.run_cmd import LiveView, load_event, summary
 from chalicelib.nodes.approvals import resolve_approval
 from chalicelib.service.local import LocalApp
@@ -94,7 +95,9 @@ def approve_when_asked(app: LocalApp, run_id: str, who: str, grace: float = 1.0)
         pending = app.store.approvals.find_pending_by_run(run_id)
         if pending and pending[0].message_ts:
             time.sleep(grace)
-            print(f"\n  👤 {who} reviews the plan and approves (same as: aofctl approve {run_id} --decision approve)")
+            print(
+                f"\n  👤 {who} reviews the plan and approves (same as: {aofctl_command(ROOT)} approve {run_id} --decision approve)"
+            )
             result = resolve_approval(
                 app.store, app.runtime.send_task_success, pending[0].approval_id, "approve", who, datetime.now(UTC)
             )
@@ -129,6 +132,20 @@ def _serve_console(app: LocalApp, settings: tuple[int, dict[str, str]] | None) -
     return server
 
 
+def closing_lines(state_dirs: dict[str, Path]) -> list[str]:
+    """Where each incident's history is and commands that read it, as they can be pasted here
+    (each incident ran with a state directory of its own)."""
+    aofctl = aofctl_command(ROOT)
+    lines = ["  Run history (SQLite), one state directory per incident:"]
+    lines += [f"    {incident}: {path}" for incident, path in state_dirs.items()]
+    lines.append("  Try:")
+    for incident, path in state_dirs.items():
+        lines.append(f"    {aofctl} get runs --state-dir {path}")
+        lines.append(f"    {aofctl} report {incident} --state-dir {path}")
+    lines.append(f"    {aofctl} validate agents flows")
+    return lines
+
+
 def main() -> int:
     os.chdir(ROOT)
     state = Path(tempfile.mkdtemp(prefix="aof-demo-"))
@@ -157,7 +174,17 @@ def main() -> int:
     for name, code, (_, _, approver) in zip(("TEST001", "TEST002"), codes, incidents, strict=True):
         how = f"resolved after {approver} approved the fix" if approver else "resolved automatically"
         print(f"  {name}: {how if code == 0 else 'escalated to a human'}")
-    print(f"\n  Run history kept in {state} (SQLite). Try: aofctl validate agents flows")
+    print(
+        "\n"
+        + "\n".join(
+            closing_lines(
+                {
+                    name: state / scenario
+                    for name, (scenario, _, _) in zip(("TEST001", "TEST002"), incidents, strict=True)
+                }
+            )
+        )
+    )
     return 0 if all(c in (0, 2) for c in codes) else 1
 
 

@@ -19,7 +19,9 @@ def _load(args: argparse.Namespace) -> tuple[object, dict[str, object]] | None:
     if resources.problems:
         return None
     if args.flow not in resources.flows:
-        print(f"error: no flow named {args.flow!r}; known: {', '.join(resources.flows)}", file=sys.stderr)
+        from .unknown import unknown_name
+
+        print(unknown_name("agentflow", args.flow, resources.flows), file=sys.stderr)
         return None
     return resources.flows[args.flow], resources.agents  # type: ignore[return-value]
 
@@ -33,6 +35,27 @@ def _compile(args: argparse.Namespace) -> int:
     return 0
 
 
+def _edges(graph: FlowGraph) -> list[tuple[str, str, str | None]]:
+    """(from, to, condition) for every edge; the condition in full, as written."""
+    edges: list[tuple[str, str, str | None]] = []
+    for node_id in graph.nodes:
+        for target in graph.successors[node_id]:
+            gates = [c for c in graph.nodes[target].conditions if c.from_ == node_id]
+            when = gates[0].when if gates else None
+            # As written in the YAML: `when: false` reads false, not Python's False.
+            edges.append((node_id, target, None if when is None else _as_written(when)))
+    return edges
+
+
+def _as_written(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _mermaid_text(text: str) -> str:
+    # Inside a quoted Mermaid label a double quote ends it; the entity keeps the expression whole.
+    return text.replace('"', "#quot;")
+
+
 def mermaid(flow: object) -> str:
     graph = FlowGraph.of(flow)  # type: ignore[arg-type]
     lines = ["flowchart TD"]
@@ -44,29 +67,48 @@ def mermaid(flow: object) -> str:
             lines.append(f'    {node_id.replace("-", "_")}[/"⏸ {label}"/]')
         else:
             lines.append(f'    {node_id.replace("-", "_")}["{label}"]')
-    for node_id in graph.nodes:
-        for target in graph.successors[node_id]:
-            gates = [c for c in graph.nodes[target].conditions if c.from_ == node_id]
-            edge = f"|{str(gates[0].when)[:40]}|" if gates else ""
-            lines.append(f"    {node_id.replace('-', '_')} -->{edge} {target.replace('-', '_')}")
+    for source, target, when in _edges(graph):
+        edge = f'|"{_mermaid_text(when)}"|' if when else ""
+        lines.append(f"    {source.replace('-', '_')} -->{edge} {target.replace('-', '_')}")
     return "\n".join(lines)
+
+
+def graph_document(flow: object) -> dict[str, object]:
+    """The flow's graph as data: its nodes and its edges with their full conditions."""
+    graph = FlowGraph.of(flow)  # type: ignore[arg-type]
+    return {
+        "flow": getattr(flow, "name", None),
+        "nodes": [
+            {
+                "id": node_id,
+                "type": node.type,
+                "approval": is_approval(node),
+                "decision": isinstance(node, ConditionalNode),
+            }
+            for node_id, node in graph.nodes.items()
+        ],
+        "edges": [{"from": a, "to": b, "when": when} for a, b, when in _edges(graph)],
+    }
 
 
 def _graph(args: argparse.Namespace) -> int:
     loaded = _load(args)
     if loaded is None:
         return 1
-    print(mermaid(loaded[0]))
+    if args.output == "json":
+        print(json.dumps(graph_document(loaded[0]), indent=2, ensure_ascii=False))
+    else:
+        print(mermaid(loaded[0]))
     return 0
 
 
 def add_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    for name, handler, text in (
-        ("compile", _compile, "print the Step Functions (ASL) definition of a flow"),
-        ("graph", _graph, "print a Mermaid flowchart of a flow"),
+    for name, handler, text, formats in (
+        ("compile", _compile, "print the Step Functions (ASL) definition of a flow", ["json"]),
+        ("graph", _graph, "print a flow's graph: a Mermaid flowchart, or -o json", ["mermaid", "json"]),
     ):
         parser = subparsers.add_parser(name, help=text)
         parser.add_argument("flow")
         parser.add_argument("-f", "--file", dest="paths", action="append")
-        parser.add_argument("-o", "--output", choices=["json"], default="json")
+        parser.add_argument("-o", "--output", choices=formats, default=formats[0])
         parser.set_defaults(handler=handler)

@@ -56,7 +56,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _get(args: argparse.Namespace) -> int:
-    if args.kind == "runs":
+    if args.kind in ("runs", "run"):
         from .views_cmd import get_runs
 
         return get_runs(args)
@@ -64,8 +64,20 @@ def _get(args: argparse.Namespace) -> int:
     for problem in resources.problems:
         print(problem, file=sys.stderr)
     rows: list[list[Any]]
+    chosen: dict[str, Any] = {}
+    if args.name:
+        # kubectl's `get TYPE NAME`: that one resource, or an error that names the near ones.
+        kind, found = (
+            ("agent", resources.agents) if args.kind in ("agents", "agent") else ("agentflow", resources.flows)
+        )
+        if args.name not in found:
+            from .unknown import unknown_name
+
+            print(unknown_name(kind, args.name, found), file=sys.stderr)
+            return 1
+        chosen = {args.name: found[args.name]}
     if args.kind in ("agents", "agent"):
-        items = list(resources.agents.values())
+        items = list((chosen if args.name else resources.agents).values())
         rows = [
             [
                 a.name,
@@ -77,14 +89,15 @@ def _get(args: argparse.Namespace) -> int:
         ]
         headers = ["NAME", "MODEL", "TOOLS", "MEMORY"]
     else:
-        items = list(resources.flows.values())  # type: ignore[arg-type]
+        items = list((chosen if args.name else resources.flows).values())  # type: ignore[arg-type]
         rows = [
             [f.name, f.spec.trigger.type, len(f.spec.nodes), getattr(f.spec.trigger.config, "path", "")]  # type: ignore[attr-defined]
             for f in items
         ]
         headers = ["NAME", "TRIGGER", "NODES", "PATH"]
     if args.output in ("json", "yaml"):
-        print_structured([i.model_dump(by_alias=True, exclude_defaults=True) for i in items], args.output)
+        documents = [i.model_dump(by_alias=True, exclude_defaults=True) for i in items]
+        print_structured(documents[0] if args.name else documents, args.output)
     else:
         print_table(headers, rows)
     return 1 if resources.problems else 0
@@ -97,8 +110,9 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore
     validate.add_argument("--project-dir", default=".", help="the Chalice project (where .chalice/ is)")
     validate.set_defaults(handler=_validate)
 
-    get = subparsers.add_parser("get", help="list resources: agents, flows, runs")
-    get.add_argument("kind", choices=["agents", "agent", "flows", "flow", "agentflows", "runs"])
+    get = subparsers.add_parser("get", help="list resources (agents, flows, runs) or show one: get TYPE NAME")
+    get.add_argument("kind", choices=["agents", "agent", "flows", "flow", "agentflow", "agentflows", "runs", "run"])
+    get.add_argument("name", nargs="?", help="one resource by name (a run by id, prefix, incident or approval id)")
     get.add_argument("-f", "--file", dest="paths", action="append", help="where to load resources from")
     get.add_argument("-o", "--output", choices=["table", "json", "yaml"], default="table")
     get.add_argument("--since", help="with runs: only runs newer than e.g. 24h, 30m")

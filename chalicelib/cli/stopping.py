@@ -84,6 +84,12 @@ class StopKeys:
             os._exit(EXIT_INTERRUPTED)
 
 
+def _epoch(at: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()
+
+
 class ChangeLines:
     """Prints a run's policy decisions and change watches from its audit trail as they come,
     and remembers which changes are made but not yet settled (kept or rolled back)."""
@@ -98,6 +104,8 @@ class ChangeLines:
         #: change -> (node, "made" | "watching"), until the watch settles it
         self.unsettled: dict[str, tuple[str, str]] = {}
         self.watch_seconds: dict[str, float] = {}
+        #: change -> when its watch ends (epoch seconds), for the countdown line
+        self.watch_ends: dict[str, float] = {}
         self.settled: list[str] = []
         # The live view's own lock when there is one: ``line`` takes it too, and one lock taken
         # in one order cannot deadlock the engine's workers against the main loop.
@@ -127,6 +135,7 @@ class ChangeLines:
             for change in details.get("changes") or []:
                 self.unsettled[str(change)] = (node, "watching")
                 self.watch_seconds[str(change)] = seconds
+                self.watch_ends[str(change)] = _epoch(event.at) + seconds
                 self.line(f"    ⏱ {node}: watching {change} for {seconds:g}s: kept if healthy, rolled back if not")
         elif event.type in ("ChangeMonitored", "ChangeRolledBack"):
             change = str(details.get("change", "?"))

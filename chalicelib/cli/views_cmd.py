@@ -17,6 +17,8 @@ from typing import Any, TextIO
 from ..reports.redact import Redactor
 from ..reports.source import ViewSource, open_views
 from ..store import RunEvent, RunRecord
+from .run_ref import RunRefError, find_run
+from .unknown import loaded_names, unknown_name
 
 FLOW_KINDS = ("agentflow", "agentflows", "flow", "flows")
 AGENT_KINDS = ("agent", "agents")
@@ -83,14 +85,22 @@ def get_runs(args: argparse.Namespace) -> int:
         return 1
     source = _source(args)
     try:
-        runs = source.runs(None, since, 1000)
+        if getattr(args, "name", None):
+            try:
+                runs = [find_run(source.store, args.name)]
+            except RunRefError as error:
+                print(f"error: {error} (see aofctl get runs)", file=sys.stderr)
+                return 1
+        else:
+            runs = source.runs(None, since, 1000)
     finally:
         source.close()
     if args.output in ("json", "yaml"):
         from io import StringIO
 
         buffer = StringIO()
-        print_structured([r.to_dict() for r in runs], args.output, buffer)
+        documents = [r.to_dict() for r in runs]
+        print_structured(documents[0] if getattr(args, "name", None) else documents, args.output, buffer)
         printer.line(buffer.getvalue().rstrip("\n"))
         return 0
     from io import StringIO
@@ -115,6 +125,10 @@ def _describe(args: argparse.Namespace) -> int:
     source = _source(args)
     try:
         runs = source.runs(args.name)
+        if not runs and args.name not in loaded_names("flows"):
+            known = [*loaded_names("flows"), *(r.flow for r in source.runs(None, None, 1000))]
+            print(unknown_name("agentflow", args.name, known), file=sys.stderr)
+            return 1
         events = {r.run_id: source.events(r.run_id) for r in runs}
         histories = {r.run_id: source.history(r) for r in runs}
         summary = summarise(args.name, runs, events, histories)
@@ -303,15 +317,48 @@ def _logs(args: argparse.Namespace) -> int:
         if not name:
             print(f"error: aofctl logs {target} NAME", file=sys.stderr)
             return 1
+        problem = _unknown_target(target, name, args.state_dir)
+        if problem:
+            print(problem, file=sys.stderr)
+            return 1
         if target in FLOW_KINDS:
             return _stream(printer, lambda s: _flow_entries(s, name), args.tail, args.follow, args.state_dir)
         return _stream(printer, lambda s: _agent_entries(s, name), args.tail, args.follow, args.state_dir)
     return _run_logs(printer, target, args.state_dir)
 
 
+def _unknown_target(target: str, name: str, state_dir: str | None) -> str | None:
+    """The error for ``logs agentflow|agent NAME`` when NAME names nothing defined or recorded."""
+    kind = "flows" if target in FLOW_KINDS else "agents"
+    defined = loaded_names(kind)
+    if name in defined:
+        return None
+    source = open_views(state_dir)
+    try:
+        runs = source.runs(None, None, 200)
+        if kind == "flows":
+            recorded = {r.flow for r in runs}
+        else:
+            recorded = {
+                str(e.details.get("agent"))
+                for r in runs
+                for e in source.events(r.run_id)
+                if e.type == "AgentCall" and e.details.get("agent")
+            }
+    finally:
+        source.close()
+    if name in recorded:
+        return None
+    return unknown_name("agentflow" if kind == "flows" else "agent", name, [*defined, *recorded])
+
+
 def agent_logs(args: argparse.Namespace) -> int:
     """``aofctl agent logs NAME [--tail N] [-f]`` (registered by the agent command)."""
     printer = Printer()
+    problem = _unknown_target("agent", args.name, getattr(args, "state_dir", None))
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
     return _stream(
         printer, lambda s: _agent_entries(s, args.name), args.tail, args.follow, getattr(args, "state_dir", None)
     )
@@ -319,17 +366,22 @@ def agent_logs(args: argparse.Namespace) -> int:
 
 def flow_logs(args: argparse.Namespace) -> int:
     printer = Printer()
+    problem = _unknown_target("agentflow", args.name, args.state_dir)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
     return _stream(printer, lambda s: _flow_entries(s, args.name), args.tail, args.follow, args.state_dir)
 
 
-def _run_logs(printer: Printer, run_id: str, state_dir: str | None) -> int:
+def _run_logs(printer: Printer, ref: str, state_dir: str | None) -> int:
     source = open_views(state_dir)
     try:
-        run = source.store.runs.get_run(run_id)
-        if run is None:
-            print(f"error: no run {run_id!r} (see aofctl get runs)", file=sys.stderr)
+        try:
+            run = find_run(source.store, ref)
+        except RunRefError as error:
+            print(f"error: {error} (see aofctl get runs)", file=sys.stderr)
             return 1
-        events = source.events(run_id)
+        events = source.events(run.run_id)
         history = source.history(run)
     finally:
         source.close()
@@ -361,9 +413,10 @@ def _report(args: argparse.Namespace) -> int:
     redactor = Redactor(env)
     source = _source(args)
     try:
-        run = source.store.runs.get_run(args.run_id)
-        if run is None:
-            print(f"error: no run {args.run_id!r} (see aofctl get runs)", file=sys.stderr)
+        try:
+            run = find_run(source.store, args.run_id)
+        except RunRefError as error:
+            print(f"error: {error} (see aofctl get runs)", file=sys.stderr)
             return 1
         events = source.events(run.run_id)
         nodes = source.node_records(run)
@@ -374,6 +427,11 @@ def _report(args: argparse.Namespace) -> int:
     narrative = _narrative(args, run, events, env) if args.narrative else None
     printed = [e for e in events if e.type == "MessagePrinted"]
     markdown = redactor.text(postmortem_markdown(run, timeline, narrative, link, printed))
+    for target in (args.output_file, args.html):
+        problem = _writable(target) if target else None
+        if problem:
+            print(f"error: cannot write {target}: {problem}", file=sys.stderr)
+            return 1
     if args.output_file:
         Path(args.output_file).write_text(markdown, encoding="utf-8")
     else:
@@ -387,6 +445,20 @@ def _report(args: argparse.Namespace) -> int:
         Path(args.html).write_text(redactor.text(page), encoding="utf-8")
         print(f"wrote {args.html}", file=sys.stderr)
     return 0
+
+
+def _writable(target: str) -> str | None:
+    """Make the file's directory (as ``mkdir -p`` would); the reason in words when that fails."""
+    path = Path(target)
+    if path.is_dir():
+        return "it is a directory; give a file name, e.g. " + str(path / "report.html")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        return f"{next(p for p in path.parents if p.exists())} is a file, not a directory"
+    except OSError as error:
+        return f"its directory {path.parent} cannot be created ({error.strerror or error})"
+    return None
 
 
 def _load(args: argparse.Namespace) -> Any:
@@ -422,8 +494,8 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore
     _state_dir(describe)
     describe.set_defaults(handler=_describe)
 
-    logs = subparsers.add_parser("logs", help="logs agentflow NAME | logs agent NAME | logs RUN_ID")
-    logs.add_argument("target", help="agentflow, agent, or a run id")
+    logs = subparsers.add_parser("logs", help="logs agentflow NAME | logs agent NAME | logs RUN")
+    logs.add_argument("target", help="agentflow, agent, or a run (id, unique prefix, incident id or approval id)")
     logs.add_argument("name", nargs="?")
     logs.add_argument("-f", "--follow", action="store_true", help="keep printing new entries")
     logs.add_argument("--tail", type=int, default=None, help="only the last N entries")
@@ -440,7 +512,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore
     flow_logs_parser.set_defaults(handler=flow_logs)
 
     report = subparsers.add_parser("report", help="postmortem of one run (markdown; --html for a page)")
-    report.add_argument("run_id")
+    report.add_argument("run_id", metavar="RUN", help="run id, unique prefix, incident id or approval id")
     report.add_argument("--narrative", action="store_true", help="add the post-incident-analyzer's analysis")
     report.add_argument("--html", metavar="FILE", help="also write a self-contained HTML page")
     report.add_argument("-o", "--output-file", metavar="FILE", help="write the markdown here instead of stdout")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from .deps import NodeDeps
@@ -48,9 +49,13 @@ def run_task(function: str, payload: dict[str, Any], deps: NodeDeps) -> dict[str
         return output.payload()
     event = NodeInput.model_validate(payload)
     if name == "transform_node":
+        from ..settings import AOF_FILES_DIR
         from . import transform
 
-        output = transform.handle(event, artifacts=deps.store.artifacts, clock=deps.clock)
+        files = deps.env.get(AOF_FILES_DIR)
+        output = transform.handle(
+            event, artifacts=deps.store.artifacts, clock=deps.clock, files_dir=Path(files) if files else None
+        )
     elif name == "agent_node":
         from . import agent
 

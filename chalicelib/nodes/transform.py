@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from ..expr import MISSING, Literal, Ref, parse_template, to_text
@@ -13,6 +15,8 @@ from ..spec.references import node_key
 from ..transform.script import Export, WriteFile, parse_script
 from .models import NodeInput, NodeOutput
 from .scope import StateScope
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 class ArtifactSink(Protocol):
@@ -73,12 +77,25 @@ def _write(write: WriteFile, scope: StateScope, now: datetime) -> tuple[str, str
     return str(path), str(content), [*missing_path, *missing]
 
 
+def _write_file(files_dir: Path, path: str, content: str) -> Path:
+    """The file really written, under ``files_dir`` and by its base name only: the name comes
+    from the incident (``incident-${INCIDENT_ID}.json``), so no part of it may choose a directory."""
+    name = _SAFE_NAME.sub("-", path.rsplit("/", 1)[-1]).strip(".-") or "file"
+    files_dir.mkdir(parents=True, exist_ok=True)
+    target = files_dir / name
+    partial = target.with_name(f".{name}.partial")
+    partial.write_text(content, encoding="utf-8")
+    partial.replace(target)  # a reader never sees half a file
+    return target
+
+
 def handle(
     event: NodeInput,
     *,
     artifacts: ArtifactSink | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     env: Mapping[str, str] | None = None,
+    files_dir: Path | None = None,
 ) -> NodeOutput:
     script = parse_script(str(event.node.config.get("script", "")), event.node.id)
     now = clock()
@@ -100,7 +117,10 @@ def handle(
             ref = None
             if artifacts is not None:
                 ref = artifacts.put_artifact(event.context.run_id, path.rsplit("/", 1)[-1], content)
-            written.append({"path": path, "ref": ref, "bytes": len(content.encode())})
+            entry: dict[str, Any] = {"path": path, "ref": ref, "bytes": len(content.encode())}
+            if files_dir is not None:
+                entry["written_to"] = str(_write_file(files_dir, path, content))
+            written.append(entry)
             warnings.extend(f"{path}: {m} is missing" for m in missing)
     record = {"status": "succeeded", "output": exported, "meta": {"written": written, "warnings": warnings}}
     state["nodes"][node_key(event.node.id)] = record

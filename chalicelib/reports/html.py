@@ -34,24 +34,46 @@ pre{white-space:pre-wrap;background:#f8f9fa;padding:12px;border-radius:6px}
 """
 
 
+#: Rough width of one character of the 13px label font, to wrap labels inside the picture.
+CHAR_PX = 7.2
+LINE_PX = 16
+
+
+def _wrapped(text: str, room_px: float) -> list[str]:
+    """``text`` in lines that fit ``room_px``: whole, never cut (a word longer than a line is split)."""
+    import textwrap
+
+    return textwrap.wrap(text, width=max(12, int(room_px / CHAR_PX)), break_on_hyphens=False) or [""]
+
+
+def _tspans(lines: list[str], x: float) -> str:
+    return "".join(
+        f'<tspan x="{x:.1f}" dy="{0 if i == 0 else LINE_PX}">{escape(line)}</tspan>' for i, line in enumerate(lines)
+    )
+
+
 def _timeline_svg(timeline: list[TimelineEntry]) -> str:
-    width, row = 960, 34
-    height = 40 + row * max(1, len(timeline))
+    width, gap = 960, 18
     times = [parse_time(e.at) for e in timeline]
     known = [t for t in times if t is not None]
     start = min(known) if known else None
     span = max(((max(known) - start).total_seconds() if start else 0.0), 0.001)
-    parts = [f'<svg id="timeline" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">']
-    parts.append(f'<line x1="200" y1="20" x2="200" y2="{height - 10}" stroke="#dadce0" stroke-width="2"/>')
-    for i, (entry, at) in enumerate(zip(timeline, times, strict=True)):
-        y = 30 + i * row
+    placed: list[tuple[TimelineEntry, float, float, list[str]]] = []
+    for entry, at in zip(timeline, times, strict=True):
         offset = (at - start).total_seconds() if at and start else 0.0
         x = 200 + 300 * offset / span
+        placed.append((entry, offset, x, _wrapped(entry.title, width - x - 24)))
+    height = 30 + sum(gap + LINE_PX * len(lines) for *_rest, lines in placed)
+    parts = [f'<svg id="timeline" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">']
+    parts.append(f'<line x1="200" y1="20" x2="200" y2="{height - 10}" stroke="#dadce0" stroke-width="2"/>')
+    y = 30.0
+    for entry, offset, x, lines in placed:
         colour = COLOURS.get(entry.kind, "#80868b")
-        parts.append(f'<text x="190" y="{y + 4}" text-anchor="end" font-size="12">+{offset:.1f}s</text>')
-        parts.append(f'<line x1="200" y1="{y}" x2="{x:.1f}" y2="{y}" stroke="{colour}" stroke-opacity="0.4"/>')
-        parts.append(f'<circle class="tl-{entry.kind}" cx="{x:.1f}" cy="{y}" r="7" fill="{colour}"/>')
-        parts.append(f'<text x="{x + 14:.1f}" y="{y + 4}" font-size="13">{escape(entry.title[:90])}</text>')
+        parts.append(f'<text x="190" y="{y + 4:.0f}" text-anchor="end" font-size="12">+{offset:.1f}s</text>')
+        parts.append(f'<line x1="200" y1="{y:.0f}" x2="{x:.1f}" y2="{y:.0f}" stroke="{colour}" stroke-opacity="0.4"/>')
+        parts.append(f'<circle class="tl-{entry.kind}" cx="{x:.1f}" cy="{y:.0f}" r="7" fill="{colour}"/>')
+        parts.append(f'<text y="{y + 4:.0f}" font-size="13">{_tspans(lines, x + 14)}</text>')
+        y += gap + LINE_PX * len(lines)
     parts.append("</svg>")
     return "".join(parts)
 

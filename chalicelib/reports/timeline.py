@@ -61,7 +61,63 @@ def _evidence(calls: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def _changes(calls: list[dict[str, Any]]) -> list[str]:
+def _readable(value: Any, limit: int = 300) -> str:
+    """A value as a person writes it: ``key: value; key: value``, lists with commas, no
+    Python braces or quotes."""
+
+    def words(item: Any) -> str:
+        if isinstance(item, dict):
+            return "; ".join(f"{k}: {words(v)}" for k, v in item.items() if v not in (None, "", [], {}))
+        if isinstance(item, list | tuple):
+            return ", ".join(words(v) for v in item)
+        return str(item)
+
+    return _short(words(value), limit)
+
+
+def _step_details(event: RunEvent) -> tuple[str, list[str]]:
+    """The title and lines of an audit event that has no entry of its own."""
+    d = event.details
+    change = d.get("change") or d.get("action")
+    if event.type == "ChangeSnapshot":
+        saved = f"saved as {d['ref']}" if d.get("ref") else "kept with the run"
+        lines = [f"snapshot of the object before `{change}`: {saved}"]
+        if d.get("dry_run"):
+            lines.append(f"dry run: {d['dry_run']}")
+        return "Snapshot taken", lines
+    if event.type == "PolicyAllowed":
+        return "Allowed by policy", [
+            f"`{change}` ({d.get('kind', 'change')})" + (f": {d['why']}" if d.get("why") else "")
+        ]
+    if event.type == "PolicyDenied":
+        return "Refused by policy", [f"`{change}`: {_short(d.get('reason', ''), 200)}"]
+    if event.type == "PolicyEffect":
+        effects = [
+            f"`{e.get('change')}` would change {', '.join(e.get('fields') or []) or 'nothing recorded'}"
+            for e in d.get("effects") or []
+            if isinstance(e, dict)
+        ]
+        return "What the change would touch", effects or [f"`{change}`"]
+    if event.type == "ChangeMonitoring":
+        watched = ", ".join(f"`{c}`" for c in d.get("changes") or [])
+        return "Watching the change", [
+            f"{watched} for {float(d.get('seconds') or 0):g}s: kept if healthy, rolled back if not"
+        ]
+    if event.type in ("ChangeMonitored", "ChangeRolledBack"):
+        if event.type == "ChangeRolledBack" or d.get("rolled_back"):
+            verdict = "health did not return; rolled back from the snapshot"
+        elif d.get("healthy"):
+            verdict = "healthy after the watch; kept"
+        else:
+            verdict = f"still unhealthy, not rolled back ({_short(d.get('rollback', ''), 160)})"
+        lines = [f"`{change}`: {verdict}"]
+        if d.get("evidence"):
+            lines.append(f"evidence: {_short(d['evidence'], 200)}")
+        return "Change watched", lines
+    return event.type, [_readable(d)] if d else []
+
+
+def _changes(calls: list[dict[str, Any]], snapshots: dict[str, str] | None = None) -> list[str]:
     lines = []
     for call in calls:
         command = _command(call)
@@ -83,11 +139,13 @@ def _changes(calls: list[dict[str, Any]]) -> list[str]:
             version = (snapshot.get("metadata") or {}).get("resourceVersion", "") if isinstance(snapshot, dict) else ""
             lines.append(f"snapshot taken before the change: {kind} {name} (resourceVersion {version or '?'})")
         else:
-            lines.append("snapshot: none recorded")
+            # The snapshot may be recorded as an audit event of its own (ChangeSnapshot).
+            ref = next((r for c, r in (snapshots or {}).items() if command.endswith(c)), None)
+            lines.append(f"snapshot taken before the change: {ref}" if ref else "snapshot: none recorded")
     return lines
 
 
-def _agent_entry(event: RunEvent) -> TimelineEntry:
+def _agent_entry(event: RunEvent, snapshots: dict[str, str] | None = None) -> TimelineEntry:
     role = _agent_role(event)
     output = event.details.get("output") or {}
     calls = list(event.details.get("tool_calls") or [])
@@ -104,12 +162,12 @@ def _agent_entry(event: RunEvent) -> TimelineEntry:
         details.extend(_evidence(calls))
     elif role == "verification":
         title = f"Verification by {agent}"
-        details.append(f"finding: {_short(output.get('root_cause') or output.get('text') or output)}")
+        details.append(f"finding: {_readable(output.get('root_cause') or output.get('text') or output)}")
         details.extend(_evidence(calls))
     else:
         label = "Rollback" if role == "rollback" else "Change"
         title = f"{label} by {agent}: {output.get('action_taken', 'none')} -> {output.get('result', '?')}"
-        changes = _changes(calls)
+        changes = _changes(calls, snapshots)
         details.extend(changes or ["no change was made to the cluster"])
         if output.get("verification"):
             details.append(f"health check: {_short(output['verification'], 200)}")
@@ -129,12 +187,17 @@ def _approval_entry(event: RunEvent) -> TimelineEntry:
 def build_timeline(run: RunRecord, events: list[RunEvent], nodes: dict[str, Any] | None = None) -> list[TimelineEntry]:
     """Entries in the order they happened (the store's ``seq`` order)."""
     entries: list[TimelineEntry] = []
+    snapshots = {
+        str(e.details.get("change")): str(e.details.get("ref") or "kept with the run")
+        for e in events
+        if e.type == "ChangeSnapshot" and e.details.get("change")
+    }
     for event in events:
         if event.type == "RunStarted":
             title = f"Alert: {run.incident_id or '?'} {run.title}".rstrip()
             entries.append(TimelineEntry(event.at, "alert", title, None, [f"flow {run.flow}, run {run.run_id}"]))
         elif event.type == "AgentCall":
-            entries.append(_agent_entry(event))
+            entries.append(_agent_entry(event, snapshots))
         elif event.type in ("ApprovalDecided", "ApprovalTimedOut"):
             entries.append(_approval_entry(event))
         elif event.type == "NodeFailed":
@@ -147,7 +210,8 @@ def build_timeline(run: RunRecord, events: list[RunEvent], nodes: dict[str, Any]
         elif event.type == "RunFinished":
             entries.append(_resolution(run, event, nodes or {}))
         else:
-            entries.append(TimelineEntry(event.at, "step", event.type, event.node_id, [_short(event.details)]))
+            title, lines = _step_details(event)
+            entries.append(TimelineEntry(event.at, "step", title, event.node_id, lines))
     return entries
 
 

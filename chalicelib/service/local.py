@@ -55,6 +55,8 @@ class LocalApp:
         base = Path(state_dir) if state_dir else settings.state_dir(self.env)
         base.mkdir(parents=True, exist_ok=True)
         self.state_dir = base.resolve()
+        # Transform nodes' `cat > FILE` files land here, where `aofctl run` says they are.
+        self.env.setdefault(settings.AOF_FILES_DIR, str(self.state_dir / "files"))
         self.resources: Resources = load_resources(paths or ["agents", "flows"])
         self.store: Store = open_store(f"sqlite:///{(base / 'aof.db').resolve()}")
         self.deps: NodeDeps = deps_from_env(self.store, self.env, out)
@@ -80,8 +82,13 @@ class LocalApp:
         }
         self.engine.subscribe(self._on_progress)
         if start:
-            self.engine.start()
-            self.engine.resume()
+            self.start()
+
+    def start(self) -> None:
+        """Drive executions from this process: the engine's workers start and unfinished runs
+        resume (``start=False`` builds an app that only records and reads)."""
+        self.engine.start()
+        self.engine.resume()
 
     def _dispatch(self, function: str, payload: dict[str, Any]) -> Any:
         context = payload.get("context") or {}

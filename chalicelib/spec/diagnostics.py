@@ -114,6 +114,9 @@ def render_path(data: Any, path: Path) -> str:
     return out or "(document)"
 
 
+_TYPED_LISTS = {"nodes": "node ", "tools": "tool ", "trigger": "trigger "}
+
+
 def suggest(word: str, choices: list[str]) -> str | None:
     matches = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return matches[0] if matches else None
@@ -144,7 +147,9 @@ def describe_validation_error(error: ValidationError, model: type[BaseModel], do
             tag = str(ctx.get("tag", ""))
             expected = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
             hint = suggest(tag, expected)
-            message = f"unknown {ctx.get('discriminator', 'type').strip(chr(39))} '{tag}'"
+            # Say what kind of thing the type is of (a node, a tool, a trigger), as the docs do.
+            of = next((w for part, w in _TYPED_LISTS.items() if part in loc), "")
+            message = f"unknown {of}{key} '{tag}'"
             message += f" (did you mean '{hint}'?)" if hint else f"; expected one of {', '.join(expected)}"
         elif kind == "missing":
             message = f"missing required field '{loc[-1]}'"

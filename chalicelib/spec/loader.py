@@ -13,6 +13,7 @@ from ..errors import SpecError
 from .agent import AgentResource
 from .diagnostics import describe_validation_error, suggest
 from .flow import AgentFlowResource
+from .yaml_errors import describe_yaml_error
 from .yaml_source import SourceDocument, read_documents
 
 KINDS: dict[str, type[BaseModel]] = {"Agent": AgentResource, "AgentFlow": AgentFlowResource}
@@ -113,9 +114,7 @@ def load_text(text: str, file: str = "<string>") -> Resources:
         if found == 0:
             resources.warnings.append(f"{file}:1: no resources in this file (empty or only comments)")
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        line = mark.line + 1 if mark else 1
-        resources.problems.append(f"{file}:{line}: invalid YAML: {error.problem or error}")
+        resources.problems.append(describe_yaml_error(error, text, file))
     except yaml.YAMLError as error:
         resources.problems.append(f"{file}:1: invalid YAML: {error}")
     return resources

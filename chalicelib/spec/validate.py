@@ -42,8 +42,8 @@ def check_flow(flow: AgentFlowResource, agents: dict[str, AgentResource], doc: S
     if problems:
         return problems
 
-    def at(path: Path) -> str:
-        return f"{doc.file}:{doc.line_of(path)}" if doc else f"<{flow.name}>"
+    def at(path: Path, *, offset: int | None = None, fragment: str | None = None) -> str:
+        return f"{doc.file}:{doc.line_in(path, offset=offset, fragment=fragment)}" if doc else f"<{flow.name}>"
 
     refs = FlowReferences(flow, agents)
     for index, node in enumerate(flow.spec.nodes):
@@ -97,13 +97,15 @@ def _check_template(text: str, path: Path, node_id: str, refs: FlowReferences, a
     try:
         template = parse_template(text)
     except ExpressionError as error:
-        return [f"{at(path)}: {_label(path, node_id)}: {error}"]
+        # The position counts in this text; in a script it is a part of the block, found by content.
+        where = at(path, fragment=text[error.position : error.position + 40] or None)
+        return [f"{where}: {_label(path, node_id)}: {error}"]
     problems = []
     for ref in template.references():
         try:
             refs.resolve(ref, node_id)
         except ValueError as error:
-            problems.append(f"{at(path)}: {_label(path, node_id)}: {error}")
+            problems.append(f"{at(path, fragment=ref.dotted)}: {_label(path, node_id)}: {error}")
     return problems
 
 

@@ -33,6 +33,21 @@ class SourceDocument:
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     start_line: int = 1
+    #: ``|`` block scalars: the line their text starts on, and the text.
+    blocks: dict[Path, tuple[int, str]] = field(default_factory=dict)
+
+    def line_in(self, path: Path, *, offset: int | None = None, fragment: str | None = None) -> int:
+        """The line of a character inside the value at ``path``: for a ``|`` block, the real
+        line of ``offset`` (or of the first ``fragment``), not the line of the block's key."""
+        block = self.blocks.get(tuple(path))
+        if block is not None:
+            first, text = block
+            if offset is None and fragment:
+                found = text.find(fragment)
+                offset = found if found >= 0 else None
+            if offset is not None and 0 <= offset <= len(text):
+                return first + text[:offset].count("\n")
+        return self.line_of(path)
 
     def line_of(self, path: Path) -> int:
         """The line of ``path``, or of its nearest ancestor that has one."""
@@ -56,7 +71,11 @@ class _Builder:
         if isinstance(node, SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         if isinstance(node, ScalarNode):
-            return self.constructor.construct_object(node, deep=True)
+            value = self.constructor.construct_object(node, deep=True)
+            if node.style == "|" and isinstance(value, str):
+                # The mark is on the `|` line; the text starts on the next one.
+                self.doc.blocks[path] = (node.start_mark.line + 2, value)
+            return value
         raise yaml.YAMLError(f"unsupported YAML node at line {node.start_mark.line + 1}")
 
     def _mapping(self, node: MappingNode, path: Path) -> dict[str, Any]:

@@ -82,7 +82,7 @@ def test_validate_reports_reference_problems_after_loading(tmp_path, capsys):
 
     assert code == 1
     assert out.splitlines() == [
-        f"{flow}:54: spec.nodes[notify-diagnosis].config.message: 'diagnose' has no output field 'severty' "
+        f"{flow}:59: spec.nodes[notify-diagnosis].config.message: 'diagnose' has no output field 'severty' "
         "(did you mean 'severity'?)"
     ]
 

@@ -96,3 +96,34 @@ def test_shell_metacharacters_in_incident_fields_stay_text(make_deps, store) -> 
     assert document["title"] == hostile and document["root_cause"] == hostile
     assert not marker.exists(), "nothing was executed"
     assert not Path(written["path"]).exists(), "the heredoc went to the artifact store, not the filesystem"
+
+
+def test_with_a_files_directory_the_heredoc_file_is_really_written_there(make_deps, store, tmp_path) -> None:
+    files = tmp_path / "files"
+    state = state_for(
+        {"incident": {"id": "TEST001", "title": "High memory"}},
+        diagnose={"output": {"severity": "high", "root_cause": "leak"}},
+        remediate={"output": {"action_taken": "kubectl rollout restart deployment/api", "result": "success"}},
+    )
+    state["vars"] = {"INCIDENT_ID": "TEST001", "INCIDENT_TITLE": "High memory"}
+    out = run_task("transform_node", payload(tutorial_node("log-incident"), state), make_deps(AOF_FILES_DIR=str(files)))
+    (written,) = out["meta"]["written"]
+    assert written["written_to"] == str(files / "incident-TEST001.json")
+    on_disk = json.loads(Path(written["written_to"]).read_text())
+    assert on_disk == json.loads(store.artifacts.get_artifact(written["ref"]))
+    assert on_disk["incident_id"] == "TEST001"
+
+
+def test_an_incident_id_cannot_choose_the_directory_a_file_is_written_to(make_deps, store, tmp_path) -> None:
+    files = tmp_path / "a" / "b" / "files"
+    hostile = "../../x/../escaped"
+    state = state_for(
+        {"incident": {"id": hostile, "title": "t"}},
+        diagnose={"output": {"severity": "high", "root_cause": "r"}},
+        remediate={"output": {"action_taken": "none", "result": "success"}},
+    )
+    state["vars"] = {"INCIDENT_ID": hostile, "INCIDENT_TITLE": "t"}
+    out = run_task("transform_node", payload(tutorial_node("log-incident"), state), make_deps(AOF_FILES_DIR=str(files)))
+    (written,) = out["meta"]["written"]
+    assert Path(written["written_to"]).parent == files
+    assert [p for p in (tmp_path / "a").rglob("*") if p.is_file()] == [Path(written["written_to"])]

@@ -121,11 +121,13 @@ def test_unterminated_interpolation():
     ]
 
 
-def test_unterminated_interpolation_in_tutorial_block_text_names_the_key_line():
+def test_unterminated_interpolation_in_tutorial_block_text_names_its_own_line():
     text = tutorial().replace("**Link**: ${INCIDENT_URL}\n", "**Link**: ${INCIDENT_URL\n", 1)
     problems, _ = check(text)
     assert len(problems) == 1
-    assert problems[0].startswith("flow.yaml:54: spec.nodes[notify-diagnosis].config.message: unterminated '${'")
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if t.endswith("**Link**: ${INCIDENT_URL"))
+    assert line > 54  # inside the block that starts after `message: |` on line 54
+    assert problems[0].startswith(f"flow.yaml:{line}: spec.nodes[notify-diagnosis].config.message: unterminated '${{'")
 
 
 def test_bad_operator_in_node_condition():
@@ -195,7 +197,8 @@ def test_misspelt_exported_variable_is_caught():
     problems, warnings = check(text)
     found = [m for m in [*problems, *warnings] if "INCIDENT_TITEL" in m]
     assert len(found) == 1, [*problems, *warnings]
-    assert found[0].startswith("flow.yaml:137: spec.nodes[verify-fix].config.input: ")
+    # The line of the typo inside the `input: |` block (137), not the block's key line.
+    assert found[0].startswith("flow.yaml:140: spec.nodes[verify-fix].config.input: ")
     assert "did you mean 'INCIDENT_TITLE'?" in found[0]
 
 
@@ -217,7 +220,7 @@ def test_node_output_used_before_the_node_runs():
     )
     problems, _ = check(text)
     assert problems == [
-        "flow.yaml:39: spec.nodes[diagnose].config.input: 'remediate' does not run before 'diagnose', so its "
+        "flow.yaml:44: spec.nodes[diagnose].config.input: 'remediate' does not run before 'diagnose', so its "
         "result is never available there"
     ]
 

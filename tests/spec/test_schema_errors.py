@@ -51,7 +51,7 @@ def test_unknown_field_in_tool_config():
 
 def test_unknown_tool_type():
     text = AGENT + "  tools:\n    - type: Kubernetse\n"
-    assert problems_of(text) == ["flow.yaml:9: spec.tools[0]: unknown type 'Kubernetse' (did you mean 'Kubernetes'?)"]
+    assert problems_of(text) == ["flow.yaml:9: spec.tools[0]: unknown tool type 'Kubernetse' (did you mean 'Kubernetes'?)"]
 
 
 def test_unknown_field_in_node_config():
@@ -77,7 +77,7 @@ def test_unknown_field_in_tutorial_node_config_names_its_line():
 
 def test_unknown_node_type():
     text = FLOW_HEAD + "    - id: b\n      type: Slak\n      config:\n        channel: c\n" + CONNECT_A_B
-    assert problems_of(text) == ["flow.yaml:14: spec.nodes[b]: unknown type 'Slak' (did you mean 'Slack'?)"]
+    assert problems_of(text) == ["flow.yaml:14: spec.nodes[b]: unknown node type 'Slak' (did you mean 'Slack'?)"]
 
 
 def test_unknown_field_in_trigger_config():
@@ -93,7 +93,7 @@ def test_unknown_field_in_trigger():
 
 def test_unknown_trigger_type():
     text = FLOW_HEAD.replace("    type: Manual\n", "    type: Webhok\n")
-    assert problems_of(text) == ["flow.yaml:7: spec.trigger: unknown type 'Webhok' (did you mean 'Webhook'?)"]
+    assert problems_of(text) == ["flow.yaml:7: spec.trigger: unknown trigger type 'Webhok' (did you mean 'Webhook'?)"]
 
 
 def test_unknown_kind_with_suggestion():
@@ -175,20 +175,35 @@ def test_conditional_needs_exactly_one_of_condition_and_conditions(config):
 
 
 @pytest.mark.parametrize(
-    ("text", "message"),
+    ("text", "where", "message", "quoted"),
     [
         (
             "apiVersion: aof.dev/v1\nkind: Agent\nmetadata:\n  name: x\n   bad: y\n",
-            "mapping values are not allowed here",
+            "5:7",
+            "this line is indented deeper than the key above it",
+            "       bad: y\n          ^",
         ),
-        ("apiVersion: aof.dev/v1\nkind: Agent\n\tmetadata: {}\n", "found character '\\t' that cannot start any token"),
+        (
+            "apiVersion: aof.dev/v1\nkind: Agent\n\tmetadata: {}\n",
+            "3:1",
+            "a tab character: indent YAML with spaces, not tabs",
+            "    →metadata: {}\n    ^",
+        ),
+        (
+            "apiVersion: aof.dev/v1\nkind: Agent\nmetadata:\n  name: x\nspec:\n  instructions: |\n"
+            "    first\n    second\n  fell out of the block\n",
+            "9:3",
+            "if it belongs to a '|' block above, indent it more than the key that opens the block",
+            "      fell out of the block\n      ^",
+        ),
     ],
-    ids=["indentation", "tab"],
+    ids=["indentation", "tab", "line-out-of-a-block"],
 )
-def test_invalid_yaml_names_the_line(text, message):
-    problems = problems_of(text)
-    line = 5 if "bad" in text else 3
-    assert problems == [f"flow.yaml:{line}: invalid YAML: {message}"]
+def test_invalid_yaml_names_line_and_column_in_our_words(text, where, message, quoted):
+    (problem,) = problems_of(text)
+    assert problem.startswith(f"flow.yaml:{where}: invalid YAML: ")
+    assert message in problem and problem.endswith(quoted)
+    assert "cannot start any token" not in problem and "could not find expected" not in problem
 
 
 def test_a_document_that_is_not_a_mapping():

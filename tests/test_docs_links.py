@@ -1,0 +1,23 @@
+"""The documentation names only files a reader of the repository has."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+_LINK = re.compile(r"\]\(([^)#\s]+)[^)]*\)|`(\.\.?/[^`\s]+)`")
+
+
+def test_no_link_in_the_docs_leads_out_of_the_repository_or_nowhere() -> None:
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    bad = []
+    for page in pages:
+        for match in _LINK.finditer(page.read_text(encoding="utf-8")):
+            target = match[1] or match[2]
+            if re.match(r"^[a-z]+:", target):
+                continue  # a web address, not a file
+            path = (page.parent / target).resolve()
+            if not path.is_relative_to(ROOT) or not path.exists():
+                bad.append(f"{page.relative_to(ROOT)}: {target}")
+    assert bad == []
