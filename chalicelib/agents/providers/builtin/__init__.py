@@ -16,6 +16,7 @@ from chalicelib.agents.providers.builtin.remediate import remediate
 from chalicelib.agents.providers.builtin.report import report
 from chalicelib.agents.providers.builtin.transcript import NeedTools, Transcript
 from chalicelib.agents.providers.builtin.triage import diagnose, gather, no_tools_diagnosis
+from chalicelib.agents.providers.builtin.verify import verified
 from chalicelib.agents.types import ModelRequest, ModelResponse
 from chalicelib.errors import ConfigurationError
 
@@ -76,6 +77,10 @@ class BuiltinProvider:
             else:
                 answer = remediate(t, kube)
         else:
-            diagnosis = diagnose(gather(t, kube)) if kube.available else no_tools_diagnosis()
+            if kube.available:
+                findings = gather(t, kube)
+                diagnosis = verified(t, findings, diagnose(findings))
+            else:
+                diagnosis = no_tools_diagnosis()
             answer = diagnosis.as_output()
         return "```json\n" + json.dumps(conform(answer, schema), indent=2) + "\n```"
