@@ -9,6 +9,7 @@ fails.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from chalicelib.agents.providers.builtin.kube import KubeChannel
@@ -80,6 +81,8 @@ class BuiltinProvider:
             if kube.available:
                 findings = gather(t, kube)
                 diagnosis = verified(t, findings, diagnose(findings))
+                if findings.located:
+                    diagnosis = replace(diagnosis, root_cause=f"{diagnosis.root_cause} ({findings.located})")
             else:
                 diagnosis = no_tools_diagnosis()
             answer = diagnosis.as_output()

@@ -122,9 +122,19 @@ def kubectl_command(verb: str, target: str, namespace: str, extra: str = "") -> 
 def gather(t: Transcript, kube: KubeChannel) -> Findings:
     named_namespace, target = named_scope(t)
     namespace = named_namespace or "default"
-    if named_namespace is None:
+    located = ""
+    # "default" with no resource is what the tutorial's Transform writes when the event carried
+    # no namespace (a real PagerDuty v3 event has no custom_details): as good as naming none.
+    if named_namespace is None or (named_namespace == "default" and target is None):
         # Go where the trouble is; "default" as before when nothing is troubled (or -A is refused).
-        namespace, target = locate(t, kube, target) or (namespace, target)
+        found = locate(t, kube, target)
+        if found is not None and found != (namespace, target):
+            namespace, target = found
+            located = (
+                f"the incident named no {'namespace' if named_namespace is None else 'resource'}; "
+                "found by listing the pods of every namespace the agent may read and taking the most "
+                f"troubled workload, {target or '?'} in {namespace}"
+            )
     workload: Any = None
     if target:
         # The workload first: its selector narrows the pod listing (whole namespaces are large).
@@ -178,6 +188,7 @@ def gather(t: Transcript, kube: KubeChannel) -> Findings:
     elif pods:
         # Healthy pods can still fail their users (a dependency down): their own log says so.
         findings.logs = "\n".join(a.text for a in t.gather([kube.logs(pods[0].name, namespace)]) if a.ok)
+    findings.located = located
     return findings
 
 
