@@ -124,6 +124,18 @@ class Chromium:
         for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
             self.call("Input.dispatchMouseEvent", type=kind, x=box["x"], y=box["y"], button="left", clickCount=1)
 
+    def click_until(self, selector: str, expression: str, attempts: int = 4, each: float = 10.0) -> Any:
+        """Click, then wait for ``expression``; click again if the page was redrawn under the
+        pointer in between (a live update can replace the element between measure and click)."""
+        for attempt in range(attempts):
+            self.click(selector)
+            try:
+                return self.wait_for(expression, timeout=each)
+            except AssertionError:
+                if attempt == attempts - 1:
+                    raise
+        return None
+
     def screenshot(self, path: Path) -> None:
         self.evaluate("window.scrollTo(0, 0)")
         data = self.call("Page.captureScreenshot", format="png")["data"]

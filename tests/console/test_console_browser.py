@@ -79,8 +79,9 @@ def test_test002_waits_is_refused_to_a_bystander_and_turns_green_when_an_approve
     assert approval.plan["proposed_actions"]["diagnose"] in card
 
     # Clicking a state shows what it did.
-    browser.click('g.state[data-state="diagnose"]')
-    browser.wait_for("document.getElementById('state-name').textContent === 'diagnose'")
+    browser.click_until(
+        'g.state[data-state="diagnose"]', "document.getElementById('state-name').textContent === 'diagnose'"
+    )
     assert browser.evaluate("document.getElementById('state-attempts').textContent") == "Attempts: 1"
     assert "root_cause" in browser.evaluate("document.getElementById('state-output').textContent")
     assert "TEST002" in browser.evaluate("document.getElementById('state-input').textContent")

@@ -13,5 +13,5 @@ def test_the_verification_after_a_restart_quotes_the_finished_rollout(tutorial_a
     nodes = t.local.runtime.describe(t.local.execution_id(run_id)).output["nodes"]
     said = nodes["verify_fix"]["output"]["root_cause"]
     assert "false alarm" not in said.lower() and "transient" not in said.lower(), said
-    assert said.startswith("Resolved after 'kubectl rollout restart deployment/api -n production'"), said
+    assert said.startswith("Resolved after `kubectl rollout restart deployment/api -n production`"), said
     assert "the rollout of deployment/api finished (updated 3/3, ready 3/3" in said, said

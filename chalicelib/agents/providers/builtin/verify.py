@@ -54,7 +54,7 @@ def verified(t: Transcript, f: Findings, diagnosis: Diagnosis) -> Diagnosis:
             diagnosis,
             severity="low",
             root_cause=(
-                f"Resolved after '{done}': the rollout of {target} finished ({figures}); all {len(f.pods)} pods "
+                f"Resolved after `{done}`: the rollout of {target} finished ({figures}); all {len(f.pods)} pods "
                 f"Running and Ready, {restarts} restarts among them"
             ),
             impact="None observed now",
@@ -65,10 +65,10 @@ def verified(t: Transcript, f: Findings, diagnosis: Diagnosis) -> Diagnosis:
         return replace(
             diagnosis,
             severity="medium",
-            root_cause=f"Not yet confirmed after '{done}': the rollout of {target} has not settled ({figures})",
+            root_cause=f"Not yet confirmed after `{done}`: the rollout of {target} has not settled ({figures})",
             impact="Unknown until the rollout settles",
             recommended_action="Check again once the rollout has finished (kubectl rollout status)",
             requires_approval=False,
             confidence=min(diagnosis.confidence, 0.4),
         )
-    return replace(diagnosis, root_cause=f"Not resolved after '{done}': {diagnosis.root_cause}")
+    return replace(diagnosis, root_cause=f"Not resolved after `{done}`: {diagnosis.root_cause}")
