@@ -44,7 +44,7 @@ HEAVY = ("anthropic", "openai", "kubernetes", "mcp", "boto3", "pydantic")
 PROBE = r"""
 import json, os, sys, time, urllib.parse
 os.environ.update({"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-    "AOF_BACKEND": "aws", "AOF_TABLE_PREFIX": "aof", "PAGERDUTY_WEBHOOK_TOKEN": "bench-token",
+    "AOF_BACKEND": "aws", "AOF_TABLE_PREFIX": "aof-dev", "PAGERDUTY_WEBHOOK_TOKEN": "bench-token",
     "SLACK_SIGNING_SECRET": "bench-secret", "SLACK_APPROVERS": "U0APPROVER1"})
 import boto3
 from moto import mock_aws
@@ -57,20 +57,21 @@ slack = FakeSlackAPI(tokens=("xoxb-bench",)).start()
 os.environ.update({"SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_API_URL": slack.api_url})
 with mock_aws():
     from chalicelib.store.dynamodb.tables import ensure_tables
-    ensure_tables(boto3.client("dynamodb"), "aof")
+    # chalice.test.Client loads the dev stage's environment, whose table prefix is aof-dev.
+    ensure_tables(boto3.client("dynamodb"), "aof-dev")
     role = boto3.client("iam").create_role(RoleName="bench", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     waits = {"StartAt": "Ask", "States": {"Ask": {"Type": "Task", "End": True,
         "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
         "Parameters": {"FunctionName": "approval_node", "Payload": {"token.$": "$$.Task.Token"}}}}}
     arn = boto3.client("stepfunctions").create_state_machine(
         name="aof-incident-auto-response", roleArn=role, definition=json.dumps(waits))["stateMachineArn"]
-    boto3.client("ssm").put_parameter(Name="/aof/flows", Type="String", Value=json.dumps(
+    boto3.client("ssm").put_parameter(Name="/aof-dev/flows", Type="String", Value=json.dumps(
         {"incident-auto-response": {"state_machine_arn": arn, "trigger_path": "/pagerduty/webhook",
          "rate_limit": {"max_concurrent": 3, "queue_size": 10}}}))
     import app
     from chalicelib.store import ApprovalRecord, open_store
 
-    store = open_store("dynamodb://aof", dynamodb_client=boto3.client("dynamodb"))
+    store = open_store("dynamodb://aof-dev", dynamodb_client=boto3.client("dynamodb"))
     route = sys.argv[1]
     with Client(app.app) as client:
         if route == "pagerduty":
