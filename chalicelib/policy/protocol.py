@@ -102,9 +102,22 @@ def monitor_and_rollback(
 
 
 def apply_to_output(output: dict[str, Any], report: ProtocolReport, monitor_seconds: float) -> dict[str, Any]:
-    """The agent's answer, corrected by what the monitor saw (the model does not get the last word)."""
+    """The agent's answer, corrected by what the monitor saw (the model does not get the last word).
+
+    On success too: the agent writes its verification while the rollout may still be moving
+    ("waiting for deployment ... to finish"), so the record keeps the monitor's settled evidence
+    and the agent's own words beside it."""
     if not report.failed:
-        return output
+        watched = [o for o in report.outcomes if o.monitored]
+        if not watched:
+            return output
+        out = dict(output)
+        if "verification" in output:
+            out["agent_verification"] = output["verification"]
+        out["verification"] = "; ".join(
+            f"health held after `{o.change}` for {monitor_seconds:g}s: {o.evidence}" for o in watched
+        )
+        return out
     out = dict(output)
     bad = [o for o in report.outcomes if not o.healthy]
     evidence = "; ".join(f"{o.change}: {o.evidence}" for o in bad)
