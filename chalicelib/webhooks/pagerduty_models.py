@@ -28,6 +28,7 @@ from chalicelib.webhooks.incident import (
     OtherEvent,
     ServiceRef,
 )
+from chalicelib.webhooks.text import without_lone_surrogates
 
 #: A webhook body is a handful of levels deep; anything far deeper is hostile or broken.
 MAX_NESTING = 64
@@ -135,7 +136,7 @@ def _load_json(body: bytes) -> Any:
         raise BadRequest(f"body is not valid JSON: {exc}") from None
     if _depth(document) > MAX_NESTING:
         raise BadRequest(f"body is nested more than {MAX_NESTING} levels deep")
-    return document
+    return without_lone_surrogates(document)  # after the depth check: the walk recurses
 
 
 def _depth(document: Any) -> int:

@@ -22,6 +22,7 @@ from chalicelib.webhooks.http import RetryLater, WebhookRequest, WebhookResponse
 from chalicelib.webhooks.limits import MAX_WEBHOOK_BYTES, check_size
 from chalicelib.webhooks.ports import ApprovalResolver, Decision, DeliveryLog, MessageRef, ResolutionResult
 from chalicelib.webhooks.slack_signature import verify_slack_request
+from chalicelib.webhooks.text import object_without_lone_surrogates
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ def _json_object(body: bytes) -> dict[str, Any]:
         raise BadRequest(f"body is not valid JSON: {type(exc).__name__}") from None
     if not isinstance(value, dict):
         raise BadRequest("body must be a JSON object")
-    return value
+    return object_without_lone_surrogates(value)
 
 
 def _str(value: Any, field: str) -> str:

@@ -188,6 +188,10 @@ def test_the_cloud_app_posts_the_daily_report_on_its_schedule(incidents: Recorde
                 assert run is not None
                 started = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
                 cloud.runs.create_run(run.replace(started_at=started))
+                # The history too: whether a run resolved on its own or after an approval is
+                # read from its events, as in the deployed stage.
+                for event in local.runs.events(incident.run_id):
+                    cloud.runs.append_event(incident.run_id, event)
         env = {
             **incidents.env,
             "AOF_BACKEND": "aws",
@@ -200,4 +204,4 @@ def test_the_cloud_app_posts_the_daily_report_on_its_schedule(incidents: Recorde
         posted = slack.calls_to("chat.postMessage")
     assert posted, "the daily report reached Slack"
     assert posted[-1].params["channel"] == "#sre-postmortems"
-    assert "4" in posted[-1].params["text"]
+    assert "4 incident(s) analysed; 2 auto-resolved." in posted[-1].params["text"]
