@@ -22,8 +22,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox import k8s
-from sandbox.k8s import ApiError, Resource
+from sandbox.apimachinery.errors import ApiError, already_exists, bad_request, conflict, invalid, not_found
+from sandbox.apimachinery.patch import apply_patch, json_merge_patch
+from sandbox.apimachinery.registry import Resource, find_resource
+from sandbox.apimachinery.selectors import (
+    fields_match,
+    labels_match,
+    parse_field_selector,
+    parse_label_selector,
+    selector_from_label_selector,
+    selector_string,
+)
+from sandbox.apimachinery.units import cpu_milli, mem_bytes, parse_quantity, parse_time, utc
 from sandbox.scenarios import Scenario, parse_duration
 
 REVISION = "deployment.kubernetes.io/revision"
@@ -245,7 +255,7 @@ class Cluster:
             "name": name,
             "uid": self._new_uid(),
             "resourceVersion": "0",
-            "creationTimestamp": k8s.utc(created if created is not None else self.now()),
+            "creationTimestamp": utc(created if created is not None else self.now()),
         }
         if namespace:
             meta["namespace"] = namespace
@@ -324,9 +334,9 @@ class Cluster:
         m = re.match(r"^ip-(\d+)-(\d+)-(\d+)-(\d+)", n["name"])
         ip = n.get("ip") or (".".join(m.groups()) if m else f"10.0.{i + 1}.{20 + i}")
         ready = n.get("ready", True)
-        cond_time = k8s.utc(now - 3600)
-        alloc_cpu = n.get("allocatable_cpu", f"{int(k8s.parse_quantity(n.get('cpu', '4')) * 1000) - 70}m")
-        alloc_mem = n.get("allocatable_memory", f"{int(k8s.mem_bytes(n.get('memory', '16Gi')) / 1024 * 0.94)}Ki")
+        cond_time = utc(now - 3600)
+        alloc_cpu = n.get("allocatable_cpu", f"{int(parse_quantity(n.get('cpu', '4')) * 1000) - 70}m")
+        alloc_mem = n.get("allocatable_memory", f"{int(mem_bytes(n.get('memory', '16Gi')) / 1024 * 0.94)}Ki")
         pressure = n.get("pressure", {})
         return {
             "apiVersion": "v1",
@@ -689,7 +699,7 @@ class Cluster:
         now = self.now()
         last = now - ago
         first = now - (first_ago if first_ago is not None else ago + (count - 1) * 60)
-        born = k8s.parse_time(meta.get("creationTimestamp"))
+        born = parse_time(meta.get("creationTimestamp"))
         if born is not None and first < born and kind_of(obj) != "Node":
             first = min(born + min(60.0, (last - born) / 2), last)
         for ev in self.store["events"].values():
@@ -697,7 +707,7 @@ class Cluster:
             if io.get("uid") == meta["uid"] and ev["reason"] == reason and ev["message"] == message:
                 ev = copy.deepcopy(ev)
                 ev["count"] = int(ev.get("count", 1)) + count
-                ev["lastTimestamp"] = k8s.utc(last)
+                ev["lastTimestamp"] = utc(last)
                 self._commit("events", ev, "MODIFIED")
                 return
         kind = obj.get("kind", "")
@@ -726,8 +736,8 @@ class Cluster:
             "reason": reason,
             "message": message,
             "source": {"component": component, **({"host": host} if host and component == "kubelet" else {})},
-            "firstTimestamp": k8s.utc(first),
-            "lastTimestamp": k8s.utc(last),
+            "firstTimestamp": utc(first),
+            "lastTimestamp": utc(last),
             "count": count,
             "type": etype,
             "eventTime": None,
@@ -1009,7 +1019,7 @@ class Cluster:
         elif len(pods) > want:
             # delete not-ready and newest first
             victims = sorted(
-                pods, key=lambda p: (self._pod_ready(p), -(k8s.parse_time(p["metadata"]["creationTimestamp"]) or 0))
+                pods, key=lambda p: (self._pod_ready(p), -(parse_time(p["metadata"]["creationTimestamp"]) or 0))
             )
             for pod in victims[: len(pods) - want]:
                 self._delete_now("pods", pod)
@@ -1088,7 +1098,7 @@ class Cluster:
         prof = copy.deepcopy(self.scenario.profiles[name])
         per_pod = prof.pop("per_pod", None) or []
         if index < len(per_pod) and (initial or not (w or {}).get("per_pod_initial_only", False)):
-            prof = k8s.json_merge_patch(prof, per_pod[index])
+            prof = json_merge_patch(prof, per_pod[index])
         return name, prof
 
     def _pick_node(self, prof: dict[str, Any]) -> dict[str, Any] | None:
@@ -1257,7 +1267,7 @@ class Cluster:
 
     def _delete_now(self, plural: str, obj: dict[str, Any]) -> None:
         obj = copy.deepcopy(obj)
-        obj["metadata"]["deletionTimestamp"] = k8s.utc(self.now())
+        obj["metadata"]["deletionTimestamp"] = utc(self.now())
         obj["metadata"]["deletionGracePeriodSeconds"] = 0
         self._commit(plural, obj, "DELETED")
         if plural == "pods":
@@ -1310,7 +1320,7 @@ class Cluster:
         node_name = spec.get("nodeName")
         old = pod.get("status") or {}
         st: dict[str, Any] = {"phase": "Pending", "qosClass": old.get("qosClass") or self._qos(spec)}
-        created = k8s.utc(sim.created)
+        created = utc(sim.created)
         if node_name is None or status_kind == "Pending":
             msg = (
                 prof.get("message")
@@ -1358,7 +1368,7 @@ class Cluster:
                 "lastState": {},
                 "state": {},
             }
-            started_at = k8s.utc(sim.last_restart or now)
+            started_at = utc(sim.last_restart or now)
             if eff not in ("ContainerCreating", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError"):
                 digest = hashlib.sha256(c.get("image", "").encode()).hexdigest()
                 cs["imageID"] = f"{c.get('image', '').split(':')[0]}@sha256:{digest}"
@@ -1374,7 +1384,7 @@ class Cluster:
                         "terminated": {
                             "exitCode": code,
                             "reason": reason,
-                            "startedAt": k8s.utc((sim.last_restart or now) - 300),
+                            "startedAt": utc((sim.last_restart or now) - 300),
                             "finishedAt": started_at,
                             "containerID": cs.get("containerID", ""),
                         }
@@ -1397,7 +1407,7 @@ class Cluster:
                         "exitCode": int(prof.get("exit_code", 1)),
                         "reason": "Error",
                         "startedAt": started_at,
-                        "finishedAt": k8s.utc(now),
+                        "finishedAt": utc(now),
                     }
                 }
             elif eff == "ContainerCreating":
@@ -1430,8 +1440,8 @@ class Cluster:
             st["podIPs"] = [{"ip": pod_ip}]
         elif "podIP" in old:
             st["podIP"] = pod_ip
-        init_t = k8s.utc(sim.created + 1)
-        ready_t = k8s.utc(sim.started or now)
+        init_t = utc(sim.created + 1)
+        ready_t = utc(sim.started or now)
         st["conditions"] = [
             {
                 "type": "PodReadyToStartContainers",
@@ -1566,10 +1576,10 @@ class Cluster:
             return {
                 "type": ctype,
                 "status": status,
-                "lastUpdateTime": k8s.utc(now)
+                "lastUpdateTime": utc(now)
                 if changed or (prev and prev.get("message") != message)
                 else prev.get("lastUpdateTime"),
-                "lastTransitionTime": k8s.utc(now)
+                "lastTransitionTime": utc(now)
                 if not prev or prev.get("status") != status
                 else prev.get("lastTransitionTime"),
                 "reason": reason,
@@ -1661,13 +1671,13 @@ class Cluster:
         label_selector: str | None = None,
         field_selector: str | None = None,
     ) -> tuple[list[dict[str, Any]], str]:
-        reqs = k8s.parse_label_selector(label_selector)
-        fsel = k8s.parse_field_selector(field_selector)
+        reqs = parse_label_selector(label_selector)
+        fsel = parse_field_selector(field_selector)
         with self.lock:
             items = [
                 copy.deepcopy(o)
                 for o in self._objects(plural, namespace)
-                if k8s.labels_match(reqs, o["metadata"].get("labels")) and k8s.fields_match(fsel, o)
+                if labels_match(reqs, o["metadata"].get("labels")) and fields_match(fsel, o)
             ]
             return items, str(self.rv)
 
@@ -1675,7 +1685,7 @@ class Cluster:
         with self.lock:
             obj = self._get(res.plural if res.group != "events.k8s.io" else "events", namespace, name)
             if obj is None:
-                raise k8s.not_found(res, name)
+                raise not_found(res, name)
             return copy.deepcopy(obj)
 
     def has_namespace(self, ns: str) -> bool:
@@ -1715,10 +1725,10 @@ class Cluster:
                     causes.append((f"spec.template.spec.containers[{i}].name", "FieldValueRequired", "Required value"))
                 if isinstance(c, dict) and not c.get("image"):
                     causes.append((f"spec.template.spec.containers[{i}].image", "FieldValueRequired", "Required value"))
-            sel = k8s.selector_from_label_selector(spec.get("selector"))
+            sel = selector_from_label_selector(spec.get("selector"))
             if not sel:
                 causes.append(("spec.selector", "FieldValueRequired", "Required value"))
-            elif not k8s.labels_match(sel, (tpl.get("metadata") or {}).get("labels")):
+            elif not labels_match(sel, (tpl.get("metadata") or {}).get("labels")):
                 causes.append(
                     (
                         "spec.template.metadata.labels",
@@ -1750,7 +1760,7 @@ class Cluster:
                 )
             )
         if causes:
-            raise k8s.invalid(res.kind, res.group, name, causes)
+            raise invalid(res.kind, res.group, name, causes)
 
     def _prepare_update(self, res: Resource, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         new = copy.deepcopy(new)
@@ -1788,14 +1798,14 @@ class Cluster:
             old = self._get(plural, namespace, name)
             if old is None:
                 if content_type.startswith("application/apply-patch+yaml"):  # server-side apply creates
-                    obj = k8s.apply_patch({}, content_type, body)
+                    obj = apply_patch({}, content_type, body)
                     obj.setdefault("metadata", {})["name"] = name
                     return self.create_object(res, namespace, obj, dry_run)
-                raise k8s.not_found(res, name)
-            patched = k8s.apply_patch(old, content_type, body)
+                raise not_found(res, name)
+            patched = apply_patch(old, content_type, body)
             rv = (patched.get("metadata") or {}).get("resourceVersion")
             if rv and rv != old["metadata"]["resourceVersion"]:
-                raise k8s.conflict(res, name)
+                raise conflict(res, name)
             new = self._prepare_update(res, old, patched)
             self._validate(res, new, old)
             if dry_run:
@@ -1812,15 +1822,15 @@ class Cluster:
         plural = self._store_plural(res)
         with self.lock:
             if (body.get("metadata") or {}).get("name") not in (None, name):
-                raise k8s.bad_request(
+                raise bad_request(
                     f"the name of the object ({body['metadata']['name']}) does not match the name on the URL ({name})"
                 )
             old = self._get(plural, namespace, name)
             if old is None:
-                raise k8s.not_found(res, name)
+                raise not_found(res, name)
             rv = (body.get("metadata") or {}).get("resourceVersion")
             if rv and rv != old["metadata"]["resourceVersion"]:
-                raise k8s.conflict(res, name)
+                raise conflict(res, name)
             new = self._prepare_update(res, old, body)
             self._validate(res, new, old)
             if dry_run:
@@ -1848,7 +1858,7 @@ class Cluster:
                 meta["namespace"] = namespace
             self._validate(res, body, None)
             if self._get(plural, namespace if res.namespaced else "", name) is not None:
-                raise k8s.already_exists(res, name)
+                raise already_exists(res, name)
             fresh = self._meta(name, namespace if res.namespaced else None)
             for k in ("uid", "creationTimestamp", "resourceVersion"):
                 meta[k] = fresh[k]
@@ -1891,14 +1901,14 @@ class Cluster:
         with self.lock:
             old = self._get(plural, namespace, name)
             if old is None:
-                raise k8s.not_found(res, name)
+                raise not_found(res, name)
             pre = (options or {}).get("preconditions") or {}
             if pre.get("uid") and pre["uid"] != old["metadata"]["uid"]:
-                raise k8s.conflict(res, name)
+                raise conflict(res, name)
             if pre.get("resourceVersion") and pre["resourceVersion"] != old["metadata"]["resourceVersion"]:
-                raise k8s.conflict(res, name)
+                raise conflict(res, name)
             obj = copy.deepcopy(old)
-            obj["metadata"]["deletionTimestamp"] = k8s.utc(self.now())
+            obj["metadata"]["deletionTimestamp"] = utc(self.now())
             grace = (options or {}).get("gracePeriodSeconds")
             obj["metadata"]["deletionGracePeriodSeconds"] = int(grace) if grace is not None else 30
             if dry_run:
@@ -1936,7 +1946,7 @@ class Cluster:
             "spec": {"replicas": int(obj["spec"].get("replicas", 1))},
             "status": {
                 "replicas": int((obj.get("status") or {}).get("replicas", 0)),
-                "selector": k8s.selector_string(obj["spec"].get("selector")),
+                "selector": selector_string(obj["spec"].get("selector")),
             },
         }
 
@@ -1946,21 +1956,21 @@ class Cluster:
         with self.lock:
             obj = self._get(res.plural, namespace, name)
             if obj is None:
-                raise k8s.not_found(res, name)
+                raise not_found(res, name)
             scale = self._scale_of(obj)
             if content_type is None:  # PUT
                 try:
                     new_scale = json.loads(body or b"{}")
                 except ValueError as exc:
-                    raise k8s.bad_request(str(exc)) from exc
+                    raise bad_request(str(exc)) from exc
             else:
-                new_scale = k8s.apply_patch(scale, content_type, body)
+                new_scale = apply_patch(scale, content_type, body)
             rv = (new_scale.get("metadata") or {}).get("resourceVersion")
             if rv and rv != obj["metadata"]["resourceVersion"]:
-                raise k8s.conflict(res, name)
+                raise conflict(res, name)
             replicas = (new_scale.get("spec") or {}).get("replicas", 0)
             if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
-                raise k8s.invalid(
+                raise invalid(
                     "Scale",
                     "autoscaling",
                     name,
@@ -1988,12 +1998,12 @@ class Cluster:
         with self.lock:
             pod = self._get("pods", namespace, name)
             if pod is None:
-                raise k8s.not_found(k8s.find_resource("", "v1", "pods"), name)  # type: ignore[arg-type]
+                raise not_found(find_resource("", "v1", "pods"), name)  # type: ignore[arg-type]
             names = [c["name"] for c in pod["spec"].get("containers") or []]
             if container and container not in names:
-                raise k8s.bad_request(f"container {container} is not valid for pod {name}")
+                raise bad_request(f"container {container} is not valid for pod {name}")
             if not container and len(names) > 1:
-                raise k8s.bad_request(
+                raise bad_request(
                     f"a container name must be specified for pod {name}, choose one of: [{' '.join(names)}]"
                 )
             cname = container or names[0]
@@ -2012,11 +2022,11 @@ class Cluster:
                 else:
                     msg = reason
                 if previous:
-                    raise k8s.bad_request(f'previous terminated container "{cname}" in pod "{name}" not found')
-                raise k8s.bad_request(f'container "{cname}" in pod "{name}" is waiting to start: {msg}')
+                    raise bad_request(f'previous terminated container "{cname}" in pod "{name}" not found')
+                raise bad_request(f'container "{cname}" in pod "{name}" is waiting to start: {msg}')
             if previous:
                 if not cstat.get("restartCount"):
-                    raise k8s.bad_request(f'previous terminated container "{cname}" in pod "{name}" not found')
+                    raise bad_request(f'previous terminated container "{cname}" in pod "{name}" not found')
                 text = prof.get("previous_logs") or prof.get("logs") or ""
             else:
                 text = prof.get("logs") or ""
@@ -2052,20 +2062,20 @@ class Cluster:
     def pod_metrics(
         self, namespace: str | None, label_selector: str | None = None, name: str | None = None
     ) -> list[dict[str, Any]]:
-        reqs = k8s.parse_label_selector(label_selector)
+        reqs = parse_label_selector(label_selector)
         out = []
         with self.lock:
             for pod in self._objects("pods", namespace):
                 if name and pod["metadata"]["name"] != name:
                     continue
-                if not k8s.labels_match(reqs, pod["metadata"].get("labels")):
+                if not labels_match(reqs, pod["metadata"].get("labels")):
                     continue
                 usage = self._pod_usage(pod)
                 if usage is None:
                     continue
                 containers = pod["spec"]["containers"]
-                cpu = k8s.cpu_milli(usage["cpu"])
-                mem = k8s.mem_bytes(usage["memory"])
+                cpu = cpu_milli(usage["cpu"])
+                mem = mem_bytes(usage["memory"])
                 out.append(
                     {
                         "kind": "PodMetrics",
@@ -2073,10 +2083,10 @@ class Cluster:
                         "metadata": {
                             "name": pod["metadata"]["name"],
                             "namespace": pod["metadata"]["namespace"],
-                            "creationTimestamp": k8s.utc(self.now()),
+                            "creationTimestamp": utc(self.now()),
                             "labels": pod["metadata"].get("labels") or {},
                         },
-                        "timestamp": k8s.utc(self.now() - 10),
+                        "timestamp": utc(self.now() - 10),
                         "window": "15.01s",
                         "containers": [
                             {
@@ -2093,7 +2103,7 @@ class Cluster:
         return out
 
     def node_metrics(self, name: str | None = None, label_selector: str | None = None) -> list[dict[str, Any]]:
-        reqs = k8s.parse_label_selector(label_selector)
+        reqs = parse_label_selector(label_selector)
         out = []
         with self.lock:
             pods = self._objects("pods")
@@ -2101,28 +2111,28 @@ class Cluster:
                 nname = node["metadata"]["name"]
                 if name and nname != name:
                     continue
-                if not k8s.labels_match(reqs, node["metadata"].get("labels")):
+                if not labels_match(reqs, node["metadata"].get("labels")):
                     continue
                 spec = next((n for n in self.scenario.nodes if n["name"] == nname), {})
                 base = spec.get("usage") or {}
-                cpu = k8s.cpu_milli(base.get("cpu", "600m"))
-                mem = k8s.mem_bytes(base.get("memory", "4Gi"))
+                cpu = cpu_milli(base.get("cpu", "600m"))
+                mem = mem_bytes(base.get("memory", "4Gi"))
                 for p in pods:
                     if p["spec"].get("nodeName") == nname:
                         u = self._pod_usage(p)
                         if u:
-                            cpu += k8s.cpu_milli(u["cpu"])
-                            mem += k8s.mem_bytes(u["memory"])
+                            cpu += cpu_milli(u["cpu"])
+                            mem += mem_bytes(u["memory"])
                 out.append(
                     {
                         "kind": "NodeMetrics",
                         "apiVersion": "metrics.k8s.io/v1beta1",
                         "metadata": {
                             "name": nname,
-                            "creationTimestamp": k8s.utc(self.now()),
+                            "creationTimestamp": utc(self.now()),
                             "labels": node["metadata"].get("labels") or {},
                         },
-                        "timestamp": k8s.utc(self.now() - 10),
+                        "timestamp": utc(self.now() - 10),
                         "window": "20.05s",
                         "usage": {"cpu": self._fmt_cpu(cpu / 1000), "memory": self._fmt_mem(mem)},
                     }
@@ -2140,14 +2150,14 @@ class Cluster:
         timeout: float,
         should_stop: Callable[[], bool],
     ) -> Iterator[tuple[str, dict[str, Any]]]:
-        reqs = k8s.parse_label_selector(label_selector)
-        fsel = k8s.parse_field_selector(field_selector)
+        reqs = parse_label_selector(label_selector)
+        fsel = parse_field_selector(field_selector)
 
         def match(obj: dict[str, Any]) -> bool:
             meta = obj["metadata"]
             if namespace and meta.get("namespace", "") != namespace:
                 return False
-            return k8s.labels_match(reqs, meta.get("labels")) and k8s.fields_match(fsel, obj)
+            return labels_match(reqs, meta.get("labels")) and fields_match(fsel, obj)
 
         deadline = time.time() + timeout
         pending: list[tuple[str, dict[str, Any]]] = []
@@ -2161,7 +2171,7 @@ class Cluster:
                 try:
                     cursor = int(resource_version)
                 except ValueError as exc:
-                    raise k8s.bad_request(f"invalid resource version {resource_version!r}") from exc
+                    raise bad_request(f"invalid resource version {resource_version!r}") from exc
                 oldest = self.history[0].rv if self.history else self.rv
                 if cursor < oldest - 1:
                     raise ApiError(410, "Expired", f"too old resource version: {cursor} ({oldest})")

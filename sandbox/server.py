@@ -15,9 +15,12 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from sandbox import k8s, tables
+from sandbox import tables
+from sandbox.apimachinery.errors import ApiError, bad_request
+from sandbox.apimachinery.openapi import openapi_v3_doc, openapi_v3_root
+from sandbox.apimachinery.registry import GROUPS, Resource, find_resource, resources_in
+from sandbox.apimachinery.units import parse_time, utc_micro
 from sandbox.cluster import Cluster
-from sandbox.k8s import ApiError, Resource
 
 GIT_VERSION = "v1.32.4-sandbox"
 MAX_WATCH_SECONDS = 300.0
@@ -25,7 +28,7 @@ MAX_WATCH_SECONDS = 300.0
 
 def _discovery_resources(group: str, version: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for r in k8s.resources_in(group, version):
+    for r in resources_in(group, version):
         entry: dict[str, Any] = {
             "name": r.plural,
             "singularName": r.singular,
@@ -141,7 +144,7 @@ class Handler(BaseHTTPRequestHandler):
 
                 return yaml.safe_load(raw)
             except Exception as exc:
-                raise k8s.bad_request(f"unable to decode request body: {exc}") from exc
+                raise bad_request(f"unable to decode request body: {exc}") from exc
 
     def do_GET(self) -> None:
         self._dispatch()
@@ -213,12 +216,12 @@ class Handler(BaseHTTPRequestHandler):
             )
         if head == "openapi" and len(parts) >= 2 and parts[1] == "v3":
             if len(parts) == 2:
-                return self._send_json(200, k8s.openapi_v3_root())
+                return self._send_json(200, openapi_v3_root())
             rest = parts[2:]
             if rest[0] == "api" and rest[1:] == ["v1"]:
-                doc = k8s.openapi_v3_doc("", "v1")
+                doc = openapi_v3_doc("", "v1")
             elif rest[0] == "apis" and len(rest) == 3:
-                doc = k8s.openapi_v3_doc(rest[1], rest[2])
+                doc = openapi_v3_doc(rest[1], rest[2])
             else:
                 doc = None
             if doc is not None:
@@ -248,10 +251,10 @@ class Handler(BaseHTTPRequestHandler):
             if len(parts) == 1:
                 return self._send_json(
                     200,
-                    {"kind": "APIGroupList", "apiVersion": "v1", "groups": [self._group(g, v) for g, v in k8s.GROUPS]},
+                    {"kind": "APIGroupList", "apiVersion": "v1", "groups": [self._group(g, v) for g, v in GROUPS]},
                 )
             group = parts[1]
-            gv = next(((g, v) for g, v in k8s.GROUPS if g == group), None)
+            gv = next(((g, v) for g, v in GROUPS if g == group), None)
             if gv is None:
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
             if len(parts) == 2:
@@ -283,7 +286,7 @@ class Handler(BaseHTTPRequestHandler):
             namespace = rest[1]
             rest = rest[2:]
         plural = rest[0]
-        res = k8s.find_resource(group, version, plural)
+        res = find_resource(group, version, plural)
         if res is None or (namespace and not res.namespaced):
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         name = rest[1] if len(rest) > 1 else None
@@ -304,7 +307,7 @@ class Handler(BaseHTTPRequestHandler):
                 obj = self._json_body(body)
                 ns = namespace or (obj.get("metadata") or {}).get("namespace") or ""
                 if res.namespaced and not ns:
-                    raise k8s.bad_request(
+                    raise bad_request(
                         "the namespace of the provided object does not match the namespace sent on the request"
                     )
                 self._audit("create", res, ns, (obj.get("metadata") or {}).get("name", ""), None, dry_run, obj)
@@ -368,7 +371,7 @@ class Handler(BaseHTTPRequestHandler):
         if value is None or value == "":
             return False
         if value != "All":
-            raise k8s.bad_request(f'Invalid dry run value: {value!r}: supported values: "All"')
+            raise bad_request(f'Invalid dry run value: {value!r}: supported values: "All"')
         return True
 
     def _wants_table(self) -> bool:
@@ -485,7 +488,7 @@ class Handler(BaseHTTPRequestHandler):
             readable, _, _ = select.select([self.connection], [], [], 0)
             if not readable:
                 return False
-            return self.connection.recv(1, socket.MSG_PEEK) == b""
+            return bool(self.connection.recv(1, socket.MSG_PEEK) == b"")
         except (OSError, ValueError):
             return True
 
@@ -500,7 +503,7 @@ class Handler(BaseHTTPRequestHandler):
             int(tail) if tail not in (None, "") else None,
         )
         if q.get("timestamps") in ("true", "1"):
-            stamp = k8s.utc_micro(time.time()).replace("Z", "000Z")
+            stamp = utc_micro(time.time()).replace("Z", "000Z")
             text = "".join(f"{stamp} {line}" for line in text.splitlines(keepends=True))
         limit = q.get("limitBytes")
         if limit:
@@ -565,7 +568,7 @@ def _to_events_v1(ev: dict[str, Any]) -> dict[str, Any]:
         "kind": "Event",
         "apiVersion": "events.k8s.io/v1",
         "metadata": ev["metadata"],
-        "eventTime": ev.get("eventTime") or k8s.utc_micro(k8s.parse_time(ev.get("firstTimestamp")) or time.time()),
+        "eventTime": ev.get("eventTime") or utc_micro(parse_time(ev.get("firstTimestamp")) or time.time()),
         "reportingController": (ev.get("source") or {}).get("component", ""),
         "reportingInstance": ev.get("reportingInstance") or (ev.get("source") or {}).get("host", ""),
         "action": ev.get("reason", ""),
@@ -581,7 +584,7 @@ def _to_events_v1(ev: dict[str, Any]) -> dict[str, Any]:
     if int(ev.get("count") or 1) > 1:
         out["series"] = {
             "count": ev["count"],
-            "lastObservedTime": k8s.utc_micro(k8s.parse_time(ev.get("lastTimestamp")) or time.time()),
+            "lastObservedTime": utc_micro(parse_time(ev.get("lastTimestamp")) or time.time()),
         }
     return out
 
