@@ -113,5 +113,13 @@ def find_resource(group: str, version: str, plural: str) -> Resource | None:
     return None
 
 
+def get_resource(group: str, version: str, plural: str) -> Resource:
+    """A resource the sandbox serves; KeyError for any other (a bug in the caller, not a client error)."""
+    res = find_resource(group, version, plural)
+    if res is None:
+        raise KeyError(f"{group}/{version}/{plural}")
+    return res
+
+
 def resources_in(group: str, version: str) -> list[Resource]:
     return [r for r in RESOURCES if r.group == group and r.version == version]

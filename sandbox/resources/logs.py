@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sandbox.apimachinery.errors import bad_request, not_found
-from sandbox.apimachinery.registry import find_resource
+from sandbox.apimachinery.registry import get_resource
 from sandbox.resources.context import ClusterContext
 from sandbox.resources.events import render
 from sandbox.resources.kubelet import pod_vars
@@ -15,7 +15,7 @@ def pod_log(
     with ctx.store.lock:
         pod = ctx.store.get("pods", namespace, name)
         if pod is None:
-            raise not_found(find_resource("", "v1", "pods"), name)  # type: ignore[arg-type]
+            raise not_found(get_resource("", "v1", "pods"), name)
         names = [c["name"] for c in pod["spec"].get("containers") or []]
         if container and container not in names:
             raise bad_request(f"container {container} is not valid for pod {name}")
