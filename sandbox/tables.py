@@ -9,14 +9,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sandbox import k8s
+from sandbox.apimachinery.selectors import selector_string
+from sandbox.apimachinery.units import human_duration, parse_time
 
 Col = tuple[str, str, int, str]  # name, type, priority, format
 
 
 def _age(ts: str | None, now: float) -> str:
-    t = k8s.parse_time(ts)
-    return "<unknown>" if t is None else k8s.human_duration(now - t)
+    t = parse_time(ts)
+    return "<unknown>" if t is None else human_duration(now - t)
 
 
 def pod_status_reason(pod: dict[str, Any]) -> str:
@@ -52,12 +53,12 @@ def _pod_row(pod: dict[str, Any], now: float) -> list[Any]:
     last_restart = None
     for c in statuses:
         fin = ((c.get("lastState") or {}).get("terminated") or {}).get("finishedAt")
-        t = k8s.parse_time(fin)
+        t = parse_time(fin)
         if t and (last_restart is None or t > last_restart):
             last_restart = t
     restarts_s = str(restarts)
     if restarts and last_restart:
-        restarts_s = f"{restarts} ({k8s.human_duration(now - last_restart)} ago)"
+        restarts_s = f"{restarts} ({human_duration(now - last_restart)} ago)"
     return [
         pod["metadata"]["name"],
         f"{ready}/{total}",
@@ -87,7 +88,7 @@ def _deploy_row(d: dict[str, Any], now: float) -> list[Any]:
         _age(d["metadata"].get("creationTimestamp"), now),
         names,
         images,
-        k8s.selector_string(d["spec"].get("selector")),
+        selector_string(d["spec"].get("selector")),
     ]
 
 
@@ -102,7 +103,7 @@ def _rs_row(rs: dict[str, Any], now: float) -> list[Any]:
         _age(rs["metadata"].get("creationTimestamp"), now),
         names,
         images,
-        k8s.selector_string(rs["spec"].get("selector")),
+        selector_string(rs["spec"].get("selector")),
     ]
 
 

@@ -4,28 +4,31 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox import k8s
-from sandbox.k8s import ApiError
+from sandbox.apimachinery.errors import ApiError, conflict, invalid, not_found
+from sandbox.apimachinery.patch import apply_patch, json_merge_patch, json_patch, strategic_merge_patch
+from sandbox.apimachinery.registry import find_resource
+from sandbox.apimachinery.selectors import fields_match, labels_match, parse_field_selector, parse_label_selector
+from sandbox.apimachinery.units import cpu_milli, human_duration, mem_bytes, parse_quantity
 
 
 def test_label_selectors() -> None:
     labels = {"app": "api", "tier": "backend"}
-    assert k8s.labels_match(k8s.parse_label_selector("app=api"), labels)
-    assert k8s.labels_match(k8s.parse_label_selector("app==api,tier!=frontend"), labels)
-    assert k8s.labels_match(k8s.parse_label_selector("app in (api, web),tier"), labels)
-    assert not k8s.labels_match(k8s.parse_label_selector("app notin (api)"), labels)
-    assert not k8s.labels_match(k8s.parse_label_selector("!tier"), labels)
-    assert k8s.labels_match(k8s.parse_label_selector("!missing"), labels)
-    assert k8s.labels_match(k8s.parse_label_selector(""), labels)
+    assert labels_match(parse_label_selector("app=api"), labels)
+    assert labels_match(parse_label_selector("app==api,tier!=frontend"), labels)
+    assert labels_match(parse_label_selector("app in (api, web),tier"), labels)
+    assert not labels_match(parse_label_selector("app notin (api)"), labels)
+    assert not labels_match(parse_label_selector("!tier"), labels)
+    assert labels_match(parse_label_selector("!missing"), labels)
+    assert labels_match(parse_label_selector(""), labels)
     with pytest.raises(ApiError) as err:
-        k8s.parse_label_selector("app=(")
+        parse_label_selector("app=(")
     assert err.value.code == 400
 
 
 def test_field_selectors() -> None:
     pod = {"metadata": {"name": "a"}, "status": {"phase": "Running"}, "spec": {"nodeName": "n1"}}
-    assert k8s.fields_match(k8s.parse_field_selector("metadata.name=a,status.phase!=Failed"), pod)
-    assert not k8s.fields_match(k8s.parse_field_selector("spec.nodeName==n2"), pod)
+    assert fields_match(parse_field_selector("metadata.name=a,status.phase!=Failed"), pod)
+    assert not fields_match(parse_field_selector("spec.nodeName==n2"), pod)
 
 
 def test_strategic_merge_patch_merges_lists_by_key() -> None:
@@ -55,7 +58,7 @@ def test_strategic_merge_patch_merges_lists_by_key() -> None:
             }
         }
     }
-    out = k8s.strategic_merge_patch(obj, patch)
+    out = strategic_merge_patch(obj, patch)
     tpl = out["spec"]["template"]
     assert tpl["metadata"]["annotations"] == {"kubectl.kubernetes.io/restartedAt": "now"}
     assert [c["name"] for c in tpl["spec"]["containers"]] == ["api"]
@@ -65,7 +68,7 @@ def test_strategic_merge_patch_merges_lists_by_key() -> None:
 
 
 def test_json_merge_patch_replaces_lists() -> None:
-    out = k8s.json_merge_patch({"a": [1, 2], "b": {"c": 1, "d": 2}}, {"a": [3], "b": {"c": None}})
+    out = json_merge_patch({"a": [1, 2], "b": {"c": 1, "d": 2}}, {"a": [3], "b": {"c": None}})
     assert out == {"a": [3], "b": {"d": 2}}
 
 
@@ -80,19 +83,19 @@ def test_json_patch_operations() -> None:
         {"op": "move", "from": "/metadata/annotations/x", "path": "/metadata/annotations/y"},
         {"op": "add", "path": "/metadata/annotations/a~1b", "value": "slash"},
     ]
-    out = k8s.json_patch(doc, ops)
+    out = json_patch(doc, ops)
     assert out["spec"] == {"replicas": 5, "l": [2, 3], "copied": 5}
     assert out["metadata"]["annotations"] == {"y": "1", "a/b": "slash"}
     with pytest.raises(ApiError) as err:
-        k8s.json_patch(doc, [{"op": "test", "path": "/spec/replicas", "value": 9}])
+        json_patch(doc, [{"op": "test", "path": "/spec/replicas", "value": 9}])
     assert err.value.code == 422
     with pytest.raises(ApiError):
-        k8s.json_patch(doc, [{"op": "replace", "path": "/nope/x", "value": 1}])
+        json_patch(doc, [{"op": "replace", "path": "/nope/x", "value": 1}])
 
 
 def test_apply_patch_rejects_unknown_media_type() -> None:
     with pytest.raises(ApiError) as err:
-        k8s.apply_patch({}, "application/xml", b"{}")
+        apply_patch({}, "application/xml", b"{}")
     assert err.value.code == 415
 
 
@@ -112,22 +115,22 @@ def test_apply_patch_rejects_unknown_media_type() -> None:
     ],
 )
 def test_human_duration_matches_kubectl(seconds: int, text: str) -> None:
-    assert k8s.human_duration(seconds) == text
+    assert human_duration(seconds) == text
 
 
 def test_quantities() -> None:
-    assert k8s.cpu_milli("250m") == 250
-    assert k8s.cpu_milli("2") == 2000
-    assert k8s.mem_bytes("2Gi") == 2 * 1024**3
-    assert k8s.mem_bytes("1938Mi") == 1938 * 1024**2
+    assert cpu_milli("250m") == 250
+    assert cpu_milli("2") == 2000
+    assert mem_bytes("2Gi") == 2 * 1024**3
+    assert mem_bytes("1938Mi") == 1938 * 1024**2
     with pytest.raises(ValueError):
-        k8s.parse_quantity("lots")
+        parse_quantity("lots")
 
 
 def test_status_objects() -> None:
-    res = k8s.find_resource("apps", "v1", "deployments")
+    res = find_resource("apps", "v1", "deployments")
     assert res is not None
-    st = k8s.not_found(res, "api").status()
+    st = not_found(res, "api").status()
     assert st == {
         "kind": "Status",
         "apiVersion": "v1",
@@ -138,6 +141,6 @@ def test_status_objects() -> None:
         "code": 404,
         "details": {"name": "api", "group": "apps", "kind": "deployments"},
     }
-    assert k8s.conflict(res, "api").code == 409
-    inv = k8s.invalid("Deployment", "apps", "api", [("spec.replicas", "FieldValueInvalid", "Invalid value: -1")])
+    assert conflict(res, "api").code == 409
+    inv = invalid("Deployment", "apps", "api", [("spec.replicas", "FieldValueInvalid", "Invalid value: -1")])
     assert inv.code == 422 and inv.details and inv.details["causes"][0]["field"] == "spec.replicas"
