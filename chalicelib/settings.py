@@ -24,6 +24,12 @@ ANTHROPIC_BASE_URL = "ANTHROPIC_BASE_URL"
 OPENAI_API_KEY = "OPENAI_API_KEY"
 OPENAI_BASE_URL = "OPENAI_BASE_URL"
 KUBECONFIG = "KUBECONFIG"
+#: The clusters a stage may act on, ``name=reference,...`` (``eks:NAME[@REGION]`` or a kubeconfig).
+AOF_CLUSTERS = "AOF_CLUSTERS"
+#: The cluster (a name from AOF_CLUSTERS) of runs whose flow and incident name none.
+AOF_DEFAULT_CLUSTER = "AOF_DEFAULT_CLUSTER"
+#: Per-flow clusters, ``flow=name,...``.
+AOF_FLOW_CLUSTERS = "AOF_FLOW_CLUSTERS"
 AOF_STATE_DIR = "AOF_STATE_DIR"
 AOF_DB_PATH = "AOF_DB_PATH"
 AOF_BACKEND = "AOF_BACKEND"  # "local" (embedded engine + SQLite) or "aws"

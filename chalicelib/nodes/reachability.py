@@ -32,7 +32,7 @@ def uses_cluster(agent: Any) -> bool:
 
 def cluster_problem(kubeconfig: str | None, namespace: str, timeout: float = PROBE_TIMEOUT_SECONDS) -> str | None:
     """None when ``namespace`` can be read; otherwise what is wrong, in plain words."""
-    from chalicelib.agents.tools.k8s_ops import KubeCallError, KubeOps
+    from chalicelib.integrations.kubernetes import KubeCallError, KubeOps
 
     try:
         ops = KubeOps(kubeconfig)
