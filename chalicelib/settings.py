@@ -68,13 +68,23 @@ def resolve(
     env: Mapping[str, str] | None = None,
     default: str | None = None,
 ) -> str | None:
-    """Explicit value first, then the environment variable ``name``, then ``default``."""
+    """Explicit value first, then the environment variable ``name``, then ``default``.
+
+    A secret may instead be named by ``NAME_SSM_PARAMETER`` or ``NAME_SECRET_ID`` (see
+    :mod:`chalicelib.secrets`); it is then read from that store, cached, and never logged.
+    """
     if explicit is not None:
         return explicit
     source = os.environ if env is None else env
     value = source.get(name)
     if value is not None and value != "":
         return value
+    if name in SECRET_VARIABLES:
+        from .secrets import fetch  # boto3 and Powertools load only when a store is named
+
+        stored = fetch(name, source)
+        if stored:
+            return stored
     return default
 
 
@@ -97,5 +107,7 @@ def db_path(env: Mapping[str, str] | None = None) -> Path:
 
 def secret_values(env: Mapping[str, str] | None = None) -> list[str]:
     """The current values of every secret variable, for redaction."""
+    from .secrets import fetched_values
+
     source = os.environ if env is None else env
-    return [v for k in SECRET_VARIABLES if (v := source.get(k)) and len(v) >= 4]
+    return [*(v for k in SECRET_VARIABLES if (v := source.get(k)) and len(v) >= 4), *fetched_values()]
