@@ -121,12 +121,17 @@ def test_the_agents_reach_an_eks_cluster_as_the_role_through_its_authenticator(a
     cluster = eks_backends[ACCOUNT][REGION].clusters["prod-eks"]
     cluster.endpoint = gate.url
     cluster.certificate_authority = {"data": base64.b64encode(PEM).decode()}
-    ops = KubeOps("eks:prod-eks", EksAccess(eks, sts))
+    signed = _count(sts, "before-sign.sts.GetCallerIdentity")
+    clock = Clock()
+    ops = KubeOps("eks:prod-eks", EksAccess(eks, sts, clock))
     try:
         listed = run_kubectl(ops, ["get", "pods", "-n", "production"]).text
+        # A long-lived warm client: its next request carries a newly signed token.
+        clock.now += TOKEN_REFRESH_SECONDS + 1
         restarted = run_kubectl(ops, ["rollout", "restart", "deployment/api", "-n", "production"])
     finally:
         ops.close()
+    assert len(signed) == 2
     assert listed.splitlines()[0].split()[:3] == ["NAME", "READY", "STATUS"] and "api-" in listed
     assert restarted.text == "deployment.apps/api restarted" and restarted.result.snapshot
     assert len(gate.seen) >= 4 and not gate.refused
