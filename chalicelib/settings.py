@@ -24,6 +24,12 @@ ANTHROPIC_BASE_URL = "ANTHROPIC_BASE_URL"
 OPENAI_API_KEY = "OPENAI_API_KEY"
 OPENAI_BASE_URL = "OPENAI_BASE_URL"
 KUBECONFIG = "KUBECONFIG"
+#: The clusters a stage may act on, ``name=reference,...`` (``eks:NAME[@REGION]`` or a kubeconfig).
+AOF_CLUSTERS = "AOF_CLUSTERS"
+#: The cluster (a name from AOF_CLUSTERS) of runs whose flow and incident name none.
+AOF_DEFAULT_CLUSTER = "AOF_DEFAULT_CLUSTER"
+#: Per-flow clusters, ``flow=name,...``.
+AOF_FLOW_CLUSTERS = "AOF_FLOW_CLUSTERS"
 AOF_STATE_DIR = "AOF_STATE_DIR"
 AOF_DB_PATH = "AOF_DB_PATH"
 AOF_BACKEND = "AOF_BACKEND"  # "local" (embedded engine + SQLite) or "aws"
@@ -62,13 +68,23 @@ def resolve(
     env: Mapping[str, str] | None = None,
     default: str | None = None,
 ) -> str | None:
-    """Explicit value first, then the environment variable ``name``, then ``default``."""
+    """Explicit value first, then the environment variable ``name``, then ``default``.
+
+    A secret may instead be named by ``NAME_SSM_PARAMETER`` or ``NAME_SECRET_ID`` (see
+    :mod:`chalicelib.secrets`); it is then read from that store, cached, and never logged.
+    """
     if explicit is not None:
         return explicit
     source = os.environ if env is None else env
     value = source.get(name)
     if value is not None and value != "":
         return value
+    if name in SECRET_VARIABLES:
+        from .secrets import fetch  # boto3 and Powertools load only when a store is named
+
+        stored = fetch(name, source)
+        if stored:
+            return stored
     return default
 
 
@@ -91,5 +107,7 @@ def db_path(env: Mapping[str, str] | None = None) -> Path:
 
 def secret_values(env: Mapping[str, str] | None = None) -> list[str]:
     """The current values of every secret variable, for redaction."""
+    from .secrets import fetched_values
+
     source = os.environ if env is None else env
-    return [v for k in SECRET_VARIABLES if (v := source.get(k)) and len(v) >= 4]
+    return [*(v for k in SECRET_VARIABLES if (v := source.get(k)) and len(v) >= 4), *fetched_values()]

@@ -5,7 +5,9 @@ so a missing token must be found before the first incident: ``aofctl apply`` war
 ``aofctl doctor --stage S`` fails on the same findings. What is needed follows from the flows
 (Slack and approval nodes, HTTP calls to PagerDuty, the PagerDuty webhook trigger); what is
 set comes from the deployed functions' own configuration when it can be read, otherwise from
-``.chalice/config.json``. Values are only tested for presence, never printed.
+``.chalice/config.json``. A variable counts as set when its value is there or when the stage names
+where it is stored (``NAME_SSM_PARAMETER``, ``NAME_SECRET_ID``, see :mod:`chalicelib.secrets`).
+Values are only tested for presence, never printed.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..secrets import reference
 from ..settings import (
     PAGERDUTY_API_KEY,
     PAGERDUTY_WEBHOOK_SECRET,
@@ -117,7 +120,7 @@ def missing(found_needs: list[Need], environments: Mapping[str, Mapping[str, str
         wanted = " or ".join(need.variables)
         if env is None:
             lines.append(f"{need.function}: not deployed, but {need.why}")
-        elif not any(env.get(v) for v in need.variables):
+        elif not any(env.get(v) or reference(v, env) for v in need.variables):
             lines.append(f"{need.function}: {wanted} is not set; {need.why}")
     return lines
 

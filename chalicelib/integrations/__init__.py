@@ -1,4 +1,4 @@
-"""Typed wrappers for the humans' tools: Slack and PagerDuty.
+"""Typed wrappers for the outside services: Slack, PagerDuty and Kubernetes.
 
 Public surface (imported lazily so that reading one module never loads another's SDK: the
 webhook routes import ``pagerduty_models`` and must not pay for ``slack_sdk.WebClient``):
@@ -8,6 +8,8 @@ webhook routes import ``pagerduty_models`` and must not pay for ``slack_sdk.WebC
   ``ThreadRef``, ``InMemoryThreadIndex``
 - ``chalicelib.integrations.slack_blocks``: ``markdown_to_blocks``, ``approval_blocks``,
   ``decided_blocks``, ``timed_out_blocks``
+- ``chalicelib.integrations.kubernetes``: ``KubeOps`` (the typed operations), ``cluster_reference``
+  (which cluster a run acts on), EKS access as the function's role (``kubernetes.eks``)
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import RunStopped
 from ..expr import parse_template
+from ..integrations.kubernetes.target import cluster_reference
 from ..policy import (
     KubeChanges,
     PolicyGate,
@@ -29,7 +30,7 @@ from ..policy import (
 )
 from ..policy.change import MONITORED_KINDS
 from ..policy.protocol import applied
-from ..settings import AOF_MONITOR_SECONDS, KUBECONFIG, resolve
+from ..settings import AOF_MONITOR_SECONDS, resolve
 from ..store import RunEvent, stop_reason
 from .deps import NodeDeps
 from .models import NodeInput, NodeOutput
@@ -50,7 +51,8 @@ def handle(event: NodeInput, deps: NodeDeps) -> NodeOutput:
     scope = StateScope(event.state, env=None, now=deps.clock(), started_at=event.context.started_at or None)
     prompt = parse_template(str(event.node.config.get("input", ""))).render(scope).text
     timeout = event.node.config.get("timeout_seconds")
-    kubeconfig = resolve(KUBECONFIG, None, deps.env)
+    # The run's cluster: the incident's custom_details.cluster, the flow's, or the stage's default.
+    kubeconfig = cluster_reference(event.state, str(event.flow.get("name") or ""), deps.env)
     extra = event.model_extra or {}
     safety = SafetySettings.from_dict(extra.get("safety") or event.flow.get("safety"))
     override = resolve(AOF_MONITOR_SECONDS, None, deps.env)

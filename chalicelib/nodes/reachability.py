@@ -32,12 +32,12 @@ def uses_cluster(agent: Any) -> bool:
 
 def cluster_problem(kubeconfig: str | None, namespace: str, timeout: float = PROBE_TIMEOUT_SECONDS) -> str | None:
     """None when ``namespace`` can be read; otherwise what is wrong, in plain words."""
-    from chalicelib.agents.tools.k8s_ops import KubeCallError, KubeOps
+    from chalicelib.integrations.kubernetes import KubeCallError, KubeOps, parse_reference
 
     try:
         ops = KubeOps(kubeconfig)
     except KubeCallError as error:
-        where = f"the kubeconfig {kubeconfig}" if kubeconfig else "KUBECONFIG (not set) or the in-cluster account"
+        where = parse_reference(kubeconfig).label if kubeconfig else "KUBECONFIG (not set) or the in-cluster account"
         return f"cannot use {where}: {error}"
     host = str(getattr(ops.api.configuration, "host", "") or "?")
     try:

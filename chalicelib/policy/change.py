@@ -1,6 +1,6 @@
 """The change protocol's cluster side: dry run and snapshot before, monitor and roll back after.
 
-``KubeChanges`` talks to the cluster with the structured client (``k8s_ops.KubeOps``); kubectl
+``KubeChanges`` talks to the cluster with the structured client (``integrations.kubernetes.KubeOps``); kubectl
 commands with no structured equivalent get their server-side dry run from kubectl itself.
 """
 
@@ -66,7 +66,7 @@ class KubeChanges:
 
     def ops(self) -> Any:
         if self._ops is None:
-            from chalicelib.agents.tools.k8s_ops import KubeOps
+            from chalicelib.integrations.kubernetes import KubeOps
 
             self._ops = KubeOps(self.kubeconfig)
         return self._ops
@@ -84,7 +84,7 @@ class KubeChanges:
         the verbs it knows (so its result and the live object are read the same way); kubectl
         itself dry-runs the rest, and the live objects are then read with kubectl too.
         """
-        from chalicelib.agents.tools.k8s_ops import KubeCallError, kubectl_to_operation
+        from chalicelib.integrations.kubernetes import KubeCallError, kubectl_to_operation
 
         operation: dict[str, Any] | None = None
         if action.tool == "kubernetes":
@@ -166,7 +166,7 @@ class KubeChanges:
     def monitor(self, kind: str, name: str, namespace: str, seconds: float, interval: float) -> MonitorReport:
         """Watch rollout, readiness and restarts for ``seconds``; healthy if it ends healthy and
         no container restarted once the rollout had finished."""
-        from chalicelib.agents.tools.k8s_ops import KubeCallError
+        from chalicelib.integrations.kubernetes import KubeCallError
 
         deadline = self.clock() + seconds
         report = MonitorReport(healthy=False)

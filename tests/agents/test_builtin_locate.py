@@ -16,11 +16,11 @@ import yaml
 
 from chalicelib.agents import ReadOnlyGate, run_agent
 from chalicelib.agents.providers.builtin.triage import NAMESPACE_RE, named_scope
-from chalicelib.agents.tools.k8s_ops import kubectl_to_operation
 from chalicelib.agents.tools.kubernetes import KubernetesConfig, KubernetesTool
 from chalicelib.agents.tools.shell import ShellConfig, ShellTool
 from chalicelib.agents.types import Message, ModelRequest
 from chalicelib.errors import ToolRefused
+from chalicelib.integrations.kubernetes import kubectl_to_operation
 from chalicelib.policy.classify import assess
 from chalicelib.policy.settings import SafetySettings
 from sandbox.scenarios import SCENARIO_DIR, parse_scenario

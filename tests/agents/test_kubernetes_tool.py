@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from chalicelib.agents.tools.k8s_ops import kubectl_to_operation
 from chalicelib.agents.tools.kubernetes import KubernetesConfig, KubernetesTool
 from chalicelib.errors import ToolRefused
+from chalicelib.integrations.kubernetes import kubectl_to_operation
 
 
 @pytest.fixture

@@ -29,6 +29,8 @@ OWN_METHODS = {
     ("invoke", "chalicelib/agents/loop.py"),  # a model's or a tool's invoke
     ("invoke", "chalicelib/agents/tools/kubernetes.py"),
 }
+#: Powertools' parameters functions and the operation each calls (``get_parameter`` is its own name).
+POWERTOOLS_CALLS = {"get_secret": "get_secret_value"}
 #: Where IAM's action is not the API operation's name.
 IAM_ACTIONS = {"lambda:Invoke": "lambda:InvokeFunction"}
 
@@ -58,6 +60,8 @@ def called_actions(sources: list[Path] | None = None) -> dict[str, set[str]]:
             if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
                 continue
             names = [node.func.attr]
+            if node.func.attr in POWERTOOLS_CALLS:
+                names.append(POWERTOOLS_CALLS[node.func.attr])
             if node.func.attr == "_call" and node.args and isinstance(node.args[0], ast.Constant):
                 names.append(str(node.args[0].value))
             for name in names:

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.agents.tools.base import ToolOutcome, cap_output
-from chalicelib.agents.tools.k8s_ops import READ_OPERATIONS, WRITE_OPERATIONS, KubeOps, kubectl_to_operation
 from chalicelib.agents.types import Action, ActionKind, ToolDefinition
 from chalicelib.errors import ToolRefused
+from chalicelib.integrations.kubernetes import READ_OPERATIONS, WRITE_OPERATIONS, KubeOps
 from chalicelib.policy.kinds import canonical_kind
 
 TOOL_NAME = "kubernetes"
@@ -122,7 +122,7 @@ class KubernetesTool:
         )
 
     def invoke(self, name: str, arguments: dict[str, Any]) -> ToolOutcome:
-        from chalicelib.agents.tools.k8s_ops import KubeCallError
+        from chalicelib.integrations.kubernetes import KubeCallError
 
         try:
             result = self._get_ops().run(dict(arguments))
@@ -136,12 +136,25 @@ class KubernetesTool:
         )
 
     def invoke_kubectl(self, args: list[str]) -> ToolOutcome:
-        """Run a kubectl argv (without the program name) through the structured client."""
+        """Run a kubectl argv (without the program name) on the client, with kubectl-like output.
+
+        Tables for ``get`` (printed by the API server, as for kubectl), describe-like text, logs
+        as text; a change answers kubectl's one line and carries its snapshot for rollback.
+        """
+        from chalicelib.integrations.kubernetes import KubeCallError
+        from chalicelib.integrations.kubernetes.kubectl_run import run_kubectl
+
         try:
-            arguments = kubectl_to_operation(args)
+            done = run_kubectl(self._get_ops(), list(args))
         except ToolRefused as exc:
             return ToolOutcome(output="", ok=False, error=f"kubectl is not installed and {exc.message}")
-        return self.invoke(TOOL_NAME, arguments)
+        except KubeCallError as exc:
+            return ToolOutcome(output=exc.body, ok=False, error=str(exc))
+        return ToolOutcome(
+            output=cap_output(done.text, self.config.max_output_bytes),
+            snapshot=done.result.snapshot,
+            metadata={"dry_run": done.result.dry_run} if done.result.dry_run else {},
+        )
 
     def close(self) -> None:
         if self._ops is not None:
