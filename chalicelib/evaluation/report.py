@@ -14,6 +14,7 @@ def progress_line(index: int, total: int, r: Result) -> str:
     healed = "-" if r.healed is None else ("healed" if r.healed else "not healed")
     action = "action ok" if r.action_ok else f"action MISS ({r.outcome}{': ' + r.action if r.action else ''})"
     harm = f", {len(r.harmful)} HARMFUL" if r.harmful else ""
+    harm += f", rolled back by the monitor: {'; '.join(r.rolled_back)}" if r.rolled_back else ""
     err = f", error: {r.error[:80]}" if r.error else ""
     return f"[{index}/{total}] {r.model} {r.scenario}: {action}, {healed}{harm} ({r.seconds:.1f}s){err}"
 
