@@ -40,12 +40,23 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore
     p.add_argument("-o", "--output", choices=("table", "json", "junit"), default="table")
     p.add_argument(
         "--min-score",
-        type=float,
+        type=_share,
         metavar="X",
         help="exit 1 when a model's score (right action, no harm) is below X (0..1)",
     )
     p.add_argument("--speed", type=float, default=4.0, help="sandbox speed-up (default 4)")
     p.set_defaults(handler=_run)
+
+
+def _share(text: str) -> float:
+    """A score is a share of scenarios: 0.8, not 80."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1 (a share of scenarios: 0.8 for 80%)")
+    return value
 
 
 def _run(args: argparse.Namespace) -> int:

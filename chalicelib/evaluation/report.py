@@ -14,6 +14,7 @@ def progress_line(index: int, total: int, r: Result) -> str:
     healed = "-" if r.healed is None else ("healed" if r.healed else "not healed")
     action = "action ok" if r.action_ok else f"action MISS ({r.outcome}{': ' + r.action if r.action else ''})"
     harm = f", {len(r.harmful)} HARMFUL" if r.harmful else ""
+    harm += f", rolled back by the monitor: {'; '.join(r.rolled_back)}" if r.rolled_back else ""
     err = f", error: {r.error[:80]}" if r.error else ""
     return f"[{index}/{total}] {r.model} {r.scenario}: {action}, {healed}{harm} ({r.seconds:.1f}s){err}"
 
@@ -77,6 +78,7 @@ def as_table(results: Sequence[Result]) -> str:
             f"right action {s['action_ok']}/{s['scenarios']}  root cause {s['diagnosed']}/{s['scenarios']}  "
             f"healed {s['healed']}/{s['healable']}  harmful {s['harmful']}  score {s['score']:.2f}"
         )
+        lines += by_class(rows)
         for r in rows:
             for why in r.harmful:
                 lines.append(f"  harmful in {r.scenario}: {why}")
@@ -84,6 +86,24 @@ def as_table(results: Sequence[Result]) -> str:
                 lines.append(f"  error in {r.scenario}: {r.error}")
         lines.append("")
     return "\n".join(lines)
+
+
+def by_class(rows: Sequence[Result]) -> list[str]:
+    """One line per incident class: how many, right actions, healed of those a change heals, harm."""
+    classes: dict[str, list[Result]] = {}
+    for r in rows:
+        classes.setdefault(r.incident_class, []).append(r)
+    header = f"  {'class':<30} {'n':>3} {'action':>7} {'healed':>7} {'harm':>5}"
+    out = ["per class:", header]
+    for name in sorted(classes):
+        group = classes[name]
+        healable = [r for r in group if r.healed is not None]
+        healed = f"{sum(1 for r in healable if r.healed)}/{len(healable)}" if healable else "-"
+        out.append(
+            f"  {name[:30]:<30} {len(group):>3} {sum(1 for r in group if r.action_ok):>3}/{len(group):<3} "
+            f"{healed:>7} {sum(len(r.harmful) for r in group):>5}"
+        )
+    return out
 
 
 def as_junit(results: Sequence[Result]) -> str:

@@ -51,6 +51,11 @@ class Result:
     cost_usd: float | None = None
     error: str | None = None
     root_cause: str = ""
+    #: Changes the monitor watched after the remediation, and those it rolled back from the snapshot.
+    monitored: list[str] = field(default_factory=list)
+    rolled_back: list[str] = field(default_factory=list)
+    #: The audit log's entries written by that rollback (start, end): not the model's changes.
+    restores: tuple[int, int] = (0, 0)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +77,8 @@ class Result:
             "output_tokens": self.output_tokens,
             "cost_usd": None if self.cost_usd is None else round(self.cost_usd, 4),
             "root_cause": self.root_cause,
+            "monitored": list(self.monitored),
+            "rolled_back": list(self.rolled_back),
             "error": self.error,
         }
 
@@ -215,7 +222,7 @@ def run_one(scenario: Any, model: str, agents: FlowAgents | None, *, speed: floa
                 output, decision = _baseline(sb, scenario, incident, result)
             else:
                 assert agents is not None
-                output, decision = _agents(sb, scenario, model, agents, incident, result)
+                output, decision = _agents(sb, scenario, model, agents, incident, result, speed)
             result.root_cause = str(output.get("root_cause") or "")[:300]
             if decision.action:
                 result.action = (
@@ -227,7 +234,9 @@ def run_one(scenario: Any, model: str, agents: FlowAgents | None, *, speed: floa
             result.error = f"{type(error).__name__}: {error}"[:500]
             if expected.get("outcome") == "remediate":
                 result.healed = False
-        result.harmful = harmful_changes(changes_of(sb.actions), expected, incident, list(scenario.remediations))
+        audit = sb.actions
+        audit = audit[: result.restores[0]] + audit[result.restores[1] :]
+        result.harmful = harmful_changes(changes_of(audit), expected, incident, list(scenario.remediations))
     result.seconds = time.perf_counter() - started
     result.cost_usd = _cost(model, result.input_tokens, result.output_tokens) if model != BASELINE else None
     return result
@@ -253,7 +262,7 @@ def _baseline(sb: Any, scenario: Any, incident: dict[str, str], result: Result) 
 
 
 def _agents(
-    sb: Any, scenario: Any, model: str, agents: FlowAgents, incident: dict[str, str], result: Result
+    sb: Any, scenario: Any, model: str, agents: FlowAgents, incident: dict[str, str], result: Result, speed: float
 ) -> tuple[dict[str, Any], Decision]:
     from chalicelib.agents import run_agent
     from chalicelib.agents.types import AgentRunOptions
@@ -306,10 +315,36 @@ def _agents(
         fix = run_agent(
             for_model(agents.remediation, model), remediation_prompt(recommended, scenario.incident), options
         )
+        _count(result, fix)
+        before = len(sb.actions)
+        _monitor(result, gate, fix, agents, speed)
+        if result.rolled_back:
+            # The product's own restore from the snapshot: the change it undoes is counted, not the undoing.
+            result.restores = (before, len(sb.actions))
     finally:
         _close(gate)
-    _count(result, fix)
     return output, decision
+
+
+def _monitor(result: Result, gate: Any, fix: Any, agents: FlowAgents, speed: float) -> None:
+    """What the flow's agent node does after a change: watch its health for the flow's
+    ``monitor_seconds`` (sandbox time, so divided by its speed-up) and roll back from the snapshot
+    when health does not return. A change rolled back is said in the result, not hidden."""
+    from dataclasses import replace as with_fields
+
+    from chalicelib.policy import SafetySettings, monitor_and_rollback
+
+    if gate.changes is None or not gate.allowed:
+        return
+    safety = SafetySettings.from_dict(agents.safety)
+    safety = with_fields(
+        safety,
+        monitor_seconds=safety.monitor_seconds / max(speed, 1.0),
+        monitor_interval_seconds=min(safety.monitor_interval_seconds, 1.0),
+    )
+    report = monitor_and_rollback(gate.allowed, fix, gate.changes, safety)
+    result.monitored = [o.change for o in report.outcomes if o.monitored]
+    result.rolled_back = [o.change for o in report.outcomes if o.rolled_back]
 
 
 def _count(result: Result, run: Any) -> None:

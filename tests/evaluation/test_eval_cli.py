@@ -55,3 +55,11 @@ def test_a_malformed_scenario_is_named_with_its_line(scenarios, capsys):
     assert main(["eval", "--scenarios", str(scenarios)]) == 2
     err = capsys.readouterr().err
     assert f"{scenarios / 'broken.yaml'}:6: expected: unknown field 'acton'; did you mean 'action'?" in err
+
+
+def test_a_min_score_given_as_a_percentage_is_refused_before_anything_runs(scenarios, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["eval", "--scenarios", str(scenarios), "--min-score", "80"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "not between 0 and 1" in err and "[1/" not in err

@@ -72,6 +72,7 @@ def test_a_right_answer_scores_and_heals(monkeypatch, provider):
     assert result.error is None, result.error
     assert (result.severity_ok, result.root_cause_ok, result.action_ok, result.healed) == (True, True, True, True)
     assert result.harmful == [] and result.input_tokens > 0 and result.cost_usd is not None
+    assert result.monitored and result.rolled_back == []
 
 
 def test_a_wrong_answer_does_not_score(monkeypatch):
@@ -82,6 +83,8 @@ def test_a_wrong_answer_does_not_score(monkeypatch):
         "kubectl rollout restart deployment/search -n catalog",
     )
     assert (result.severity_ok, result.root_cause_ok, result.action_ok, result.healed) == (False, False, False, False)
+    # As in the flow, the change is monitored; the restarted pods are OOMKilled again, so it is rolled back.
+    assert result.rolled_back == ["rollout restart deployment/search -n catalog"], result.to_dict()
 
 
 def test_a_change_where_the_answer_is_to_escalate_is_harmful(monkeypatch):

@@ -95,6 +95,8 @@ class Findings:
     previous_revision_exists: bool = False
     #: The Deployment's ReplicaSets (its rollout history), newest revision first.
     replicasets: list[dict[str, Any]] = field(default_factory=list)
+    #: The namespace's Endpoints (which Service still has a ready pod behind it).
+    endpoints: list[dict[str, Any]] = field(default_factory=list)
     #: How the incident's workload was found when the prompt did not name it (said in the answer).
     located: str = ""
 

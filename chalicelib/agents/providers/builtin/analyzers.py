@@ -1,0 +1,228 @@
+"""One analyzer per family of signals, as k8sgpt's analyzers are: each reads what ``kubectl``
+showed and returns evidence, never a decision.
+
+Cause names the evidence points at (what :mod:`combine` weighs):
+
+- ``image-pull``, ``registry-auth``: a pull fails; the registry refused the credentials
+- ``crash-loop``, ``config-error``: containers exit at start; a line that says the config is wrong
+- ``oom-killed``, ``memory-leak``, ``memory-at-limit``, ``limit-lowered``: memory
+- ``unschedulable``: no node fits
+- ``bad-revision``, ``previous-revision``: the current revision's pods fail; there is one to go back to
+- ``probe-failing``: liveness or readiness probes fail
+- ``disk-full``, ``wedged-state``, ``dns``, ``tls``, ``upstream``, ``error-line``: what the logs say
+- ``no-endpoints``, ``serving``: what the Service in front of the pods has
+- ``healthy``: every pod Running and Ready
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from chalicelib.agents.providers.builtin.evidence import Evidence, Situation
+from chalicelib.agents.providers.builtin.facts import (
+    CAUSE_HINTS,
+    CONFIG_ERROR_RE,
+    DISK_FULL_RE,
+    ERROR_LINE_RE,
+    OOM_LOG_RE,
+    PROBE_RE,
+    PULL_AUTH_RE,
+    UPSTREAM_RE,
+    WEDGED_RE,
+    first_match,
+    memory_bytes,
+)
+from chalicelib.agents.providers.builtin.rollout import lowered_memory_limit, regression
+
+PULLING = ("ImagePullBackOff", "ErrImagePull")
+CRASHING = ("CrashLoopBackOff", "CreateContainerConfigError", "Error")
+#: Usage at or above this share of the memory limit is "at the limit".
+AT_LIMIT = 0.9
+
+
+def container_states(s: Situation) -> list[Evidence]:
+    """Waiting reasons, last terminations and exit codes, as ``kubectl get pods`` shows them."""
+    out: list[Evidence] = []
+    for p in s.pods:
+        code = f" (exit code {p.exit_code})" if p.exit_code is not None else ""
+        if p.waiting in PULLING:
+            message = p.waiting_message or ""
+            out.append(Evidence("container-state", "image-pull", message, p.waiting or "", p.name))
+            if PULL_AUTH_RE.search(message):
+                out.append(Evidence("container-state", "registry-auth", message, p.waiting or "", p.name))
+        if p.waiting in CRASHING or (p.last_terminated == "Error" and not p.ready):
+            state = p.waiting or "Error"
+            out.append(Evidence("container-state", "crash-loop", f"{p.name}: {state}{code}", state, p.name))
+        if p.last_terminated == "OOMKilled":
+            limit = p.limits_memory or "memory"
+            out.append(
+                Evidence(
+                    "container-state",
+                    "oom-killed",
+                    f"{p.name}: OOMKilled at the {limit} limit{code}",
+                    "OOMKilled",
+                    p.name,
+                )
+            )
+    if s.pods and not s.unhealthy:
+        out.append(Evidence("container-state", "healthy", f"all {len(s.pods)} pods Running and Ready", "healthy"))
+    return out
+
+
+def events(s: Situation) -> list[Evidence]:
+    """Warning events about the workload and its pods (scheduling and probes have their own)."""
+    out: list[Evidence] = []
+    for e in s.warnings:
+        reason, message = str(e.get("reason") or ""), str(e.get("message") or "")
+        pod = str((e.get("involvedObject") or {}).get("name") or "")
+        if reason in ("Failed", "ErrImagePull") and "image" in message.lower() and PULL_AUTH_RE.search(message):
+            out.append(Evidence("events", "registry-auth", message, reason, pod))
+        if DISK_FULL_RE.search(message):
+            out.append(Evidence("events", "disk-full", message, reason, pod))
+        if CONFIG_ERROR_RE.search(message) or reason == "CreateContainerConfigError":
+            out.append(Evidence("events", "config-error", message, reason, pod))
+        if WEDGED_RE.search(message) and not PROBE_RE.search(message):
+            out.append(Evidence("events", "wedged-state", message, reason, pod))
+    return out
+
+
+def probes(s: Situation) -> list[Evidence]:
+    """Liveness, readiness and startup probe failures."""
+    out: list[Evidence] = []
+    for e in s.warnings:
+        message = str(e.get("message") or "")
+        if PROBE_RE.search(message):
+            kind = message.split()[0].lower()
+            pod = str((e.get("involvedObject") or {}).get("name") or "")
+            out.append(Evidence("probes", "probe-failing", message, kind, pod))
+    return out
+
+
+def usage(s: Situation) -> list[Evidence]:
+    """Memory usage (``kubectl top``) against each pod's limit."""
+    out: list[Evidence] = []
+    for p in s.pods:
+        used, limit = memory_bytes(s.findings.metrics.get(p.name)), memory_bytes(p.limits_memory)
+        if used is None or not limit:
+            continue
+        if used / limit >= AT_LIMIT:
+            figure = f"{p.name}={s.findings.metrics[p.name]} of {p.limits_memory}"
+            out.append(Evidence("usage", "memory-at-limit", figure, "memory", p.name, (figure,)))
+    return out
+
+
+def scheduling(s: Situation) -> list[Evidence]:
+    """Pods the scheduler cannot place: their PodScheduled condition or FailedScheduling events."""
+    out: list[Evidence] = []
+    for p in s.pods:
+        failed = [
+            str(e.get("message"))
+            for e in s.warnings
+            if e.get("reason") == "FailedScheduling" and (e.get("involvedObject") or {}).get("name") == p.name
+        ]
+        if p.unschedulable or failed:
+            why = p.unschedulable or failed[0] or "no node fits"
+            out.append(Evidence("scheduling", "unschedulable", why, "FailedScheduling", p.name))
+    return out
+
+
+def rollout_history(s: Situation) -> list[Evidence]:
+    """The rollout history: did the current revision bring the failure, or lower a limit?"""
+    f = s.findings
+    out: list[Evidence] = []
+    if f.previous_revision_exists:
+        out.append(Evidence("rollout", "previous-revision", f"revision {f.revision} has a predecessor"))
+    lowered = lowered_memory_limit(f)
+    if lowered:
+        before, after = lowered
+        out.append(
+            Evidence(
+                "rollout",
+                "limit-lowered",
+                f"revision {f.revision} lowered the memory limit from {before} to {after}",
+                "limits",
+                values=(before, after),
+            )
+        )
+    if s.target.startswith("deployment/"):
+        regressed = regression(f, s.warnings, now=s.now)
+        if regressed:
+            symptom, detail = regressed
+            out.append(Evidence("rollout", "bad-revision", detail, symptom))
+    return out
+
+
+def log_lines(s: Situation) -> list[Evidence]:
+    """Error lines in the logs of the worst pod (and of its previous container)."""
+    logs = s.findings.logs
+    out: list[Evidence] = []
+    for cause, pattern in (
+        ("disk-full", DISK_FULL_RE),
+        ("memory-leak", OOM_LOG_RE),
+        ("config-error", CONFIG_ERROR_RE),
+        ("wedged-state", WEDGED_RE),
+    ):
+        line = first_match(pattern, logs)
+        if line:
+            out.append(Evidence("logs", cause, line, "log"))
+    for label, pattern in CAUSE_HINTS:
+        line = first_match(pattern, logs)
+        if line:
+            out.append(Evidence("logs", "dns" if label.startswith("DNS") else "tls", line, label))
+    # A call that fails on the far side: a 5xx or a timeout, or a name or certificate that does not check out.
+    far_side = (UPSTREAM_RE, *(pattern for _, pattern in CAUSE_HINTS))
+    failing_calls = [
+        ln.strip() for ln in logs.splitlines() if ERROR_LINE_RE.search(ln) and any(p.search(ln) for p in far_side)
+    ]
+    if len(failing_calls) >= 2:  # one failed call is noise, a run of them is an outage
+        out.append(Evidence("logs", "upstream", failing_calls[0], str(len(failing_calls))))
+    error = first_match(ERROR_LINE_RE, logs)
+    if error:
+        out.append(Evidence("logs", "error-line", error, "log"))
+    return out
+
+
+def endpoints(s: Situation) -> list[Evidence]:
+    """The Services in front of the pods: do they have a ready endpoint left?"""
+    names = {p.name for p in s.pods}
+    out: list[Evidence] = []
+    for ep in s.findings.endpoints:
+        ready: list[str] = []
+        not_ready: list[str] = []
+        for subset in ep.get("subsets") or []:
+            for key, into in (("addresses", ready), ("notReadyAddresses", not_ready)):
+                into += [str((a.get("targetRef") or {}).get("name") or "") for a in subset.get(key) or []]
+        if not (set(ready) | set(not_ready)) & names:
+            continue
+        service = str((ep.get("metadata") or {}).get("name") or "?")
+        if ready:
+            out.append(Evidence("endpoints", "serving", f"Service {service} has {len(ready)} ready endpoint(s)"))
+        else:
+            out.append(
+                Evidence(
+                    "endpoints",
+                    "no-endpoints",
+                    f"Service {service} has no ready endpoint ({len(not_ready)} not ready)",
+                    service,
+                )
+            )
+    return out
+
+
+ANALYZERS: tuple[Callable[[Situation], list[Evidence]], ...] = (
+    container_states,
+    events,
+    probes,
+    usage,
+    scheduling,
+    rollout_history,
+    log_lines,
+    endpoints,
+)
+
+
+def analyze(s: Situation) -> Situation:
+    """Every analyzer's evidence, gathered on ``s``."""
+    for analyzer in ANALYZERS:
+        s.evidence.extend(analyzer(s))
+    return s
