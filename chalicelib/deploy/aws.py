@@ -70,12 +70,14 @@ class AwsDeployClient:
         iam: Any,
         stepfunctions: Any,
         ssm: Any,
+        logs: Any,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.dynamodb = dynamodb
         self.iam = iam
         self.sfn = stepfunctions
         self.ssm = ssm
+        self.logs = logs
         self.sleep = sleep
 
     # -- DynamoDB --------------------------------------------------------------------------
@@ -93,6 +95,20 @@ class AwsDeployClient:
         # The store owns its table design; creating and enabling TTL is its own helper.
         del tables
         ensure_tables(self.dynamodb, prefix)
+
+    # -- CloudWatch Logs -------------------------------------------------------------------
+
+    def log_group_exists(self, name: str) -> bool:
+        with _mapped("CloudWatch Logs"):
+            found = self.logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+        return any(group["logGroupName"] == name for group in found)
+
+    def create_log_group(self, name: str) -> None:
+        from .desired import LOG_RETENTION_DAYS
+
+        with _mapped("CloudWatch Logs"):
+            self.logs.create_log_group(logGroupName=name)
+            self.logs.put_retention_policy(logGroupName=name, retentionInDays=LOG_RETENTION_DAYS)
 
     # -- IAM -------------------------------------------------------------------------------
 
@@ -133,18 +149,39 @@ class AwsDeployClient:
                 found = self.sfn.describe_state_machine(stateMachineArn=arn)
         except _Missing:
             return None
-        return ObservedStateMachine(definition=json.loads(found["definition"]), role_arn=str(found["roleArn"]))
+        return ObservedStateMachine(
+            definition=json.loads(found["definition"]),
+            role_arn=str(found["roleArn"]),
+            logging=dict(found.get("loggingConfiguration") or {}),
+            tracing=bool((found.get("tracingConfiguration") or {}).get("enabled")),
+        )
 
-    def create_state_machine(self, name: str, definition: dict[str, Any], role_arn: str) -> str:
+    def create_state_machine(
+        self, name: str, definition: dict[str, Any], role_arn: str, logging: dict[str, Any]
+    ) -> str:
         def call() -> str:
-            found = self.sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=role_arn)
+            found = self.sfn.create_state_machine(
+                name=name,
+                definition=json.dumps(definition),
+                roleArn=role_arn,
+                loggingConfiguration=logging,
+                tracingConfiguration={"enabled": True},
+            )
             return str(found["stateMachineArn"])
 
         return self._while_role_propagates(call)
 
-    def update_state_machine(self, arn: str, definition: dict[str, Any], role_arn: str) -> None:
+    def update_state_machine(
+        self, arn: str, definition: dict[str, Any], role_arn: str, logging: dict[str, Any]
+    ) -> None:
         def call() -> None:
-            self.sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps(definition), roleArn=role_arn)
+            self.sfn.update_state_machine(
+                stateMachineArn=arn,
+                definition=json.dumps(definition),
+                roleArn=role_arn,
+                loggingConfiguration=logging,
+                tracingConfiguration={"enabled": True},
+            )
 
         self._while_role_propagates(call)
 

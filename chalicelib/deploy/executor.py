@@ -1,7 +1,7 @@
 """Execute a plan: one AWS call group per pending change, in dependency order.
 
-The order matters: the role must exist before a state machine names it, and the machines
-before the registry points the webhook at them.
+The order matters: the role and the log group must exist before a state machine names them,
+and the machines before the registry points the webhook at them.
 """
 
 from __future__ import annotations
@@ -20,6 +20,11 @@ def execute(desired: Desired, plan: Plan, aws: AwsDeployClient) -> list[Change]:
         aws.ensure_tables(desired.prefix, desired.tables)
         done.extend(tables)
 
+    log_group = pending.get(("log-group", desired.log_group))
+    if log_group is not None:
+        aws.create_log_group(desired.log_group)
+        done.append(log_group)
+
     role = pending.get(("role", desired.role.name))
     if role is not None:
         if role.action == "create":
@@ -34,9 +39,9 @@ def execute(desired: Desired, plan: Plan, aws: AwsDeployClient) -> list[Change]:
         if change is None:
             continue
         if change.action == "create":
-            aws.create_state_machine(machine.name, machine.definition, desired.role.arn)
+            aws.create_state_machine(machine.name, machine.definition, desired.role.arn, machine.logging)
         else:
-            aws.update_state_machine(machine.arn, machine.definition, desired.role.arn)
+            aws.update_state_machine(machine.arn, machine.definition, desired.role.arn, machine.logging)
         done.append(change)
 
     registry = pending.get(("flow-registry", desired.registry_parameter))

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from ..store import TableDefinition
 
 Action = Literal["create", "update", "unchanged"]
-Kind = Literal["table", "role", "state-machine", "flow-registry", "agent", "flow"]
+Kind = Literal["table", "log-group", "role", "state-machine", "flow-registry", "agent", "flow"]
 
 
 @dataclass(frozen=True)
@@ -28,12 +28,16 @@ class DesiredStateMachine:
     definition: dict[str, Any]
     trigger_path: str | None
     rate_limit: dict[str, Any] | None = None
+    #: Step Functions' ``loggingConfiguration``; tracing (X-Ray) is always on.
+    logging: dict[str, Any] = field(default_factory=dict)
+    tracing: bool = True
 
 
 @dataclass(frozen=True)
 class Desired:
     prefix: str
     tables: list[TableDefinition]
+    log_group: str
     role: DesiredRole
     state_machines: list[DesiredStateMachine]
     registry_parameter: str
@@ -56,11 +60,14 @@ class ObservedRole:
 class ObservedStateMachine:
     definition: dict[str, Any]
     role_arn: str
+    logging: dict[str, Any] = field(default_factory=dict)
+    tracing: bool = False
 
 
 @dataclass
 class Observed:
     tables: dict[str, ObservedTable] = field(default_factory=dict)
+    log_group_exists: bool = False
     role: ObservedRole | None = None
     state_machines: dict[str, ObservedStateMachine | None] = field(default_factory=dict)
     registry_value: str | None = None

@@ -17,6 +17,8 @@ def plan(desired: Desired, observed: Observed) -> Plan:
         else:
             changes.append(Change("table", name, "unchanged"))
 
+    changes.append(Change("log-group", desired.log_group, "unchanged" if observed.log_group_exists else "create"))
+
     role = desired.role
     if observed.role is None:
         changes.append(Change("role", role.name, "create"))
@@ -25,7 +27,7 @@ def plan(desired: Desired, observed: Observed) -> Plan:
         if observed.role.trust_policy != role.trust_policy:
             reasons.append("trust policy")
         if observed.role.policy != role.policy:
-            reasons.append("invoke policy")
+            reasons.append("policy")
         changes.append(Change("role", role.name, "update" if reasons else "unchanged", ", ".join(reasons)))
 
     for machine in desired.state_machines:
@@ -38,6 +40,10 @@ def plan(desired: Desired, observed: Observed) -> Plan:
             reasons.append("definition")
         if current.role_arn != role.arn:
             reasons.append("role")
+        if current.logging != machine.logging:
+            reasons.append("logging")
+        if current.tracing != machine.tracing:
+            reasons.append("tracing")
         changes.append(Change("state-machine", machine.name, "update" if reasons else "unchanged", ", ".join(reasons)))
 
     if observed.registry_value is None:

@@ -20,7 +20,16 @@ from ..compiler import compile_flow
 from ..nodes.dispatch import PLACEHOLDER_FUNCTIONS
 from ..spec import Resources
 from ..store import cloudformation_resources
-from .desired import STATES_TRUST_POLICY, role_name, state_machine_name
+from .desired import (
+    LOG_DELIVERY_ACTIONS,
+    LOG_LEVELS,
+    LOG_RETENTION_DAYS,
+    STATES_TRUST_POLICY,
+    TRACING_ACTIONS,
+    flow_log_group,
+    role_name,
+    state_machine_name,
+)
 from .registry import registry_parameter_name
 
 _PLACEHOLDER = re.compile(r"\$\{(" + "|".join(map(re.escape, PLACEHOLDER_FUNCTIONS)) + r")\}")
@@ -30,20 +39,6 @@ LOG_GROUP_ID = "FlowLogGroup"
 FAILURES_ID = "AsyncFailureQueue"
 #: Functions invoked asynchronously (EventBridge): a failed event goes to the queue, not away.
 ASYNC_FUNCTIONS = ("execution_finished", "post_incident_daily")
-LOG_LEVELS = ("ALL", "ERROR", "FATAL", "OFF")
-
-#: What Step Functions needs to deliver a machine's logs to CloudWatch Logs (AWS names no resource).
-_LOG_DELIVERY = [
-    "logs:CreateLogDelivery",
-    "logs:GetLogDelivery",
-    "logs:UpdateLogDelivery",
-    "logs:DeleteLogDelivery",
-    "logs:ListLogDeliveries",
-    "logs:PutResourcePolicy",
-    "logs:DescribeResourcePolicies",
-    "logs:DescribeLogGroups",
-]
-_TRACING = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]
 
 
 def failure_queue_name(prefix: str) -> str:
@@ -96,8 +91,8 @@ def _role(prefix: str) -> dict[str, Any]:
                     "PolicyDocument": {
                         "Version": "2012-10-17",
                         "Statement": [
-                            {"Effect": "Allow", "Action": _LOG_DELIVERY, "Resource": "*"},
-                            {"Effect": "Allow", "Action": _TRACING, "Resource": "*"},
+                            {"Effect": "Allow", "Action": LOG_DELIVERY_ACTIONS, "Resource": "*"},
+                            {"Effect": "Allow", "Action": TRACING_ACTIONS, "Resource": "*"},
                         ],
                     },
                 },
@@ -112,7 +107,7 @@ def _operations(prefix: str) -> dict[str, Any]:
             "Type": "AWS::Logs::LogGroup",
             "DeletionPolicy": "Retain",
             "UpdateReplacePolicy": "Retain",
-            "Properties": {"LogGroupName": f"/aws/vendedlogs/states/{prefix}-flows", "RetentionInDays": 90},
+            "Properties": {"LogGroupName": flow_log_group(prefix), "RetentionInDays": LOG_RETENTION_DAYS},
         },
         FAILURES_ID: {
             "Type": "AWS::SQS::Queue",

@@ -28,4 +28,5 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     with mock_aws():
-        yield {name: boto3.client(name, region_name=REGION) for name in ("dynamodb", "iam", "stepfunctions", "ssm")}
+        services = ("dynamodb", "iam", "stepfunctions", "ssm", "logs")
+        yield {name: boto3.client(name, region_name=REGION) for name in services}

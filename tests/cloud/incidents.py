@@ -229,7 +229,7 @@ def run_cloud(incident_id: str, iam: bool = False, without: tuple[str, ...] = ()
         if iam:
             recorder, deployer = _principals(sfn)
             enforcement.enter_context(iam_enforced())
-            services = ("dynamodb", "iam", "stepfunctions", "ssm", "lambda")
+            services = ("dynamodb", "iam", "stepfunctions", "ssm", "lambda", "logs")
             clients = {name: _client(name, deployer) for name in services}
         else:
             clients = {
@@ -237,6 +237,7 @@ def run_cloud(incident_id: str, iam: bool = False, without: tuple[str, ...] = ()
                 "iam": sfn.iam,
                 "stepfunctions": sfn.client,
                 "ssm": _client("ssm"),
+                "logs": _client("logs"),
             }
         applied = apply_aws(resources, project, STAGE, prefix, clients=clients)
         env = environment(

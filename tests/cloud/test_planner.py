@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import pytest
 
@@ -31,8 +32,10 @@ def everything_in_place(resources: Resources) -> Observed:
             trust_policy=copy.deepcopy(desired.role.trust_policy), policy=copy.deepcopy(desired.role.policy)
         ),
         state_machines={
-            m.name: ObservedStateMachine(copy.deepcopy(m.definition), desired.role.arn) for m in desired.state_machines
+            m.name: ObservedStateMachine(copy.deepcopy(m.definition), desired.role.arn, copy.deepcopy(m.logging), True)
+            for m in desired.state_machines
         },
+        log_group_exists=True,
         registry_value=desired.registry_value,
     )
 
@@ -59,18 +62,33 @@ def test_a_widened_role_policy_is_put_back(resources: Resources) -> None:
     widened["Statement"][0]["Resource"] = "*"
     observed.role = ObservedRole(observed.role.trust_policy, widened)
     (change,) = plan(desired_state(resources, ARNS, "aof"), observed).pending
-    assert (change.kind, change.action, change.reason) == ("role", "update", "invoke policy")
+    assert (change.kind, change.action, change.reason) == ("role", "update", "policy")
 
 
 def test_missing_ttl_and_a_foreign_role_on_a_machine_are_updates(resources: Resources) -> None:
     observed = everything_in_place(resources)
     observed.tables["aof-store"] = ObservedTable(exists=True, ttl_enabled=False)
-    observed.state_machines["aof-incident-auto-response"] = ObservedStateMachine(
-        observed.state_machines["aof-incident-auto-response"].definition,  # type: ignore[union-attr]
-        "arn:aws:iam::111122223333:role/someone-else",
+    current = observed.state_machines["aof-incident-auto-response"]
+    assert current is not None
+    observed.state_machines["aof-incident-auto-response"] = dataclasses.replace(
+        current, role_arn="arn:aws:iam::111122223333:role/someone-else"
     )
     pending = {(c.kind, c.name): c.reason for c in plan(desired_state(resources, ARNS, "aof"), observed).pending}
     assert pending == {("table", "aof-store"): "enable TTL", ("state-machine", "aof-incident-auto-response"): "role"}
+
+
+def test_a_machine_that_stopped_logging_or_tracing_is_put_back(resources: Resources) -> None:
+    observed = everything_in_place(resources)
+    current = observed.state_machines["aof-post-incident-daily"]
+    assert current is not None
+    with_data = {**current.logging, "includeExecutionData": True}  # incident text would reach the logs
+    observed.state_machines["aof-post-incident-daily"] = dataclasses.replace(current, logging=with_data, tracing=False)
+    observed.log_group_exists = False
+    pending = {(c.kind, c.name): c.reason for c in plan(desired_state(resources, ARNS, "aof"), observed).pending}
+    assert pending == {
+        ("log-group", "/aws/vendedlogs/states/aof-flows"): "",
+        ("state-machine", "aof-post-incident-daily"): "logging, tracing",
+    }
 
 
 def test_new_deployment_of_functions_moves_definitions_and_policy(resources: Resources) -> None:

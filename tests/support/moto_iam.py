@@ -29,6 +29,7 @@ from moto.core.authorization import ActionAuthenticatorMixin
 from moto.dynamodb.responses import DynamoHandler
 from moto.iam.access_control import IAMPolicy, IAMRequestBase, PermissionResult
 from moto.iam.responses import IamResponse
+from moto.logs.responses import LogsResponse
 from moto.ssm.responses import SimpleSystemManagerResponse
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.responses import StepFunctionResponse
@@ -72,6 +73,8 @@ def resource_arn(prefix: str, operation: str, params: dict[str, Any], region: st
         return f"arn:aws:ssm:{region}:{account}:parameter{name if name.startswith('/') else '/' + name}"
     if prefix == "iam" and params.get("RoleName"):
         return f"arn:aws:iam::{account}:role/{params['RoleName']}"
+    if prefix == "logs" and params.get("logGroupName"):
+        return f"arn:aws:logs:{region}:{account}:log-group:{params['logGroupName']}"
     if prefix == "lambda" and params.get("FunctionName"):
         name = str(params["FunctionName"])
         return name if name.startswith("arn:") else f"arn:aws:lambda:{region}:{account}:function:{name}"
@@ -119,6 +122,7 @@ _NAMED = (
     (SimpleSystemManagerResponse, "ssm"),
     (IamResponse, "iam"),
     (LambdaResponse, "lambda"),
+    (LogsResponse, "logs"),
 )
 
 
