@@ -9,10 +9,13 @@ context): it stops there and says why, and the step fails on the flow's error pa
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from chalicelib.agents.types import Action
+
+T = TypeVar("T")
 
 #: A tool whose configuration sets no timeout is assumed to take up to this long (seconds).
 DEFAULT_CALL_BOUND = 30.0
@@ -37,6 +40,13 @@ def lambda_limit(context: LambdaContext, reserve_seconds: float = LAMBDA_RESERVE
     return TimeLimit(
         "the function's timeout", lambda: context.get_remaining_time_in_millis() / 1000.0 - reserve_seconds
     )
+
+
+def with_lambda_context(deps: T, context: LambdaContext) -> T:
+    """``deps`` (a node's dependencies) whose agents also keep within the Lambda invocation's time."""
+    options = dict(getattr(deps, "agent_options", None) or {})
+    options["time_limits"] = (*options.get("time_limits", ()), lambda_limit(context))
+    return dataclasses.replace(deps, agent_options=options)  # type: ignore[type-var]
 
 
 def call_bound(tool: Any, action: Action) -> float:
