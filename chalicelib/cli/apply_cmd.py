@@ -197,7 +197,7 @@ def apply_aws(
         import boto3
 
         region = region or next(iter(functions.values())).split(":")[3]
-        services = ("dynamodb", "iam", "stepfunctions", "ssm", "lambda", "logs")
+        services = ("dynamodb", "iam", "stepfunctions", "ssm", "lambda", "logs", "sqs")
         clients = {name: boto3.client(name, region_name=region) for name in services}
     aws = AwsDeployClient(
         dynamodb=clients["dynamodb"],
@@ -205,6 +205,8 @@ def apply_aws(
         stepfunctions=clients["stepfunctions"],
         ssm=clients["ssm"],
         logs=clients["logs"],
+        sqs=clients["sqs"],
+        lambda_=clients["lambda"],
     )
     the_plan = plan(desired, observe(desired, aws))
     for change in the_plan.changes:

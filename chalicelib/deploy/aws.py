@@ -21,7 +21,16 @@ from .model import ObservedRole, ObservedStateMachine, ObservedTable
 
 T = TypeVar("T")
 
-_MISSING = frozenset({"ResourceNotFoundException", "NoSuchEntity", "StateMachineDoesNotExist", "ParameterNotFound"})
+_MISSING = frozenset(
+    {
+        "ResourceNotFoundException",
+        "NoSuchEntity",
+        "StateMachineDoesNotExist",
+        "ParameterNotFound",
+        "AWS.SimpleQueueService.NonExistentQueue",
+        "QueueDoesNotExist",
+    }
+)
 _THROTTLED = frozenset({"ThrottlingException", "Throttling", "TooManyUpdates", "ServiceUnavailable"})
 _DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnrecognizedClientException"})
 
@@ -71,6 +80,8 @@ class AwsDeployClient:
         stepfunctions: Any,
         ssm: Any,
         logs: Any,
+        sqs: Any,
+        lambda_: Any,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.dynamodb = dynamodb
@@ -78,6 +89,8 @@ class AwsDeployClient:
         self.sfn = stepfunctions
         self.ssm = ssm
         self.logs = logs
+        self.sqs = sqs
+        self.lambda_ = lambda_
         self.sleep = sleep
 
     # -- DynamoDB --------------------------------------------------------------------------
@@ -109,6 +122,45 @@ class AwsDeployClient:
         with _mapped("CloudWatch Logs"):
             self.logs.create_log_group(logGroupName=name)
             self.logs.put_retention_policy(logGroupName=name, retentionInDays=LOG_RETENTION_DAYS)
+
+    # -- failed asynchronous events -------------------------------------------------------
+
+    def queue_exists(self, name: str) -> bool:
+        try:
+            with _mapped("SQS"):
+                self.sqs.get_queue_url(QueueName=name)
+        except _Missing:
+            return False
+        return True
+
+    def create_failure_queue(self, name: str) -> None:
+        from .desired import FAILURE_RETENTION_SECONDS
+
+        with _mapped("SQS"):
+            self.sqs.create_queue(
+                QueueName=name,
+                Attributes={"MessageRetentionPeriod": str(FAILURE_RETENTION_SECONDS), "SqsManagedSseEnabled": "true"},
+            )
+
+    def on_failure(self, function_arn: str) -> tuple[str | None, int | None] | None:
+        """The function's on-failure destination and retries, or None when it has no configuration."""
+        try:
+            with _mapped("Lambda"):
+                found = self.lambda_.get_function_event_invoke_config(FunctionName=function_arn)
+        except _Missing:
+            return None
+        destination = ((found.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+        return destination, found.get("MaximumRetryAttempts")
+
+    def put_on_failure(self, function_arn: str, queue_arn: str) -> None:
+        from .desired import ASYNC_RETRIES
+
+        with _mapped("Lambda"):
+            self.lambda_.put_function_event_invoke_config(
+                FunctionName=function_arn,
+                MaximumRetryAttempts=ASYNC_RETRIES,
+                DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+            )
 
     # -- IAM -------------------------------------------------------------------------------
 

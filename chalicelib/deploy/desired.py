@@ -48,6 +48,18 @@ LOG_LEVELS = ("ALL", "ERROR", "FATAL", "OFF")
 LOG_RETENTION_DAYS = 90
 
 
+#: Functions invoked asynchronously (EventBridge): an event that still fails goes to the queue.
+ASYNC_FUNCTIONS = ("execution_finished", "post_incident_daily")
+#: Lambda's own retries of a failed asynchronous event before it goes to the queue.
+ASYNC_RETRIES = 2
+#: Seconds the queue keeps a failed event (14 days, SQS's longest).
+FAILURE_RETENTION_SECONDS = 1209600
+
+
+def failure_queue_name(prefix: str) -> str:
+    return f"{prefix}-async-failures"
+
+
 def flow_log_group(prefix: str) -> str:
     """The machines' log group; Step Functions' vended-logs path keeps its resource policy small."""
     return f"/aws/vendedlogs/states/{prefix}-flows"
@@ -131,11 +143,15 @@ def desired_state(
         policy_name="flow-execution",
         policy=execution_policy(list(placeholders.values())),
     )
+    queue = failure_queue_name(prefix)
     registry = {m.flow: FlowEntry(m.arn, m.trigger_path, m.rate_limit) for m in machines}
     return Desired(
         prefix=prefix,
         tables=dynamodb_table_definitions(prefix),
         log_group=log_group,
+        failure_queue=queue,
+        failure_queue_arn=f"arn:{partition}:sqs:{region}:{account}:{queue}",
+        async_functions={name: function_arns[name] for name in ASYNC_FUNCTIONS if name in function_arns},
         role=role,
         state_machines=machines,
         registry_parameter=registry_parameter_name(prefix),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .desired import ASYNC_RETRIES
 from .model import Change, Desired, Observed, Plan
 
 
@@ -18,6 +19,16 @@ def plan(desired: Desired, observed: Observed) -> Plan:
             changes.append(Change("table", name, "unchanged"))
 
     changes.append(Change("log-group", desired.log_group, "unchanged" if observed.log_group_exists else "create"))
+    queue = desired.failure_queue
+    changes.append(Change("failure-queue", queue, "unchanged" if observed.failure_queue_exists else "create"))
+    for short, arn in sorted(desired.async_functions.items()):
+        configured = observed.on_failure.get(arn)
+        if configured is None:
+            changes.append(Change("on-failure", short, "create"))
+        elif configured != (desired.failure_queue_arn, ASYNC_RETRIES):
+            changes.append(Change("on-failure", short, "update", "destination or retries"))
+        else:
+            changes.append(Change("on-failure", short, "unchanged"))
 
     role = desired.role
     if observed.role is None:

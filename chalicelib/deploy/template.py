@@ -21,11 +21,15 @@ from ..nodes.dispatch import PLACEHOLDER_FUNCTIONS
 from ..spec import Resources
 from ..store import cloudformation_resources
 from .desired import (
+    ASYNC_FUNCTIONS,
+    ASYNC_RETRIES,
+    FAILURE_RETENTION_SECONDS,
     LOG_DELIVERY_ACTIONS,
     LOG_LEVELS,
     LOG_RETENTION_DAYS,
     STATES_TRUST_POLICY,
     TRACING_ACTIONS,
+    failure_queue_name,
     flow_log_group,
     role_name,
     state_machine_name,
@@ -37,12 +41,6 @@ ROLE_ID = "FlowExecutionRole"
 REGISTRY_ID = "FlowRegistryParameter"
 LOG_GROUP_ID = "FlowLogGroup"
 FAILURES_ID = "AsyncFailureQueue"
-#: Functions invoked asynchronously (EventBridge): a failed event goes to the queue, not away.
-ASYNC_FUNCTIONS = ("execution_finished", "post_incident_daily")
-
-
-def failure_queue_name(prefix: str) -> str:
-    return f"{prefix}-async-failures"
 
 
 def _function_arn(short_name: str) -> str:
@@ -115,7 +113,7 @@ def _operations(prefix: str) -> dict[str, Any]:
             "UpdateReplacePolicy": "Retain",
             "Properties": {
                 "QueueName": failure_queue_name(prefix),
-                "MessageRetentionPeriod": 1209600,
+                "MessageRetentionPeriod": FAILURE_RETENTION_SECONDS,
                 "SqsManagedSseEnabled": True,
             },
         },
@@ -125,7 +123,7 @@ def _operations(prefix: str) -> dict[str, Any]:
                 "Properties": {
                     "FunctionName": {"Ref": to_cfn_resource_name(function)},
                     "Qualifier": "$LATEST",
-                    "MaximumRetryAttempts": 2,
+                    "MaximumRetryAttempts": ASYNC_RETRIES,
                     "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [FAILURES_ID, "Arn"]}}},
                 },
             }

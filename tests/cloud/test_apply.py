@@ -36,17 +36,20 @@ def test_first_apply_creates_everything_and_the_second_changes_nothing(project: 
     assert code == 0, first
     assert "+ table aof-dev-store: create" in first
     assert "+ log-group /aws/vendedlogs/states/aof-dev-flows: create" in first
+    assert "+ failure-queue aof-dev-async-failures: create" in first
+    assert "+ on-failure execution_finished: create" in first
+    assert "+ on-failure post_incident_daily: create" in first
     assert "+ role aof-dev-states-execution: create" in first
     assert "+ state-machine aof-dev-incident-auto-response: create" in first
     assert "+ state-machine aof-dev-post-incident-daily: create" in first
     assert "+ flow-registry /aof-dev/flows: create" in first
-    assert first.rstrip().endswith("6 change(s) applied")
+    assert first.rstrip().endswith("9 change(s) applied")
 
     code, second = apply(project)
     assert code == 0
     assert second.rstrip().endswith("no changes")
     assert "+" not in second and "~" not in second
-    assert second.count("= ") == 6
+    assert second.count("= ") == 9
 
 
 def test_apply_refuses_a_stage_where_anyone_could_approve(project: Path, aws: dict[str, Any]) -> None:
@@ -116,6 +119,19 @@ def test_applied_machines_log_at_the_stage_level_without_execution_data_and_trac
         assert machine["tracingConfiguration"] == {"enabled": True}
 
 
+def test_failed_asynchronous_events_go_to_the_stages_queue(project: Path, aws: dict[str, Any]) -> None:
+    code, out = apply(project)
+    assert code == 0, out
+    queue_url = aws["sqs"].get_queue_url(QueueName="aof-dev-async-failures")["QueueUrl"]
+    attributes = aws["sqs"].get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+    assert attributes["MessageRetentionPeriod"] == "1209600"  # 14 days to look at what failed
+    for short in ("execution_finished", "post_incident_daily"):
+        config = aws["lambda"].get_function_event_invoke_config(FunctionName=function_name(short))
+        # as the packaged template's EventInvokeConfig: two retries, then the queue
+        assert config["MaximumRetryAttempts"] == 2
+        assert config["DestinationConfig"]["OnFailure"]["Destination"] == attributes["QueueArn"]
+
+
 def test_the_stage_log_level_reaches_machines_an_older_apply_made_without_logs(
     project: Path, aws: dict[str, Any]
 ) -> None:
@@ -170,7 +186,7 @@ def test_a_changed_flow_updates_only_its_state_machine(project: Path, aws: dict[
 
 def test_dry_run_changes_nothing(project: Path, aws: dict[str, Any]) -> None:
     code, out = apply(project, ROOT / "flows", "--dry-run")
-    assert code == 0 and out.rstrip().endswith("6 change(s) planned")
+    assert code == 0 and out.rstrip().endswith("9 change(s) planned")
     assert aws["stepfunctions"].list_state_machines()["stateMachines"] == []
     assert aws["dynamodb"].list_tables()["TableNames"] == []
 

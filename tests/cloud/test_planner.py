@@ -15,7 +15,7 @@ from tests.cloud.incidents import ROOT
 
 ARNS = {
     s: f"arn:aws:lambda:eu-west-1:111122223333:function:aof-incident-response-dev-{s}"
-    for s in PLACEHOLDER_FUNCTIONS.values()
+    for s in [*PLACEHOLDER_FUNCTIONS.values(), "execution_finished", "post_incident_daily"]
 }
 
 
@@ -36,6 +36,8 @@ def everything_in_place(resources: Resources) -> Observed:
             for m in desired.state_machines
         },
         log_group_exists=True,
+        failure_queue_exists=True,
+        on_failure={arn: (desired.failure_queue_arn, 2) for arn in desired.async_functions.values()},
         registry_value=desired.registry_value,
     )
 
@@ -91,10 +93,27 @@ def test_a_machine_that_stopped_logging_or_tracing_is_put_back(resources: Resour
     }
 
 
+def test_an_async_function_whose_failures_go_elsewhere_is_put_back(resources: Resources) -> None:
+    observed = everything_in_place(resources)
+    desired = desired_state(resources, ARNS, "aof")
+    observed.on_failure[desired.async_functions["execution_finished"]] = ("arn:aws:sqs:eu-west-1:1:elsewhere", 2)
+    observed.on_failure[desired.async_functions["post_incident_daily"]] = None
+    pending = {(c.kind, c.name): (c.action, c.reason) for c in plan(desired, observed).pending}
+    assert pending == {
+        ("on-failure", "execution_finished"): ("update", "destination or retries"),
+        ("on-failure", "post_incident_daily"): ("create", ""),
+    }
+
+
 def test_new_deployment_of_functions_moves_definitions_and_policy(resources: Resources) -> None:
     moved = {s: arn.replace("-dev-", "-dev2-") for s, arn in ARNS.items()}
     pending = plan(desired_state(resources, moved, "aof"), everything_in_place(resources)).pending
-    assert {(c.kind, c.action) for c in pending} == {("role", "update"), ("state-machine", "update")}
+    # the new asynchronous functions have no failure destination yet
+    assert {(c.kind, c.action) for c in pending} == {
+        ("role", "update"),
+        ("state-machine", "update"),
+        ("on-failure", "create"),
+    }
     assert {c.name for c in pending if c.kind == "state-machine"} == {
         "aof-incident-auto-response",
         "aof-post-incident-daily",
