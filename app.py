@@ -69,10 +69,16 @@ def slack_events() -> Response:
     return _route(handle_slack_events, backend().slack_deps)
 
 
-def _node(function: str, event: dict[str, Any]) -> dict[str, Any]:
+def _node(function: str, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     from chalicelib.nodes import run_task
 
-    return run_task(function, event, backend().node_deps())
+    deps = backend().node_deps()
+    if context is not None:
+        # An agent starts no tool call that could outlast this invocation (agents.time_limits).
+        from chalicelib.agents.time_limits import with_lambda_context
+
+        deps = with_lambda_context(deps, context)
+    return run_task(function, event, deps)
 
 
 # Each node function adapts the Step Functions task payload to the handler the embedded engine
@@ -85,7 +91,7 @@ def transform_node(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 @app.lambda_function(name="agent_node")
 def agent_node(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return _node("agent_node", event)
+    return _node("agent_node", event, context)
 
 
 @app.lambda_function(name="slack_node")

@@ -5,7 +5,9 @@ calls already made are not repeated; a wrong answer gets one corrective turn, th
 ``AgentOutputError``. Every tool call is classified and passed through the gate before it runs;
 the gate may answer a call itself (a change an earlier attempt already made) instead of running it.
 Before every model call and every tool call the loop asks whether the run was stopped; once it
-was, nothing more is called and the result says why (``AgentResult.stopped``).
+was, nothing more is called and the result says why (``AgentResult.stopped``). A tool call that
+could outlast the time left (the step's budget, the Lambda function's timeout) is not started:
+the conversation stops there the same way (``agents.time_limits``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from chalicelib.agents.parsing import extract_json
 from chalicelib.agents.providers import make_provider
 from chalicelib.agents.providers.base import Provider
 from chalicelib.agents.schema import derive_schema, schema_hint, validation_errors
+from chalicelib.agents.time_limits import TimeLimit, call_bound, tightest
 from chalicelib.agents.tools import ToolSet, build_toolset
 from chalicelib.agents.tools.base import ToolOutcome
 from chalicelib.agents.types import (
@@ -85,13 +88,34 @@ class _Run:
         if reason:
             raise _StopRequested(reason)
 
+    def limits(self) -> list[TimeLimit]:
+        own: list[TimeLimit] = []
+        if self.deadline is not None:
+            deadline = self.deadline
+            own.append(TimeLimit("the step's time budget", lambda: deadline - self.options.clock()))
+        return own + list(self.options.time_limits)
+
     def remaining(self) -> float | None:
-        if self.deadline is None:
+        tightest_limit = tightest(self.limits())
+        if tightest_limit is None:
             return None
-        left = self.deadline - self.options.clock()
+        left, what = tightest_limit
         if left <= 0:
-            raise AgentTimedOut(f"agent {self.name} ran out of its time budget", agent=self.name)
+            raise AgentTimedOut(f"agent {self.name} ran out of time ({what})", agent=self.name)
         return left
+
+    def check_time_for(self, tool: Any, action: Action) -> None:
+        """Stop before a call that could outlast the time left: killed mid-call, a change is lost."""
+        tightest_limit = tightest(self.limits())
+        if tightest_limit is None:
+            return
+        left, what = tightest_limit
+        bound = call_bound(tool, action)
+        if left < bound:
+            raise _StopRequested(
+                f"out of time before tool call {action.tool} ({action.verb}): {max(left, 0):.0f} s left"
+                f" before {what}, and the call may take {bound:g} s"
+            )
 
     def call_timeout(self) -> float:
         settings = self.spec.model_settings
@@ -269,7 +293,11 @@ class _Run:
         try:
             action = tool.classify(use.name, use.input)
             kind = action.kind
+            # Before the gate: a call that will not run must not count as allowed.
+            self.check_time_for(tool, action)
             replay = self.options.gate.check(action)
+        except _StopRequested:
+            raise
         except (ToolRefused, PolicyDenied) as exc:
             return self._tool_error(use, started, f"{type(exc).__name__}: {exc.message}", kind, refused=True)
         except Exception as exc:

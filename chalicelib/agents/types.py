@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from chalicelib.agents.gate import ToolGate
     from chalicelib.agents.memory import MemoryStore
+    from chalicelib.agents.time_limits import TimeLimit
 
 ActionKind = Literal["read", "write", "destructive"]
 
@@ -195,6 +196,9 @@ class AgentRunOptions:
     #: Asked before every model call and every tool call: a reason (the run was stopped, a human
     #: took the incident over) ends the conversation there, with no further call of either kind.
     stop_requested: Callable[[], str | None] = _never_stopped
+    #: Other limits on the time left besides ``timeout_seconds`` (the Lambda context's remaining
+    #: time): no tool call starts that could outlast one of them (``agents.time_limits``).
+    time_limits: tuple[TimeLimit, ...] = ()
     #: Internal hosts the HTTP tool may reach besides the agent's own list: the flow's
     #: ``spec.egress.allowed_hosts`` when the agent runs in a flow.
     allowed_hosts: tuple[str, ...] = ()

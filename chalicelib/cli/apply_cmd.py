@@ -191,15 +191,22 @@ def apply_aws(
 
     functions = read_deployed_functions(project_dir, stage)
     timeouts = lambda_timeouts(project_dir, stage)
-    desired = desired_state(resources, functions, prefix or stage_prefix(project_dir, stage), timeouts)
+    log_level = str(stage_settings(project_dir, stage).get("state_machine_log_level", "ERROR"))
+    desired = desired_state(resources, functions, prefix or stage_prefix(project_dir, stage), timeouts, log_level)
     if clients is None:
         import boto3
 
         region = region or next(iter(functions.values())).split(":")[3]
-        services = ("dynamodb", "iam", "stepfunctions", "ssm", "lambda")
+        services = ("dynamodb", "iam", "stepfunctions", "ssm", "lambda", "logs", "sqs")
         clients = {name: boto3.client(name, region_name=region) for name in services}
     aws = AwsDeployClient(
-        dynamodb=clients["dynamodb"], iam=clients["iam"], stepfunctions=clients["stepfunctions"], ssm=clients["ssm"]
+        dynamodb=clients["dynamodb"],
+        iam=clients["iam"],
+        stepfunctions=clients["stepfunctions"],
+        ssm=clients["ssm"],
+        logs=clients["logs"],
+        sqs=clients["sqs"],
+        lambda_=clients["lambda"],
     )
     the_plan = plan(desired, observe(desired, aws))
     for change in the_plan.changes:

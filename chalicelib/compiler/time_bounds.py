@@ -7,7 +7,10 @@ run has escalated. So each Task's function timeout must be below the state's ``T
 An HTTP node retries inside its function (``retries`` more tries of ``timeout_seconds``, up to
 :data:`MAX_RETRY_WAIT` seconds apart), so its state timeout is derived, not the per-request
 timeout: the function's timeout plus :data:`STATE_MARGIN`, and the tries must fit in the
-function's timeout. A flow that cannot keep these bounds is refused, naming the node.
+function's timeout. An agent starts no tool call that could outlast its function (the agent
+loop's time limits), so a tool whose own timeout is not below the agent function's, less the
+loop's reserve, could never be called once deployed. A flow that cannot keep these bounds is
+refused, naming the node (and the tool).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from ..errors import SpecError
 STATE_MARGIN = 10
 #: The longest wait between two tries of an HTTP node (a Retry-After is capped to this).
 MAX_RETRY_WAIT = 30
+#: What a tool may take when its configuration sets no timeout (the tools' own defaults).
+TOOL_TIMEOUTS = {"Shell": 60.0, "HTTP": 10.0, "MCP": 30.0}
 
 _PLACEHOLDER_FUNCTIONS = {
     "${TransformNodeFunctionArn}": "transform_node",
@@ -73,6 +78,8 @@ def apply_time_bounds(definition: dict[str, Any], flow: str, lambda_timeouts: Ma
                     f" {limit} s: lower the node's timeout_seconds or retries, or raise {function}'s lambda_timeout"
                 )
             state["TimeoutSeconds"] = limit + STATE_MARGIN
+        elif limit is not None and node.get("type") == "Agent":
+            problems.extend(_agent_problems(flow, label, state, function, limit))
         elif limit is not None and limit >= int(state["TimeoutSeconds"]):
             problems.append(
                 f"flow {flow}: {label}: {function} may run {limit} s but the state times out after"
@@ -82,3 +89,31 @@ def apply_time_bounds(definition: dict[str, Any], flow: str, lambda_timeouts: Ma
             )
     if problems:
         raise SpecError(problems[0], problems)
+
+
+def _agent_problems(flow: str, label: str, state: dict[str, Any], function: str, limit: int) -> list[str]:
+    from ..agents.time_limits import DEFAULT_CALL_BOUND, LAMBDA_RESERVE_SECONDS
+
+    problems: list[str] = []
+    if limit >= int(state["TimeoutSeconds"]):
+        problems.append(
+            f"flow {flow}: {label}: {function} may run {limit} s but the state times out after"
+            f" {state['TimeoutSeconds']} s, and the function would go on acting after the flow moved on:"
+            f" lower {function}'s lambda_timeout below {state['TimeoutSeconds']} s or raise the node's"
+            " timeout_seconds"
+        )
+    usable = limit - LAMBDA_RESERVE_SECONDS
+    for name, agent in (state["Parameters"]["Payload"].get("agents") or {}).items():
+        for index, tool in enumerate((agent.get("spec") or {}).get("tools") or []):
+            kind = str(tool.get("type", ""))
+            took = float(
+                (tool.get("config") or {}).get("timeout_seconds") or TOOL_TIMEOUTS.get(kind, DEFAULT_CALL_BOUND)
+            )
+            if took > usable:
+                problems.append(
+                    f"flow {flow}: {label}: agent {name}'s {kind} tool (tools[{index}]) may take {took:g} s per call,"
+                    f" but {function} stops after {limit} s and keeps {LAMBDA_RESERVE_SECONDS:g} s to record its"
+                    f" result, so the agent could never call it: lower the tool's timeout_seconds to"
+                    f" {usable:g} or less, or raise {function}'s lambda_timeout"
+                )
+    return problems

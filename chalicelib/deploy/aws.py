@@ -21,7 +21,16 @@ from .model import ObservedRole, ObservedStateMachine, ObservedTable
 
 T = TypeVar("T")
 
-_MISSING = frozenset({"ResourceNotFoundException", "NoSuchEntity", "StateMachineDoesNotExist", "ParameterNotFound"})
+_MISSING = frozenset(
+    {
+        "ResourceNotFoundException",
+        "NoSuchEntity",
+        "StateMachineDoesNotExist",
+        "ParameterNotFound",
+        "AWS.SimpleQueueService.NonExistentQueue",
+        "QueueDoesNotExist",
+    }
+)
 _THROTTLED = frozenset({"ThrottlingException", "Throttling", "TooManyUpdates", "ServiceUnavailable"})
 _DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnrecognizedClientException"})
 
@@ -70,12 +79,18 @@ class AwsDeployClient:
         iam: Any,
         stepfunctions: Any,
         ssm: Any,
+        logs: Any,
+        sqs: Any,
+        lambda_: Any,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.dynamodb = dynamodb
         self.iam = iam
         self.sfn = stepfunctions
         self.ssm = ssm
+        self.logs = logs
+        self.sqs = sqs
+        self.lambda_ = lambda_
         self.sleep = sleep
 
     # -- DynamoDB --------------------------------------------------------------------------
@@ -93,6 +108,59 @@ class AwsDeployClient:
         # The store owns its table design; creating and enabling TTL is its own helper.
         del tables
         ensure_tables(self.dynamodb, prefix)
+
+    # -- CloudWatch Logs -------------------------------------------------------------------
+
+    def log_group_exists(self, name: str) -> bool:
+        with _mapped("CloudWatch Logs"):
+            found = self.logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+        return any(group["logGroupName"] == name for group in found)
+
+    def create_log_group(self, name: str) -> None:
+        from .desired import LOG_RETENTION_DAYS
+
+        with _mapped("CloudWatch Logs"):
+            self.logs.create_log_group(logGroupName=name)
+            self.logs.put_retention_policy(logGroupName=name, retentionInDays=LOG_RETENTION_DAYS)
+
+    # -- failed asynchronous events -------------------------------------------------------
+
+    def queue_exists(self, name: str) -> bool:
+        try:
+            with _mapped("SQS"):
+                self.sqs.get_queue_url(QueueName=name)
+        except _Missing:
+            return False
+        return True
+
+    def create_failure_queue(self, name: str) -> None:
+        from .desired import FAILURE_RETENTION_SECONDS
+
+        with _mapped("SQS"):
+            self.sqs.create_queue(
+                QueueName=name,
+                Attributes={"MessageRetentionPeriod": str(FAILURE_RETENTION_SECONDS), "SqsManagedSseEnabled": "true"},
+            )
+
+    def on_failure(self, function_arn: str) -> tuple[str | None, int | None] | None:
+        """The function's on-failure destination and retries, or None when it has no configuration."""
+        try:
+            with _mapped("Lambda"):
+                found = self.lambda_.get_function_event_invoke_config(FunctionName=function_arn)
+        except _Missing:
+            return None
+        destination = ((found.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+        return destination, found.get("MaximumRetryAttempts")
+
+    def put_on_failure(self, function_arn: str, queue_arn: str) -> None:
+        from .desired import ASYNC_RETRIES
+
+        with _mapped("Lambda"):
+            self.lambda_.put_function_event_invoke_config(
+                FunctionName=function_arn,
+                MaximumRetryAttempts=ASYNC_RETRIES,
+                DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+            )
 
     # -- IAM -------------------------------------------------------------------------------
 
@@ -133,18 +201,39 @@ class AwsDeployClient:
                 found = self.sfn.describe_state_machine(stateMachineArn=arn)
         except _Missing:
             return None
-        return ObservedStateMachine(definition=json.loads(found["definition"]), role_arn=str(found["roleArn"]))
+        return ObservedStateMachine(
+            definition=json.loads(found["definition"]),
+            role_arn=str(found["roleArn"]),
+            logging=dict(found.get("loggingConfiguration") or {}),
+            tracing=bool((found.get("tracingConfiguration") or {}).get("enabled")),
+        )
 
-    def create_state_machine(self, name: str, definition: dict[str, Any], role_arn: str) -> str:
+    def create_state_machine(
+        self, name: str, definition: dict[str, Any], role_arn: str, logging: dict[str, Any]
+    ) -> str:
         def call() -> str:
-            found = self.sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=role_arn)
+            found = self.sfn.create_state_machine(
+                name=name,
+                definition=json.dumps(definition),
+                roleArn=role_arn,
+                loggingConfiguration=logging,
+                tracingConfiguration={"enabled": True},
+            )
             return str(found["stateMachineArn"])
 
         return self._while_role_propagates(call)
 
-    def update_state_machine(self, arn: str, definition: dict[str, Any], role_arn: str) -> None:
+    def update_state_machine(
+        self, arn: str, definition: dict[str, Any], role_arn: str, logging: dict[str, Any]
+    ) -> None:
         def call() -> None:
-            self.sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps(definition), roleArn=role_arn)
+            self.sfn.update_state_machine(
+                stateMachineArn=arn,
+                definition=json.dumps(definition),
+                roleArn=role_arn,
+                loggingConfiguration=logging,
+                tracingConfiguration={"enabled": True},
+            )
 
         self._while_role_propagates(call)
 

@@ -1,7 +1,8 @@
 """Execute a plan: one AWS call group per pending change, in dependency order.
 
-The order matters: the role must exist before a state machine names it, and the machines
-before the registry points the webhook at them.
+The order matters: the queue must exist before a function sends its failed events there, the
+role and the log group before a state machine names them, and the machines before the registry
+points the webhook at them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,21 @@ def execute(desired: Desired, plan: Plan, aws: AwsDeployClient) -> list[Change]:
         aws.ensure_tables(desired.prefix, desired.tables)
         done.extend(tables)
 
+    log_group = pending.get(("log-group", desired.log_group))
+    if log_group is not None:
+        aws.create_log_group(desired.log_group)
+        done.append(log_group)
+
+    queue = pending.get(("failure-queue", desired.failure_queue))
+    if queue is not None:
+        aws.create_failure_queue(desired.failure_queue)
+        done.append(queue)
+    for short, arn in sorted(desired.async_functions.items()):
+        on_failure = pending.get(("on-failure", short))
+        if on_failure is not None:
+            aws.put_on_failure(arn, desired.failure_queue_arn)
+            done.append(on_failure)
+
     role = pending.get(("role", desired.role.name))
     if role is not None:
         if role.action == "create":
@@ -34,9 +50,9 @@ def execute(desired: Desired, plan: Plan, aws: AwsDeployClient) -> list[Change]:
         if change is None:
             continue
         if change.action == "create":
-            aws.create_state_machine(machine.name, machine.definition, desired.role.arn)
+            aws.create_state_machine(machine.name, machine.definition, desired.role.arn, machine.logging)
         else:
-            aws.update_state_machine(machine.arn, machine.definition, desired.role.arn)
+            aws.update_state_machine(machine.arn, machine.definition, desired.role.arn, machine.logging)
         done.append(change)
 
     registry = pending.get(("flow-registry", desired.registry_parameter))

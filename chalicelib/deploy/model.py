@@ -8,7 +8,9 @@ from typing import Any, Literal
 from ..store import TableDefinition
 
 Action = Literal["create", "update", "unchanged"]
-Kind = Literal["table", "role", "state-machine", "flow-registry", "agent", "flow"]
+Kind = Literal[
+    "table", "log-group", "failure-queue", "on-failure", "role", "state-machine", "flow-registry", "agent", "flow"
+]
 
 
 @dataclass(frozen=True)
@@ -28,12 +30,20 @@ class DesiredStateMachine:
     definition: dict[str, Any]
     trigger_path: str | None
     rate_limit: dict[str, Any] | None = None
+    #: Step Functions' ``loggingConfiguration``; tracing (X-Ray) is always on.
+    logging: dict[str, Any] = field(default_factory=dict)
+    tracing: bool = True
 
 
 @dataclass(frozen=True)
 class Desired:
     prefix: str
     tables: list[TableDefinition]
+    log_group: str
+    failure_queue: str
+    failure_queue_arn: str
+    #: Asynchronously invoked function (short name) -> its ARN: failed events go to the queue.
+    async_functions: dict[str, str]
     role: DesiredRole
     state_machines: list[DesiredStateMachine]
     registry_parameter: str
@@ -56,11 +66,17 @@ class ObservedRole:
 class ObservedStateMachine:
     definition: dict[str, Any]
     role_arn: str
+    logging: dict[str, Any] = field(default_factory=dict)
+    tracing: bool = False
 
 
 @dataclass
 class Observed:
     tables: dict[str, ObservedTable] = field(default_factory=dict)
+    log_group_exists: bool = False
+    failure_queue_exists: bool = False
+    #: Function ARN -> its on-failure destination and retries, or None without a configuration.
+    on_failure: dict[str, tuple[str | None, int | None] | None] = field(default_factory=dict)
     role: ObservedRole | None = None
     state_machines: dict[str, ObservedStateMachine | None] = field(default_factory=dict)
     registry_value: str | None = None

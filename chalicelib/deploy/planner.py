@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .desired import ASYNC_RETRIES
 from .model import Change, Desired, Observed, Plan
 
 
@@ -17,6 +18,18 @@ def plan(desired: Desired, observed: Observed) -> Plan:
         else:
             changes.append(Change("table", name, "unchanged"))
 
+    changes.append(Change("log-group", desired.log_group, "unchanged" if observed.log_group_exists else "create"))
+    queue = desired.failure_queue
+    changes.append(Change("failure-queue", queue, "unchanged" if observed.failure_queue_exists else "create"))
+    for short, arn in sorted(desired.async_functions.items()):
+        configured = observed.on_failure.get(arn)
+        if configured is None:
+            changes.append(Change("on-failure", short, "create"))
+        elif configured != (desired.failure_queue_arn, ASYNC_RETRIES):
+            changes.append(Change("on-failure", short, "update", "destination or retries"))
+        else:
+            changes.append(Change("on-failure", short, "unchanged"))
+
     role = desired.role
     if observed.role is None:
         changes.append(Change("role", role.name, "create"))
@@ -25,7 +38,7 @@ def plan(desired: Desired, observed: Observed) -> Plan:
         if observed.role.trust_policy != role.trust_policy:
             reasons.append("trust policy")
         if observed.role.policy != role.policy:
-            reasons.append("invoke policy")
+            reasons.append("policy")
         changes.append(Change("role", role.name, "update" if reasons else "unchanged", ", ".join(reasons)))
 
     for machine in desired.state_machines:
@@ -38,6 +51,10 @@ def plan(desired: Desired, observed: Observed) -> Plan:
             reasons.append("definition")
         if current.role_arn != role.arn:
             reasons.append("role")
+        if current.logging != machine.logging:
+            reasons.append("logging")
+        if current.tracing != machine.tracing:
+            reasons.append("tracing")
         changes.append(Change("state-machine", machine.name, "update" if reasons else "unchanged", ", ".join(reasons)))
 
     if observed.registry_value is None:

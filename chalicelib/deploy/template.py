@@ -20,7 +20,20 @@ from ..compiler import compile_flow
 from ..nodes.dispatch import PLACEHOLDER_FUNCTIONS
 from ..spec import Resources
 from ..store import cloudformation_resources
-from .desired import STATES_TRUST_POLICY, role_name, state_machine_name
+from .desired import (
+    ASYNC_FUNCTIONS,
+    ASYNC_RETRIES,
+    FAILURE_RETENTION_SECONDS,
+    LOG_DELIVERY_ACTIONS,
+    LOG_LEVELS,
+    LOG_RETENTION_DAYS,
+    STATES_TRUST_POLICY,
+    TRACING_ACTIONS,
+    failure_queue_name,
+    flow_log_group,
+    role_name,
+    state_machine_name,
+)
 from .registry import registry_parameter_name
 
 _PLACEHOLDER = re.compile(r"\$\{(" + "|".join(map(re.escape, PLACEHOLDER_FUNCTIONS)) + r")\}")
@@ -28,26 +41,6 @@ ROLE_ID = "FlowExecutionRole"
 REGISTRY_ID = "FlowRegistryParameter"
 LOG_GROUP_ID = "FlowLogGroup"
 FAILURES_ID = "AsyncFailureQueue"
-#: Functions invoked asynchronously (EventBridge): a failed event goes to the queue, not away.
-ASYNC_FUNCTIONS = ("execution_finished", "post_incident_daily")
-LOG_LEVELS = ("ALL", "ERROR", "FATAL", "OFF")
-
-#: What Step Functions needs to deliver a machine's logs to CloudWatch Logs (AWS names no resource).
-_LOG_DELIVERY = [
-    "logs:CreateLogDelivery",
-    "logs:GetLogDelivery",
-    "logs:UpdateLogDelivery",
-    "logs:DeleteLogDelivery",
-    "logs:ListLogDeliveries",
-    "logs:PutResourcePolicy",
-    "logs:DescribeResourcePolicies",
-    "logs:DescribeLogGroups",
-]
-_TRACING = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]
-
-
-def failure_queue_name(prefix: str) -> str:
-    return f"{prefix}-async-failures"
 
 
 def _function_arn(short_name: str) -> str:
@@ -96,8 +89,8 @@ def _role(prefix: str) -> dict[str, Any]:
                     "PolicyDocument": {
                         "Version": "2012-10-17",
                         "Statement": [
-                            {"Effect": "Allow", "Action": _LOG_DELIVERY, "Resource": "*"},
-                            {"Effect": "Allow", "Action": _TRACING, "Resource": "*"},
+                            {"Effect": "Allow", "Action": LOG_DELIVERY_ACTIONS, "Resource": "*"},
+                            {"Effect": "Allow", "Action": TRACING_ACTIONS, "Resource": "*"},
                         ],
                     },
                 },
@@ -112,7 +105,7 @@ def _operations(prefix: str) -> dict[str, Any]:
             "Type": "AWS::Logs::LogGroup",
             "DeletionPolicy": "Retain",
             "UpdateReplacePolicy": "Retain",
-            "Properties": {"LogGroupName": f"/aws/vendedlogs/states/{prefix}-flows", "RetentionInDays": 90},
+            "Properties": {"LogGroupName": flow_log_group(prefix), "RetentionInDays": LOG_RETENTION_DAYS},
         },
         FAILURES_ID: {
             "Type": "AWS::SQS::Queue",
@@ -120,7 +113,7 @@ def _operations(prefix: str) -> dict[str, Any]:
             "UpdateReplacePolicy": "Retain",
             "Properties": {
                 "QueueName": failure_queue_name(prefix),
-                "MessageRetentionPeriod": 1209600,
+                "MessageRetentionPeriod": FAILURE_RETENTION_SECONDS,
                 "SqsManagedSseEnabled": True,
             },
         },
@@ -130,7 +123,7 @@ def _operations(prefix: str) -> dict[str, Any]:
                 "Properties": {
                     "FunctionName": {"Ref": to_cfn_resource_name(function)},
                     "Qualifier": "$LATEST",
-                    "MaximumRetryAttempts": 2,
+                    "MaximumRetryAttempts": ASYNC_RETRIES,
                     "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [FAILURES_ID, "Arn"]}}},
                 },
             }

@@ -333,7 +333,9 @@ class Interpreter:
             )
             return self._handle_error(run, events, "States.Timeout", "")
         if isinstance(outcome, BaseException):
-            error, cause = error_of(outcome)
+            # A StatesError is the Lambda service's own refusal (throttled, 5xx, unreachable),
+            # which Step Functions names ``Lambda.<ErrorCode>``: the invoker raises it named so.
+            error, cause = (outcome.error, outcome.cause) if isinstance(outcome, StatesError) else error_of(outcome)
             events.append(
                 self._event(run, "TaskFailed", resourceType=kind, resource=resource, error=error, cause=cause)
             )

@@ -52,6 +52,7 @@ def function_name(short: str) -> str:
 
 def write_deployed(project: Path, account: str, region: str) -> None:
     """The ``.chalice/deployed/dev.json`` that ``chalice deploy`` leaves behind."""
+    from chalicelib.deploy.desired import ASYNC_FUNCTIONS
     from chalicelib.nodes import PLACEHOLDER_FUNCTIONS
 
     resources: list[dict[str, Any]] = [
@@ -60,7 +61,7 @@ def write_deployed(project: Path, account: str, region: str) -> None:
             "resource_type": "lambda_function",
             "lambda_arn": f"arn:aws:lambda:{region}:{account}:function:{function_name(short)}",
         }
-        for short in PLACEHOLDER_FUNCTIONS.values()
+        for short in [*PLACEHOLDER_FUNCTIONS.values(), *ASYNC_FUNCTIONS]
     ]
     resources.append({"name": "rest_api", "resource_type": "rest_api", "rest_api_id": "abc123"})
     deployed = project / ".chalice" / "deployed"
@@ -198,7 +199,7 @@ def run_cloud(incident_id: str, iam: bool = False, without: tuple[str, ...] = ()
 
     import app as chalice_app
     from chalicelib.cli.apply_cmd import apply_aws, stage_prefix
-    from chalicelib.deploy.desired import role_name
+    from chalicelib.deploy.desired import ASYNC_FUNCTIONS, role_name
     from chalicelib.spec import load_resources
     from chalicelib.web import Backend, backend, install
     from sandbox.testing import running_sandbox
@@ -223,13 +224,13 @@ def run_cloud(incident_id: str, iam: bool = False, without: tuple[str, ...] = ()
         MotoSfn(dispatch) as sfn,
         ExitStack() as enforcement,
     ):
-        sfn.ensure_functions({function_name(s) for s in NODE_FUNCTIONS})
+        sfn.ensure_functions({function_name(s) for s in [*NODE_FUNCTIONS, *ASYNC_FUNCTIONS]})
         resources = load_resources([ROOT / "agents", ROOT / "flows"])
         recorder = None
         if iam:
             recorder, deployer = _principals(sfn)
             enforcement.enter_context(iam_enforced())
-            services = ("dynamodb", "iam", "stepfunctions", "ssm", "lambda")
+            services = ("dynamodb", "iam", "stepfunctions", "ssm", "lambda", "logs", "sqs")
             clients = {name: _client(name, deployer) for name in services}
         else:
             clients = {
@@ -237,6 +238,9 @@ def run_cloud(incident_id: str, iam: bool = False, without: tuple[str, ...] = ()
                 "iam": sfn.iam,
                 "stepfunctions": sfn.client,
                 "ssm": _client("ssm"),
+                "logs": _client("logs"),
+                "sqs": _client("sqs"),
+                "lambda": sfn.lambda_client,
             }
         applied = apply_aws(resources, project, STAGE, prefix, clients=clients)
         env = environment(

@@ -107,3 +107,23 @@ def test_every_task_retries_lambda_service_errors_with_backoff_and_jitter(tmp_pa
             rules = [r for r in state["Retry"] if LAMBDA_ERRORS <= set(r["ErrorEquals"])]
             assert rules, (flow.name, name)
             assert all(r["BackoffRate"] > 1 and r["JitterStrategy"] == "FULL" for r in rules), (flow.name, name)
+
+
+def test_an_agent_tool_slower_than_the_agent_function_is_refused_by_name(tmp_path: Path) -> None:
+    # The agent loop starts no call that could outlast its function: such a tool could never run.
+    agents = tmp_path / "agents"
+    shutil.copytree(ROOT / "agents", agents)
+    path = agents / "remediation-agent.yaml"
+    text = path.read_text()
+    assert "        timeout_seconds: 60\n" in text
+    path.write_text(text.replace("        timeout_seconds: 60\n", "        timeout_seconds: 120\n", 1))
+    shutil.copytree(ROOT / "flows", tmp_path / "flows")
+    resources = load_resources([agents, tmp_path / "flows"])
+    with pytest.raises(SpecError) as raised:
+        compile_flow(resources.flows[FLOW], resources.agents, lambda_timeouts(ROOT, "dev"))
+    remediate, rollback = raised.value.problems
+    assert "node 'remediate': agent incident-remediation's Shell tool (tools[0]) may take 120 s" in remediate
+    assert "agent_node stops after 110 s" in remediate and "lower the tool's timeout_seconds to 105" in remediate
+    assert "node 'rollback'" in rollback
+    # the embedded engine has no function timeout: the same agents compile there
+    compile_flow(resources.flows[FLOW], resources.agents)

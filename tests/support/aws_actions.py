@@ -16,7 +16,19 @@ import botocore.session
 from botocore import xform_name
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("dynamodb", "stepfunctions", "ssm", "iam", "sts", "lambda", "logs", "secretsmanager", "eks", "cloudwatch")
+SERVICES = (
+    "dynamodb",
+    "stepfunctions",
+    "ssm",
+    "iam",
+    "sts",
+    "lambda",
+    "logs",
+    "secretsmanager",
+    "eks",
+    "cloudwatch",
+    "sqs",
+)
 NOT_AWS = (
     "chalicelib/engine/",
     "chalicelib/store/sqlite/",

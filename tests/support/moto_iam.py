@@ -29,6 +29,8 @@ from moto.core.authorization import ActionAuthenticatorMixin
 from moto.dynamodb.responses import DynamoHandler
 from moto.iam.access_control import IAMPolicy, IAMRequestBase, PermissionResult
 from moto.iam.responses import IamResponse
+from moto.logs.responses import LogsResponse
+from moto.sqs.responses import SQSResponse
 from moto.ssm.responses import SimpleSystemManagerResponse
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.responses import StepFunctionResponse
@@ -72,6 +74,11 @@ def resource_arn(prefix: str, operation: str, params: dict[str, Any], region: st
         return f"arn:aws:ssm:{region}:{account}:parameter{name if name.startswith('/') else '/' + name}"
     if prefix == "iam" and params.get("RoleName"):
         return f"arn:aws:iam::{account}:role/{params['RoleName']}"
+    if prefix == "sqs" and (params.get("QueueName") or params.get("QueueUrl")):
+        name = str(params.get("QueueName") or params.get("QueueUrl")).rstrip("/").rsplit("/", 1)[-1]
+        return f"arn:aws:sqs:{region}:{account}:{name}"
+    if prefix == "logs" and params.get("logGroupName"):
+        return f"arn:aws:logs:{region}:{account}:log-group:{params['logGroupName']}"
     if prefix == "lambda" and params.get("FunctionName"):
         name = str(params["FunctionName"])
         return name if name.startswith("arn:") else f"arn:aws:lambda:{region}:{account}:function:{name}"
@@ -119,6 +126,8 @@ _NAMED = (
     (SimpleSystemManagerResponse, "ssm"),
     (IamResponse, "iam"),
     (LambdaResponse, "lambda"),
+    (LogsResponse, "logs"),
+    (SQSResponse, "sqs"),
 )
 
 

@@ -5,7 +5,9 @@ then reach the ``awslambda_simple`` backend, whose ``invoke`` we replace for the
 the harness so each invocation calls ``dispatch(function_name, payload)``. An exception raised
 by ``dispatch`` is reported the way the Lambda service reports an unhandled Python error
 (``X-Amz-Function-Error: Unhandled`` and ``{"errorMessage", "errorType"}``), which moto's
-interpreter turns into a ``TaskFailed`` whose error is the exception class name.
+interpreter turns into a ``TaskFailed`` whose error is the exception class name. A moto
+``JsonRESTError`` raised by ``dispatch`` is instead the Lambda service refusing the Invoke call
+(throttled, a fault on its side): moto's interpreter names it ``Lambda.<error code>``.
 
 Moto runs each execution on a daemon thread (``Program.eval``), so ``start`` returns at once;
 ``wait_for`` polls DescribeExecution until a terminal status (or your predicate). Moto honours
@@ -36,6 +38,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 from moto.awslambda_simple.models import lambda_simple_backends
+from moto.core.exceptions import JsonRESTError
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
@@ -138,6 +141,8 @@ class MotoSfn:
             self.calls.append((name, payload))
         try:
             result = self.dispatch(name, payload)
+        except JsonRESTError:
+            raise  # the Lambda service's own refusal (429, 5xx): Step Functions names it Lambda.<code>
         except Exception as exc:  # the Lambda runtime reports any unhandled error this way
             response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps({"errorMessage": str(exc), "errorType": type(exc).__name__}).encode()
