@@ -36,13 +36,13 @@ _SHAPES = (
     re.compile(r"\bxox[abposre]-[A-Za-z0-9-]{6,}"),  # Slack bot/user/app tokens
     re.compile(r"\bxapp-[A-Za-z0-9-]{6,}"),
     re.compile(r"(https://hooks\.slack\.com/)[A-Za-z0-9/_-]+"),  # Slack incoming webhooks
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{6,}"),
-    re.compile(r"(?i)(token\s+token=)[^\s\"',;]+"),  # PagerDuty REST API keys
-    re.compile(r"(?i)(x-pagerduty-signature[\"']?\s*[:=]\s*[\"']?)[^\s\"',;]+"),
+    re.compile(r"(?ai)(bearer\s+)[A-Za-z0-9._~+/=-]{6,}"),
+    re.compile(r"(?ai)(token\s+token=)[^\s\"',;]+"),  # PagerDuty REST API keys
+    re.compile(r"(?ai)(x-pagerduty-signature[\"']?\s*[:=]\s*[\"']?)[^\s\"',;]+"),
     re.compile(r"\bv1=[0-9a-f]{32,}"),  # PagerDuty webhook signatures
     re.compile(r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{6,}"),  # Anthropic / OpenAI keys
     re.compile(r"\bAKIA[0-9A-Z]{16}\b"),  # AWS access key ids
-    re.compile(r"(?i)(" + _NAME + r"[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&}]+"),  # password=..., "token": "..."
+    re.compile(r"(?ai)(" + _NAME + r"[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&}]+"),  # password=..., "token": "..."
 )
 
 
