@@ -34,13 +34,28 @@ def _request() -> Any:
 
 def _route(handle: Any, deps: Any) -> Response:
     from chalicelib.errors import AofError
+    from chalicelib.observability.webhooks import incident_in, log_answer, log_received
     from chalicelib.webhooks.http import WebhookResponse
 
+    route = app.current_request.path
     try:
         request = _request()
     except AofError as error:  # too large or a malformed length: the handler never sees it
-        return _respond(WebhookResponse.from_error(error))
-    return _respond(handle(request, deps()))
+        answer = WebhookResponse.from_error(error)
+        log_answer(route, answer.status, answer.body, {})
+        return _respond(answer)
+    log_received(route, len(request.body))
+    built = deps()
+    answer = handle(request, built)
+    # The incident is read only from a delivery the route authenticated and accepted.
+    accepted = answer.status < 400 and route == "/pagerduty/webhook"
+    fields = (
+        {**incident_in(request.body), "flow": str(getattr(getattr(built, "runs", None), "flow", ""))}
+        if accepted
+        else {}
+    )
+    log_answer(route, answer.status, answer.body, fields)
+    return _respond(answer)
 
 
 @app.route("/healthz", methods=["GET"])
@@ -70,6 +85,7 @@ def slack_events() -> Response:
 
 
 def _node(function: str, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    # run_task binds the run's fields to every line the node logs (chalicelib.observability).
     from chalicelib.nodes import run_task
 
     deps = backend().node_deps()
@@ -124,7 +140,14 @@ def lifecycle(event: dict[str, Any], context: Any) -> dict[str, Any]:
 )
 def execution_finished(event: Any) -> None:
     """A run ended: record its outcome (resolved / escalated / failed) in the store."""
-    backend().finish(str(event.detail["executionArn"]))
+    from chalicelib.observability import bind
+    from chalicelib.observability.logging import logger
+    from chalicelib.observability.runs import execution_fields
+
+    with bind(**execution_fields(event.detail)):
+        logger.info("execution finished", extra={"status": str(event.detail.get("status") or "")})
+        backend().finish(str(event.detail["executionArn"]))
+        logger.info("run outcome recorded")
 
 
 @app.schedule("rate(1 day)", name="post_incident_daily")

@@ -41,6 +41,8 @@ AOF_AGENTS_DIR = "AOF_AGENTS_DIR"
 AOF_FILES_DIR = "AOF_FILES_DIR"
 #: Overrides the flow's ``safety.monitor_seconds`` (the watch after each change).
 AOF_MONITOR_SECONDS = "AOF_MONITOR_SECONDS"
+#: The structured log's level (DEBUG, INFO, WARNING, ERROR); INFO unless the stage sets it.
+AOF_LOG_LEVEL = "AOF_LOG_LEVEL"
 
 
 def is_deployed(env: Mapping[str, str] | None = None) -> bool:

@@ -324,7 +324,26 @@ def _logs(args: argparse.Namespace) -> int:
         if target in FLOW_KINDS:
             return _stream(printer, lambda s: _flow_entries(s, name), args.tail, args.follow, args.state_dir)
         return _stream(printer, lambda s: _agent_entries(s, name), args.tail, args.follow, args.state_dir)
+    if args.system:
+        return _system_logs(target, args.state_dir, args.output)
     return _run_logs(printer, target, args.state_dir)
+
+
+def _system_logs(ref: str, state_dir: str | None, output: str) -> int:
+    """``logs RUN --system``: the run's structured log lines (see :mod:`.system_logs`)."""
+    from ..settings import state_dir as default_state_dir
+    from .system_logs import show
+
+    source = open_views(state_dir)
+    try:
+        try:
+            run = find_run(source.store, ref)
+        except RunRefError as error:
+            print(f"error: {error} (see aofctl get runs)", file=sys.stderr)
+            return 1
+    finally:
+        source.close()
+    return show(run.run_id, Path(state_dir) if state_dir else default_state_dir(), output)
 
 
 def _unknown_target(target: str, name: str, state_dir: str | None) -> str | None:
@@ -499,6 +518,12 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore
     logs.add_argument("name", nargs="?")
     logs.add_argument("-f", "--follow", action="store_true", help="keep printing new entries")
     logs.add_argument("--tail", type=int, default=None, help="only the last N entries")
+    logs.add_argument(
+        "--system", action="store_true", help="a run's structured log lines (JSON lines, as in CloudWatch Logs)"
+    )
+    logs.add_argument(
+        "-o", "--output", choices=("text", "json"), default="text", help="with --system: json prints lines as written"
+    )
     _state_dir(logs)
     logs.set_defaults(handler=_logs)
 

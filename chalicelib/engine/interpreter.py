@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from ..observability.runs import log_state
 from . import choice, mapstate, paths, templates
 from .clock import Clock, iso
 from .definition import RESOURCES
@@ -188,6 +189,7 @@ class Interpreter:
             retriers=[0] * len(state.get("Retry", [])),
         )
         run.cursor = cur
+        log_state("state entered", run.context, name, 0, type=kind)
         events = [self._event(run, f"{kind}StateEntered", name=name, input=_compact(cur["input"]))]
         try:
             if kind == "Pass":
@@ -552,6 +554,7 @@ class Interpreter:
         name = run.cursor["state"]
         events.append(self._event(run, f"{state['Type']}StateExited", name=name, output=_compact(output)))
         target = next_state if next_state is not None else state.get("Next")
+        log_state("state exited", run.context, name, run.cursor.get("retry_count", 0), next=target or "")
         if target is None:
             return self._finish(run, events, "SUCCEEDED", output=output)
         cur = {"state": target, "input": output, "phase": "enter", "counts": run.cursor.get("counts", {})}
@@ -561,6 +564,7 @@ class Interpreter:
     def _handle_error(self, run: Run, events: list[Event], error: str, cause: str) -> bool:
         state = self._state(run)
         cur = dict(run.cursor)
+        log_state("state failed", run.context, cur["state"], cur.get("retry_count", 0), error=error, cause=cause[:500])
         if error != "States.Runtime":
             for i, retrier in enumerate(state.get("Retry", [])):
                 if not error_matches(retrier["ErrorEquals"], error):
@@ -576,6 +580,7 @@ class Interpreter:
                     delay = random.uniform(0, delay)  # noqa: S311 - jitter, not security
                 retriers[i] = attempts + 1
                 cur.update(phase="retry_wait", retriers=retriers, retry_count=cur.get("retry_count", 0) + 1)
+                log_state("state retried", run.context, cur["state"], cur["retry_count"], delay_seconds=round(delay, 3))
                 self._save(run, events, cursor=cur, wake_at=self.clock.time() + delay, wake_kind=TIMER)
                 return True
             for catcher in state.get("Catch", []):
@@ -625,6 +630,7 @@ class Interpreter:
                 # The parent collects when a branch fails or the last one finishes.
                 self.store.update_run(run.parent_id, wake_at=now, wake_kind=READY)
         if run.is_root:
+            log_state("execution finished", run.context, run.cursor.get("state", ""), 0, status=status)
             self._on_root_finished(run)
         self._wake()
         return False
@@ -661,6 +667,7 @@ class Interpreter:
             if root.status == RUNNING:
                 self.store.add_events(events)
         root.status = status
+        log_state("execution finished", root.context, root.cursor.get("state", ""), 0, status=status)
         self._emit(events, root)
         self._on_root_finished(root)
         self._wake()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..observability.runs import logged_task
 from .deps import NodeDeps
 from .models import LifecycleInput, NodeInput, NodeOutput
 
@@ -29,6 +30,7 @@ PLACEHOLDER_FUNCTIONS = {
 }
 
 
+@logged_task
 def run_task(function: str, payload: dict[str, Any], deps: NodeDeps) -> dict[str, Any]:
     """Run the handler behind ``function`` (short name, possibly prefixed) on a task payload."""
     name = function.rsplit(":", 1)[-1]

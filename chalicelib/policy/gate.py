@@ -25,6 +25,7 @@ from typing import Any
 from chalicelib.agents.tools.base import ToolOutcome
 from chalicelib.agents.types import Action
 from chalicelib.errors import AlreadyExists, NotFound, PolicyDenied, ToolRefused
+from chalicelib.observability.policy import log_decision
 from chalicelib.policy.change import KubeChanges, Preflight
 from chalicelib.policy.classify import Assessment, Change, assess
 from chalicelib.policy.effect import refine
@@ -113,8 +114,10 @@ class PolicyGate:
                 {"action": " ".join(action.argv) or action.verb, "kind": "destructive", "reason": reason}
             )
             self._event("PolicyDenied", {"action": " ".join(action.argv) or action.verb, "reason": reason})
+            log_decision("refused", action, None, reason)
             raise PolicyDenied(reason, kind="destructive") from exc
         if verdict.kind == "read":
+            log_decision("allowed", action, verdict, "a read")
             return None
         try:
             allowed = self._judge(action, verdict)
@@ -122,11 +125,16 @@ class PolicyGate:
             judged = self._judged.pop(id(action), verdict)
             self.denied.append({"action": judged.describe(), "kind": judged.kind, "reason": exc.message})
             self._audit("PolicyDenied", judged, {"reason": exc.message})
+            # _check_approval is the one rule that says "needs a human approval": a plan a human
+            # could approve, as against a refusal no approval changes.
+            needs = "needs a human approval" in exc.message
+            log_decision("needs_approval" if needs else "refused", action, judged, exc.message)
             raise
         verdict = self._judged.pop(id(action), verdict)
         if allowed.replay is None:
             self.allowed.append(allowed)
             self._audit("PolicyAllowed", verdict, {"idempotency_key": allowed.key})
+            log_decision("allowed", action, verdict, verdict.why)
             return None
         if not any(a.key == allowed.key for a in self.allowed):
             # Made by an earlier attempt: it is this step's change all the same (monitor, rollback).
@@ -142,6 +150,7 @@ class PolicyGate:
                 "result": allowed.replay.output[:RECORDED_OUTPUT_CHARS],
             },
         )
+        log_decision("already_applied", action, verdict, verdict.why)
         return allowed.replay
 
     def record_outcome(self, action: Action, outcome: ToolOutcome) -> None:

@@ -19,6 +19,7 @@ from ..engine import Engine, ExecutionAlreadyExists, FunctionInvoker, ProgressEv
 from ..errors import AlreadyExists
 from ..nodes import PLACEHOLDER_FUNCTIONS, deps_from_env, run_task
 from ..nodes.deps import NodeDeps
+from ..observability import write_to_state_dir
 from ..policy import RateLimitSettings, RunAdmission
 from ..runtime.local import LocalRuntime
 from ..spec import Resources, load_resources
@@ -55,6 +56,7 @@ class LocalApp:
         base = Path(state_dir) if state_dir else settings.state_dir(self.env)
         base.mkdir(parents=True, exist_ok=True)
         self.state_dir = base.resolve()
+        write_to_state_dir(self.state_dir, self.env)  # the structured log: STATE_DIR/logs/system.jsonl
         # Transform nodes' `cat > FILE` files land here, where `aofctl run` says they are.
         self.env.setdefault(settings.AOF_FILES_DIR, str(self.state_dir / "files"))
         self.resources: Resources = load_resources(paths or ["agents", "flows"])
