@@ -77,7 +77,7 @@ def _epoch(timestamp: Any) -> float:
 
 def load_event(path: str) -> dict[str, Any]:
     """A PagerDuty webhook body (tutorial or v3 shape) as the flow sees it under ``$.event``."""
-    from ..webhooks.pagerduty_models import parse_body
+    from ..webhooks.pagerduty_body import parse_body
 
     raw = Path(path).read_bytes()
     event = parse_body(raw)
