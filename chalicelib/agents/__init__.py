@@ -7,10 +7,10 @@ when a run needs them.
 from chalicelib.agents.gate import AllowAllGate, DefaultGate, OutcomeRecorder, ReadOnlyGate, ToolGate
 from chalicelib.agents.loop import AgentTimedOut, run_agent
 from chalicelib.agents.memory import InMemoryStore, MemoryStore
+from chalicelib.agents.options import AgentRunOptions
 from chalicelib.agents.types import (
     Action,
     AgentResult,
-    AgentRunOptions,
     ModelCallRecord,
     ToolCallRecord,
 )

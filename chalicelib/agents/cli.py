@@ -34,7 +34,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _logs(args: argparse.Namespace) -> int:
-    from chalicelib.cli.views_cmd import agent_logs
+    from chalicelib.cli.logs_cmd import agent_logs
 
     return agent_logs(args)
 

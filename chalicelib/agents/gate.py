@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from chalicelib.agents.tools.base import ToolOutcome
-from chalicelib.agents.types import Action
+from chalicelib.agents.types import Action, ToolOutcome
 from chalicelib.errors import PolicyDenied
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from chalicelib.agents.gate import OutcomeRecorder
 from chalicelib.agents.memory import history_messages, memory_from_spec
+from chalicelib.agents.options import AgentRunOptions
 from chalicelib.agents.parsing import extract_json
 from chalicelib.agents.providers import make_provider
 from chalicelib.agents.providers.base import Provider
@@ -28,7 +29,6 @@ from chalicelib.agents.tools.base import ToolOutcome
 from chalicelib.agents.types import (
     Action,
     AgentResult,
-    AgentRunOptions,
     Message,
     ModelCallRecord,
     ModelRequest,

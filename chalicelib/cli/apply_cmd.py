@@ -18,10 +18,12 @@ from typing import Any
 from .. import settings
 from ..errors import AofError
 from ..spec import Resources
-from .resources_cmd import load_checked
+from .credentials_report import report_credentials
+from .project import load_project_resources
+from .stage_config import stage_prefix, stage_settings, unguarded_in_stage
 
 
-def add_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     apply = subparsers.add_parser("apply", help="create or update tables, role, state machines and flow registry")
     _common(apply)
     apply.add_argument(
@@ -48,69 +50,6 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prefix", default=None, help="table prefix (default: the stage's AOF_TABLE_PREFIX)")
 
 
-def stage_settings(project_dir: Path, stage: str) -> dict[str, Any]:
-    """The product's own settings of ``stage`` in ``.chalice/config.json`` (its ``aof`` object,
-    over the project's): ``region``, ``state_machine_log_level``."""
-    try:
-        config: dict[str, Any] = json.loads((project_dir / ".chalice" / "config.json").read_text())
-    except (FileNotFoundError, ValueError):
-        return {}
-    found = dict(config.get("aof") or {})
-    found.update(((config.get("stages") or {}).get(stage) or {}).get("aof") or {})
-    return found
-
-
-def stage_environment(project_dir: Path, stage: str) -> dict[str, str]:
-    """The environment ``.chalice/config.json`` gives the stage's Lambdas."""
-    try:
-        config: dict[str, Any] = json.loads((project_dir / ".chalice" / "config.json").read_text())
-    except (FileNotFoundError, ValueError):
-        config = {}
-    variables = {str(k): str(v) for k, v in (config.get("environment_variables") or {}).items()}
-    stage_vars = (config.get("stages") or {}).get(stage, {}).get("environment_variables") or {}
-    variables.update({str(k): str(v) for k, v in stage_vars.items()})
-    return variables
-
-
-def unguarded_in_stage(resources: Resources, project_dir: Path, stage: str) -> list[str]:
-    """Approval nodes anyone could approve once deployed (the stage's SLACK_APPROVERS counts)."""
-    from ..spec.approvers import approvers_from_env, unguarded_approvals
-
-    fallback = approvers_from_env(stage_environment(project_dir, stage))
-    return [
-        problem
-        for name, flow in resources.flows.items()
-        for problem in unguarded_approvals(flow, resources.source("AgentFlow", name), fallback)
-    ]
-
-
-def stage_prefix(project_dir: Path, stage: str, env: Mapping[str, str] | None = None) -> str:
-    """The stage's ``AOF_TABLE_PREFIX`` from ``.chalice/config.json`` (what the Lambdas get)."""
-    found = stage_environment(project_dir, stage).get(settings.AOF_TABLE_PREFIX)
-    return str(found) if found else settings.resolve(settings.AOF_TABLE_PREFIX, None, env, "aof") or "aof"
-
-
-def load_project_resources(files: list[str], project_dir: Path) -> Resources | None:
-    """The YAML given, with the project's agents; problems printed (None when there are any)."""
-    return _load(files, project_dir)
-
-
-def _load(files: list[str], project_dir: Path) -> Resources | None:
-    paths = list(files)
-    agents = project_dir / "agents"
-    given = [Path(p).resolve() for p in paths]
-    # Flows name agents; `apply -f flows/` should find the project's agents like the tutorial does.
-    if agents.is_dir() and not any(agents.resolve() == g or agents.resolve().is_relative_to(g) for g in given):
-        if not any(g.is_relative_to(agents.resolve()) for g in given):
-            paths.insert(0, str(agents))
-    resources = load_checked(paths)
-    for warning in resources.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    for problem in resources.problems:
-        print(problem, file=sys.stderr)
-    return None if resources.problems else resources
-
-
 def targets_aws(args: argparse.Namespace, env: Mapping[str, str]) -> bool:
     """``--local`` wins; then an explicit ``--stage``; then ``AOF_BACKEND`` (default local, as
     everywhere else, so the tutorial's bare ``aofctl apply -f FILE`` works without AWS)."""
@@ -123,7 +62,7 @@ def _apply(args: argparse.Namespace) -> int:
     if not targets_aws(args, os.environ):
         return _apply_local(args)
     project_dir = Path(args.project_dir)
-    resources = _load(args.files, project_dir)
+    resources = load_project_resources(args.files, project_dir)
     if resources is None:
         return 1
     from ..deploy.deployed import read_deployed_functions
@@ -215,8 +154,6 @@ def apply_aws(
         return list(the_plan.pending)
     applied = list(execute(desired, the_plan, aws))
     # A deployed stage fails a node whose credential is missing: say so before an incident does.
-    from .doctor_cmd import report_credentials
-
     report_credentials(resources, project_dir, stage, clients.get("lambda"), "warning: ")
     return applied
 
@@ -225,7 +162,7 @@ def _package(args: argparse.Namespace) -> int:
     from ..deploy.template import merge_template
 
     project_dir = Path(args.project_dir)
-    resources = _load(args.files, project_dir)
+    resources = load_project_resources(args.files, project_dir)
     if resources is None:
         return 1
     from ..deploy.deployed import lambda_timeouts

@@ -127,7 +127,7 @@ def _approve(args: argparse.Namespace) -> int:
         store.close()
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     approve = subparsers.add_parser("approve", help="decide a run's pending approval from a terminal")
     approve.add_argument(
         "run_id",

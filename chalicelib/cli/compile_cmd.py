@@ -9,7 +9,8 @@ import sys
 from ..compiler import compile_flow
 from ..spec.graph import FlowGraph
 from ..spec.models import ConditionalNode, is_approval
-from .resources_cmd import default_paths, load_checked
+from .project import default_paths, load_checked
+from .unknown import unknown_name
 
 
 def _load(args: argparse.Namespace) -> tuple[object, dict[str, object]] | None:
@@ -19,8 +20,6 @@ def _load(args: argparse.Namespace) -> tuple[object, dict[str, object]] | None:
     if resources.problems:
         return None
     if args.flow not in resources.flows:
-        from .unknown import unknown_name
-
         print(unknown_name("agentflow", args.flow, resources.flows), file=sys.stderr)
         return None
     return resources.flows[args.flow], resources.agents  # type: ignore[return-value]
@@ -102,7 +101,7 @@ def _graph(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     for name, handler, text, formats in (
         ("compile", _compile, "print the Step Functions (ASL) definition of a flow", ["json"]),
         ("graph", _graph, "print a flow's graph: a Mermaid flowchart, or -o json", ["mermaid", "json"]),

@@ -1,71 +1,20 @@
-"""``aofctl console``: ``aofctl serve`` with the run console opened in a browser.
-
-The console itself lives in :mod:`chalicelib.console`; this module is the glue ``serve`` calls:
-its options, building it on the serving LocalApp, and the start banner (each person's sign-in
-URL, which carries their token). With no display, the URL is only printed.
-"""
+"""``aofctl console``: ``aofctl serve`` with the run console opened in a browser."""
 
 from __future__ import annotations
 
 import argparse
-import getpass
-import os
-import sys
-from collections.abc import Callable
-from typing import Any
 
-
-def add_console_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--console-user",
-        dest="console_users",
-        action="append",
-        metavar="NAME",
-        help="who may sign in to the console, by the name approver lists hold (repeat for several; "
-        "each gets a token; default: your login name)",
-    )
-
-
-def build_console(args: argparse.Namespace, app: Any) -> Any:
-    from ..console import console_for
-
-    people = list(dict.fromkeys(getattr(args, "console_users", None) or [getpass.getuser()]))
-    return console_for(app, people)
-
-
-def announce(console: Any, base_url: str, line: Callable[[str], None], open_browser: bool) -> None:
-    """Print where to sign in; ``aofctl console`` also opens the first person's URL."""
-    urls = console.urls(base_url)
-    for name, url in urls:
-        line(f"  console:   {url} (signs in as {name}; the token changes at each start)")
-    if open_browser and urls:
-        if _has_display():
-            import webbrowser
-
-            webbrowser.open(urls[0][1])
-        else:
-            line("  console:   no display here: open the URL above in a browser")
-
-
-def _has_display() -> bool:
-    return sys.platform in ("darwin", "win32") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+from .console_setup import add_console_arguments
+from .serve_cmd import add_server_arguments, serve
 
 
 def _console(args: argparse.Namespace) -> int:
-    from .serve_cmd import _serve
-
     args.open_browser = True
-    return _serve(args)
+    return serve(args)
 
 
-def add_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     console = subparsers.add_parser("console", help="aofctl serve, with the run console opened in the browser")
-    console.add_argument("--port", type=int, default=8000, help="port to listen on (0: any free port)")
-    console.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    console.add_argument("--state-dir", help="where the embedded engine keeps its SQLite files (AOF_STATE_DIR)")
-    console.add_argument(
-        "-f", "--file", dest="paths", action="append", help="resources to load (default agents/ flows/)"
-    )
-    console.add_argument("--workers", type=int, default=8, help="runs the engine advances at the same time")
+    add_server_arguments(console)
     add_console_arguments(console)
     console.set_defaults(handler=_console)

@@ -11,8 +11,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .credentials_report import report_credentials
+from .project import load_project_resources
 
-def add_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     doctor = subparsers.add_parser("doctor", help="check a deployed stage's configuration (credentials)")
     doctor.add_argument("--stage", required=True, help="Chalice stage to check")
     doctor.add_argument("--project-dir", default=".", help="the Chalice project (where .chalice/ is)")
@@ -42,23 +45,7 @@ def lambda_client_for(project_dir: Path, stage: str, region: str | None) -> Any 
     return boto3.client("lambda", region_name=region or next(iter(functions.values())).split(":")[3])
 
 
-def report_credentials(resources: Any, project_dir: Path, stage: str, lambda_client: Any | None, prefix: str) -> int:
-    """Print the findings (``prefix`` before each); returns how many credentials are missing."""
-    from ..deploy.credentials import findings
-
-    source, lines = findings(resources, project_dir, stage, lambda_client)
-    for line in lines:
-        print(f"{prefix}{line}", file=sys.stderr)
-    if lines:
-        print(
-            f"({len(lines)} finding(s) read from {source}: a deployed stage fails these nodes by name)", file=sys.stderr
-        )
-    return len(lines)
-
-
 def _doctor(args: argparse.Namespace) -> int:
-    from .apply_cmd import load_project_resources
-
     project_dir = Path(args.project_dir)
     files = args.files or [str(project_dir / "agents"), str(project_dir / "flows")]
     resources = load_project_resources(files, project_dir)

@@ -14,7 +14,7 @@ from pathlib import Path
 EVAL_SET = Path("eval/scenarios")
 
 
-def add_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser(
         "eval",
         help="score models on incident scenarios (diagnosis, action, healed, harm)",

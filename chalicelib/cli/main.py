@@ -6,36 +6,48 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from . import resources_cmd
+from . import (
+    agent_cmd,
+    apply_cmd,
+    approve_cmd,
+    compile_cmd,
+    console_cmd,
+    describe_cmd,
+    doctor_cmd,
+    eval_cmd,
+    logs_cmd,
+    policy_cmd,
+    report_cmd,
+    resources_cmd,
+    run_cmd,
+    sandbox_cmd,
+    serve_cmd,
+    states_cmd,
+)
 
 Registrar = Callable[[argparse._SubParsersAction], None]  # type: ignore[type-arg]
 
-
-def _registrars() -> list[Registrar]:
-    """Each command module registers its own sub-commands; heavy imports stay inside handlers."""
-    found: list[Registrar] = [resources_cmd.add_parsers]
-    for module_name in (
-        "chalicelib.cli.compile_cmd",
-        "chalicelib.cli.run_cmd",
-        "chalicelib.cli.serve_cmd",
-        "chalicelib.cli.views_cmd",
-        "chalicelib.cli.apply_cmd",
-        "chalicelib.cli.agent_cmd",
-        "chalicelib.cli.sandbox_cmd",
-        "chalicelib.cli.policy_cmd",
-        "chalicelib.cli.states_cmd",
-        "chalicelib.cli.doctor_cmd",
-        "chalicelib.cli.console_cmd",
-        "chalicelib.cli.eval_cmd",
-    ):
-        try:
-            module = __import__(module_name, fromlist=["add_parsers"])
-        except ModuleNotFoundError as error:
-            if error.name != module_name:
-                raise
-            continue
-        found.append(module.add_parsers)
-    return found
+#: Every command, in the order ``aofctl --help`` lists them. Each module registers its own
+#: sub-commands; a module that cannot be imported stops ``aofctl`` with its traceback rather
+#: than leaving a command out.
+REGISTRARS: tuple[Registrar, ...] = (
+    resources_cmd.register,
+    compile_cmd.register,
+    run_cmd.register,
+    serve_cmd.register,
+    approve_cmd.register,
+    describe_cmd.register,
+    logs_cmd.register,
+    report_cmd.register,
+    apply_cmd.register,
+    agent_cmd.register,
+    sandbox_cmd.register,
+    policy_cmd.register,
+    states_cmd.register,
+    doctor_cmd.register,
+    console_cmd.register,
+    eval_cmd.register,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"aofctl {_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for register in _registrars():
+    for register in REGISTRARS:
         register(subparsers)
     return parser
 

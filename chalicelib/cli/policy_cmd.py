@@ -18,6 +18,8 @@ import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .project import load_checked
+
 EXIT_ALLOW, EXIT_ERROR, EXIT_APPROVE, EXIT_REFUSE = 0, 1, 2, 3
 
 
@@ -90,7 +92,6 @@ def judge_command(argv: list[str], safety: Any, *, namespace: str, critical: boo
 
 def _safety(flow_name: str | None, paths: list[str]) -> Any:
     from ..policy.settings import SafetySettings
-    from .resources_cmd import load_checked
 
     if not flow_name:
         return SafetySettings()
@@ -141,7 +142,7 @@ def _check(args: argparse.Namespace) -> int:
     return {"allow": EXIT_ALLOW, "approve": EXIT_APPROVE}.get(verdict.decision, EXIT_REFUSE)
 
 
-def add_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     policy = subparsers.add_parser("policy", help="audit the safety policy")
     sub = policy.add_subparsers(dest="policy_command", metavar="SUBCOMMAND")
     check = sub.add_parser(

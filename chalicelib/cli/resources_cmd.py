@@ -5,34 +5,18 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
-from ..settings import AOF_AGENTS_DIR, AOF_FLOWS_DIR
-from ..spec.loader import Resources, load_paths
-from ..spec.validate import validate_resources
+from ..spec.approvers import approvers_from_env, unguarded_approvals
 from .output import print_structured, print_table
-
-
-def default_paths() -> list[str]:
-    """The project's own ``agents/`` and ``flows/`` (overridable by environment)."""
-    return [os.environ.get(AOF_AGENTS_DIR, "agents"), os.environ.get(AOF_FLOWS_DIR, "flows")]
-
-
-def load_checked(paths: list[str]) -> Resources:
-    from ..spec.validate import unpinned_mcp_warnings
-
-    resources = load_paths(paths)
-    resources.problems.extend(validate_resources(resources))
-    resources.warnings.extend(unpinned_mcp_warnings(resources))
-    return resources
+from .project import default_paths, load_checked
+from .runs_view import get_runs
+from .stage_config import unguarded_in_stage
+from .unknown import unknown_name
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from ..spec.approvers import approvers_from_env, unguarded_approvals
-    from .apply_cmd import unguarded_in_stage
-
     resources = load_checked(args.paths)
     if args.stage:
         # What a deployed stage would run: an approval anyone can give is an error there.
@@ -57,8 +41,6 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _get(args: argparse.Namespace) -> int:
     if args.kind in ("runs", "run"):
-        from .views_cmd import get_runs
-
         return get_runs(args)
     resources = load_checked(args.paths or default_paths())
     for problem in resources.problems:
@@ -71,8 +53,6 @@ def _get(args: argparse.Namespace) -> int:
             ("agent", resources.agents) if args.kind in ("agents", "agent") else ("agentflow", resources.flows)
         )
         if args.name not in found:
-            from .unknown import unknown_name
-
             print(unknown_name(kind, args.name, found), file=sys.stderr)
             return 1
         chosen = {args.name: found[args.name]}
@@ -103,7 +83,7 @@ def _get(args: argparse.Namespace) -> int:
     return 1 if resources.problems else 0
 
 
-def add_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     validate = subparsers.add_parser("validate", help="check Agent and AgentFlow YAML files")
     validate.add_argument("paths", nargs="+", help="files or directories of *.yaml")
     validate.add_argument("--stage", help="also check what a deployed stage requires (approvers, ...)")

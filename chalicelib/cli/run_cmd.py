@@ -12,9 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from .console_setup import add_console_arguments
 from .countdown import Countdown
 from .invocation import aofctl_command
 from .run_driver import RunDriver
+from .serve_cmd import add_server_arguments, serve
 from .stopping import EXIT_INTERRUPTED, ChangeLines, StopKeys, in_flight, leaving_text
 
 EXIT_RESOLVED, EXIT_ERROR, EXIT_ESCALATED = 0, 1, 2
@@ -75,7 +77,7 @@ def _epoch(timestamp: Any) -> float:
 
 def load_event(path: str) -> dict[str, Any]:
     """A PagerDuty webhook body (tutorial or v3 shape) as the flow sees it under ``$.event``."""
-    from ..webhooks.pagerduty_models import parse_body
+    from ..webhooks.pagerduty_body import parse_body
 
     raw = Path(path).read_bytes()
     event = parse_body(raw)
@@ -190,12 +192,13 @@ def _user() -> str:
 def _run(args: argparse.Namespace) -> int:
     if args.flow == "agentflow":
         # The tutorial's `aofctl run agentflow NAME --daemon` starts the service (`aofctl serve`).
-        from .main import main as aofctl
-
         if not args.name or not args.daemon:
             print("error: use aofctl run agentflow NAME --daemon (or aofctl run FLOW --event FILE)", file=sys.stderr)
             return EXIT_ERROR
-        return aofctl(["serve", *(["--state-dir", args.state_dir] if args.state_dir else [])])
+        serve_parser = argparse.ArgumentParser(prog="aofctl serve")
+        add_server_arguments(serve_parser)
+        add_console_arguments(serve_parser)
+        return serve(serve_parser.parse_args(["--state-dir", args.state_dir] if args.state_dir else []))
     from ..errors import AofError
 
     if not args.event:
@@ -396,7 +399,7 @@ def _detach(app: Any, run_id: str, args: argparse.Namespace) -> int:
     return EXIT_RESOLVED
 
 
-def add_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     run = subparsers.add_parser("run", help="run one incident through a flow on the embedded engine")
     run.add_argument("flow", help="flow name (metadata.name), or `agentflow` as in `run agentflow NAME --daemon`")
     run.add_argument("name", nargs="?", help="with `agentflow`: the flow to serve")

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 from .. import settings
 from ..webhooks.limits import limit_for
 from .bounded_body import BodyRefused, check_declared_length, linger, read_bounded_body
+from .console_setup import add_console_arguments, announce, build_console
 
 SHUTDOWN_GRACE_SECONDS = 5.0
 ROUTES = ("GET /healthz", "POST /pagerduty/webhook", "POST /slack/interactivity", "POST /slack/events")
@@ -177,7 +178,7 @@ def configuration_lines(env: Mapping[str, str], app: Any, state_dir: Path) -> li
     ]
 
 
-def _serve(args: argparse.Namespace) -> int:
+def serve(args: argparse.Namespace) -> int:
     # Before any engine worker starts. chalice.local imports through six.moves, whose import hook
     # imports modules while holding Python's global import lock; a worker importing at the same
     # moment (a run resumed after a restart, loading an HTTP client) then deadlocks with it: a
@@ -197,8 +198,6 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"error: cannot start: {error}", file=sys.stderr)
         return 1
     install(Backend(env, local_app=app))
-    from .console_cmd import announce, build_console
-
     console = build_console(args, app)  # the run console, mounted under /console
     from ..reports import Scheduler, daily_analysis_jobs
 
@@ -254,18 +253,19 @@ def _shut_down(app: Any, log: RequestLog, grace: float = SHUTDOWN_GRACE_SECONDS)
     return 0
 
 
-def add_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    serve = subparsers.add_parser("serve", help="the app's HTTP routes on localhost, embedded engine behind them")
-    serve.add_argument("--port", type=int, default=8000, help="port to listen on (0: any free port)")
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--state-dir", help="where the embedded engine keeps its SQLite files (AOF_STATE_DIR)")
-    serve.add_argument("-f", "--file", dest="paths", action="append", help="resources to load (default agents/ flows/)")
-    serve.add_argument("--workers", type=int, default=8, help="runs the engine advances at the same time")
-    from .console_cmd import add_console_arguments
+def add_server_arguments(parser: argparse.ArgumentParser) -> None:
+    """What ``serve`` and ``console`` both take: where to listen, the state and the resources."""
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on (0: any free port)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--state-dir", help="where the embedded engine keeps its SQLite files (AOF_STATE_DIR)")
+    parser.add_argument(
+        "-f", "--file", dest="paths", action="append", help="resources to load (default agents/ flows/)"
+    )
+    parser.add_argument("--workers", type=int, default=8, help="runs the engine advances at the same time")
 
-    add_console_arguments(serve)
-    serve.set_defaults(handler=_serve)
 
-    from .approve_cmd import add_parser as add_approve
-
-    add_approve(subparsers)
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser("serve", help="the app's HTTP routes on localhost, embedded engine behind them")
+    add_server_arguments(parser)
+    add_console_arguments(parser)
+    parser.set_defaults(handler=serve)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..spec.diagnostics import suggest
+from .project import default_paths, load_checked
 
 
 def unknown_name(what: str, name: str, known: Iterable[str]) -> str:
@@ -20,8 +21,6 @@ def unknown_name(what: str, name: str, known: Iterable[str]) -> str:
 def loaded_names(kind: str, paths: list[str] | None = None) -> list[str]:
     """Names of the agents (``kind="agents"``) or flows in the project's YAML; none when it
     cannot be read (the caller's error then lists what the store knows)."""
-    from .resources_cmd import default_paths, load_checked
-
     try:
         resources = load_checked(paths or default_paths())
     except (OSError, ValueError):

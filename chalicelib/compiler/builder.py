@@ -54,7 +54,7 @@ def _skip_name(node_id: str) -> str:
 
 
 @dataclass(frozen=True)
-class Gate:
+class ConditionalEdge:
     """The condition of one ``conditions:`` entry, as (from node, parsed condition)."""
 
     from_node: str
@@ -80,13 +80,14 @@ class Builder:
         self.graph = FlowGraph.of(self.flow)
         self.refs = FlowReferences(self.flow, self.agents)
         self.order = self.graph.topological_order()
-        self.gates: dict[str, list[Gate]] = {
-            node.id: [Gate(c.from_, parse_condition(c.when)) for c in node.conditions] for node in self.flow.spec.nodes
+        self.gates: dict[str, list[ConditionalEdge]] = {
+            node.id: [ConditionalEdge(c.from_, parse_condition(c.when)) for c in node.conditions]
+            for node in self.flow.spec.nodes
         }
 
     # -- conditions -----------------------------------------------------------------------
 
-    def _expr_of(self, node_id: str, gate: Gate) -> Expr:
+    def _expr_of(self, node_id: str, gate: ConditionalEdge) -> Expr:
         """A gate's expression, with ``when: true`` on a single-condition Conditional expanded."""
         source = self.graph.nodes[gate.from_node]
         expr = gate.condition.expr
@@ -100,7 +101,7 @@ class Builder:
             return Compare("==" if expr.value else "!=", status, Literal("succeeded"))
         return expr
 
-    def _compiler(self, node_id: str, gate: Gate | None) -> RuleCompiler:
+    def _compiler(self, node_id: str, gate: ConditionalEdge | None) -> RuleCompiler:
         from_node = gate.from_node if gate else None
 
         def path_of(ref: Ref) -> str:
@@ -152,7 +153,7 @@ class Builder:
                 return False
         return True
 
-    def _inline(self, node_id: str, gate: Gate) -> Expr:
+    def _inline(self, node_id: str, gate: ConditionalEdge) -> Expr:
         compiler = self._compiler(node_id, gate)
         return _substitute(self._expr_of(node_id, gate), compiler.substitute)
 

@@ -16,7 +16,7 @@ import yaml
 
 from ..compiler import compile_flow, substitute_arns
 from ..engine import validate
-from ..engine.store import Store as EngineStore
+from ..engine.store import EngineStore
 from ..errors import SpecError
 from ..nodes.dispatch import PLACEHOLDER_FUNCTIONS
 from ..spec import Resources

@@ -26,7 +26,7 @@ from .interpreter import READY, TIMER, Interpreter
 from .invoker import TaskInvoker
 from .mocks import TaskMocks
 from .models import ExecutionDescription, ProgressEvent
-from .store import QUEUED, RUNNING, Event, Run, Store
+from .store import QUEUED, RUNNING, EngineStore, Event, Run
 from .tokens import output_text, resolve_token
 
 ACCOUNT = "000000000000"
@@ -61,7 +61,7 @@ class Engine:
         """``mocks``: Task results from a MockConfigFile test case (``aofctl states run``); with
         them, Task states may name any resource, and the mocked ones call nothing."""
         self.db_path = Path(db_path) if db_path is not None else settings.db_path(env)
-        self.store = Store(self.db_path)
+        self.store = EngineStore(self.db_path)
         self.clock: Clock = clock or SystemClock()
         self.max_workers = max_workers
         self._subscribers: list[Subscriber] = []

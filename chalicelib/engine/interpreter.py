@@ -29,7 +29,7 @@ from .definition import RESOURCES
 from .errors import StatesError
 from .invoker import TaskInvoker, error_of, lambda_envelope
 from .mocks import TaskMocks
-from .store import RUNNING, Event, Run, Store
+from .store import RUNNING, EngineStore, Event, Run
 
 REGION = "local"
 TIMER = "timer"  # Wait states and Retry backoff: safe to fast-forward in run_until_idle
@@ -60,7 +60,7 @@ def error_matches(names: list[str], error: str) -> bool:
 class Interpreter:
     def __init__(
         self,
-        store: Store,
+        store: EngineStore,
         invoker: TaskInvoker,
         clock: Clock,
         emit: Callable[[list[Event], Run], None],

@@ -18,7 +18,7 @@ from typing import Any
 from .clock import Clock, SystemClock
 from .errors import InvalidOutput, InvalidToken, TaskDoesNotExist, TaskTimedOut
 from .interpreter import READY
-from .store import RUNNING, Store
+from .store import RUNNING, EngineStore
 
 
 def output_text(output: Any) -> str:
@@ -34,7 +34,7 @@ def output_text(output: Any) -> str:
 
 
 def resolve_token(
-    store: Store, now: float, token: str, status: str, output: str | None, error: str | None, cause: str | None
+    store: EngineStore, now: float, token: str, status: str, output: str | None, error: str | None, cause: str | None
 ) -> None:
     """Decide the token once and make its run due; raises the Step Functions errors."""
     if not isinstance(token, str) or not token or len(token) > 1024:
@@ -54,7 +54,7 @@ class TokenClient:
     """``send_task_success``/``send_task_failure`` on an engine database, without an engine."""
 
     def __init__(self, db_path: str | Path, clock: Clock | None = None) -> None:
-        self.store = Store(db_path)
+        self.store = EngineStore(db_path)
         self.clock: Clock = clock or SystemClock()
 
     def send_task_success(self, token: str, output: Any) -> None:

@@ -265,7 +265,7 @@ def _agents(
     sb: Any, scenario: Any, model: str, agents: FlowAgents, incident: dict[str, str], result: Result, speed: float
 ) -> tuple[dict[str, Any], Decision]:
     from chalicelib.agents import run_agent
-    from chalicelib.agents.types import AgentRunOptions
+    from chalicelib.agents.options import AgentRunOptions
 
     store = _store()
     env = {**os.environ, **sb.env}

@@ -1,7 +1,7 @@
 """Typed wrappers for the outside services: Slack, PagerDuty and Kubernetes.
 
 Public surface (imported lazily so that reading one module never loads another's SDK: the
-webhook routes import ``pagerduty_models`` and must not pay for ``slack_sdk.WebClient``):
+webhook routes import ``pagerduty_objects`` and must not pay for ``slack_sdk.WebClient``):
 
 - ``chalicelib.integrations.pagerduty``: ``PagerDutyClient``
 - ``chalicelib.integrations.slack``: ``SlackClient``, ``IncidentThreads``, ``ThreadIndex``,

@@ -19,7 +19,7 @@ from email.message import Message
 from typing import Any
 
 from chalicelib.errors import ConfigurationError, ServiceError, ServiceUnavailable
-from chalicelib.integrations.pagerduty_models import Alert, CustomFieldValue, Incident, Note
+from chalicelib.integrations.pagerduty_objects import Alert, CustomFieldValue, Note, PagerDutyIncident
 from chalicelib.settings import PAGERDUTY_API_KEY, PAGERDUTY_API_URL, PAGERDUTY_FROM_EMAIL, resolve
 
 logger = logging.getLogger(__name__)
@@ -63,8 +63,8 @@ class PagerDutyClient:
 
     # --- reads ---------------------------------------------------------------------------
 
-    def get_incident(self, incident_id: str) -> Incident:
-        return Incident.from_api(self._call("GET", f"/incidents/{_q(incident_id)}").get("incident"))
+    def get_incident(self, incident_id: str) -> PagerDutyIncident:
+        return PagerDutyIncident.from_api(self._call("GET", f"/incidents/{_q(incident_id)}").get("incident"))
 
     def list_alerts(self, incident_id: str) -> list[Alert]:
         alerts: list[Alert] = []
@@ -83,31 +83,31 @@ class PagerDutyClient:
 
     # --- writes (PagerDuty requires ``From`` with an account-level key) ---------------------
 
-    def resolve_incident(self, incident_id: str, resolution: str | None = None) -> Incident:
+    def resolve_incident(self, incident_id: str, resolution: str | None = None) -> PagerDutyIncident:
         change: dict[str, Any] = {"status": "resolved"}
         if resolution:
             change["resolution"] = resolution
         return self._update(incident_id, change)
 
-    def acknowledge(self, incident_id: str) -> Incident:
+    def acknowledge(self, incident_id: str) -> PagerDutyIncident:
         return self._update(incident_id, {"status": "acknowledged"})
 
-    def reassign_to_escalation_policy(self, incident_id: str, policy_id: str) -> Incident:
+    def reassign_to_escalation_policy(self, incident_id: str, policy_id: str) -> PagerDutyIncident:
         return self._update(
             incident_id, {"escalation_policy": {"id": policy_id, "type": "escalation_policy_reference"}}
         )
 
-    def escalate(self, incident_id: str, level: int) -> Incident:
+    def escalate(self, incident_id: str, level: int) -> PagerDutyIncident:
         return self._update(incident_id, {"escalation_level": level})
 
     def add_note(self, incident_id: str, content: str) -> Note:
         answer = self._call("POST", f"/incidents/{_q(incident_id)}/notes", body={"note": {"content": content}})
         return Note.from_api(answer.get("note"))
 
-    def _update(self, incident_id: str, change: dict[str, Any]) -> Incident:
+    def _update(self, incident_id: str, change: dict[str, Any]) -> PagerDutyIncident:
         body = {"incident": {"type": "incident_reference", **change}}
         answer = self._call("PUT", f"/incidents/{_q(incident_id)}", body=body)
-        return Incident.from_api(answer.get("incident"))
+        return PagerDutyIncident.from_api(answer.get("incident"))
 
     # --- transport ---------------------------------------------------------------------------
 

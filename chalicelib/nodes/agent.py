@@ -43,7 +43,7 @@ MAX_OUTPUT_BYTES = 64 * 1024
 
 def handle(event: NodeInput, deps: NodeDeps) -> NodeOutput:
     from ..agents import run_agent
-    from ..agents.types import AgentRunOptions
+    from ..agents.options import AgentRunOptions
     from ..spec.models import AgentResource
 
     name = str(event.node.config.get("agent", ""))

@@ -15,7 +15,7 @@ def incident_in(body: bytes) -> dict[str, str]:
     """``incident_id`` and ``event_id`` of an accepted PagerDuty delivery, read with the route's
     own parser; empty for a body it cannot read. Only called once the route has authenticated
     and accepted the delivery, so what it logs was sent by PagerDuty."""
-    from ..webhooks.pagerduty_models import parse_body
+    from ..webhooks.pagerduty_body import parse_body
 
     try:
         event = parse_body(body)

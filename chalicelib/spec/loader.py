@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -13,40 +12,12 @@ from ..errors import SpecError
 from .agent import AgentResource
 from .diagnostics import describe_validation_error, suggest
 from .flow import AgentFlowResource
+from .resources import Resources
+from .validate import validate_resources
 from .yaml_errors import describe_yaml_error
 from .yaml_source import SourceDocument, read_documents
 
 KINDS: dict[str, type[BaseModel]] = {"Agent": AgentResource, "AgentFlow": AgentFlowResource}
-
-
-@dataclass
-class Resources:
-    """Everything loaded from a set of paths, with where each resource came from."""
-
-    agents: dict[str, AgentResource] = field(default_factory=dict)
-    flows: dict[str, AgentFlowResource] = field(default_factory=dict)
-    sources: dict[tuple[str, str], SourceDocument] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-    def source(self, kind: str, name: str) -> SourceDocument | None:
-        return self.sources.get((kind, name))
-
-    def merge(self, other: Resources) -> None:
-        self.warnings.extend(other.warnings)
-        self.problems.extend(other.problems)
-        for kind, registry, incoming in (("Agent", self.agents, other.agents), ("AgentFlow", self.flows, other.flows)):
-            for name, resource in incoming.items():
-                doc = other.sources[(kind, name)]
-                if name in registry:
-                    earlier = self.sources[(kind, name)]
-                    self.problems.append(
-                        f"{doc.file}:{doc.line_of(('metadata', 'name'))}: metadata.name: {kind} '{name}' is already "
-                        f"defined in {earlier.file}:{earlier.line_of(('metadata', 'name'))}"
-                    )
-                    continue
-                registry[name] = resource  # type: ignore[index,assignment]
-                self.sources[(kind, name)] = doc
 
 
 def _yaml_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
@@ -140,8 +111,6 @@ def load_paths(paths: Iterable[str | Path]) -> Resources:
 
 def load_resources(paths: Iterable[str | Path]) -> Resources:
     """Load and fully validate resources; raise :class:`SpecError` listing every problem."""
-    from .validate import validate_resources
-
     resources = load_paths(paths)
     resources.problems.extend(validate_resources(resources))
     if resources.problems:

@@ -10,9 +10,9 @@ from .agent import AgentResource
 from .diagnostics import suggest
 from .flow import AgentFlowResource
 from .graph import check_graph
-from .loader import Resources
 from .nodes import AgentNode, ConditionalNode, HTTPNode, TransformNode, WaitNode
 from .references import FlowReferences
+from .resources import Resources
 from .yaml_source import Path, SourceDocument
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from chalicelib.errors import AofError
-from chalicelib.integrations.pagerduty_models import Alert, CustomFieldValue
+from chalicelib.integrations.pagerduty_objects import Alert, CustomFieldValue
 from chalicelib.webhooks.incident import IncidentEvent
 
 logger = logging.getLogger(__name__)

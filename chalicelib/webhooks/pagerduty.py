@@ -24,7 +24,7 @@ from chalicelib.webhooks.incident import (
 )
 from chalicelib.webhooks.limits import MAX_WEBHOOK_BYTES, check_size
 from chalicelib.webhooks.pagerduty_auth import PagerDutyAuthConfig, verify
-from chalicelib.webhooks.pagerduty_models import parse_body
+from chalicelib.webhooks.pagerduty_body import parse_body
 from chalicelib.webhooks.ports import DeliveryLog, Enricher, RunController, RunStarter
 
 logger = logging.getLogger(__name__)

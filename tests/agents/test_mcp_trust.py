@@ -76,7 +76,7 @@ def agent_file(tmp_path: Path, command: list[str]) -> Path:
 def test_an_unpinned_server_is_reported_with_its_file_and_line(tmp_path, command) -> None:
     """A warning, not an error: the tutorial's own agents name an unpinned server and load as
     written; the server is then never started (next tests)."""
-    from chalicelib.cli.resources_cmd import load_checked
+    from chalicelib.cli.project import load_checked
 
     path = agent_file(tmp_path, command)
     resources = load_checked([str(path)])
@@ -89,7 +89,7 @@ def test_an_unpinned_server_is_reported_with_its_file_and_line(tmp_path, command
 
 @pytest.mark.parametrize("command", PINNED, ids=" ".join)
 def test_a_pinned_server_or_a_local_program_loads(tmp_path, command) -> None:
-    from chalicelib.cli.resources_cmd import load_checked
+    from chalicelib.cli.project import load_checked
     from chalicelib.spec import load_resources
 
     assert "pinned" in load_resources([str(agent_file(tmp_path, command))]).agents
@@ -129,8 +129,8 @@ def test_a_tool_the_server_calls_read_only_acts_unless_the_yaml_says_so(tutorial
 
 
 def test_an_unpinned_server_that_skipped_validation_is_never_started(tmp_path) -> None:
+    from chalicelib.agents.options import AgentRunOptions
     from chalicelib.agents.tools import build_toolset
-    from chalicelib.agents.types import AgentRunOptions
 
     marker = tmp_path / "ran"
     # Were it started, this "package runner" would leave a marker: npx is looked up on PATH.

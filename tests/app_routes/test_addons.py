@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_runbook_is_fetched_and_handed_to_the_diagnosis(httpserver, tmp_path):
     from chalicelib.service.local import LocalApp
-    from chalicelib.webhooks.pagerduty_models import parse_body
+    from chalicelib.webhooks.pagerduty_body import parse_body
     from sandbox.testing import running_sandbox
 
     httpserver.expect_request("/api/API Service").respond_with_json(

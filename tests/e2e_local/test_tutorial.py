@@ -25,7 +25,7 @@ from tests.routes.support import (
 
 
 def flow_event(name: str) -> dict[str, Any]:
-    from chalicelib.webhooks.pagerduty_models import parse_body
+    from chalicelib.webhooks.pagerduty_body import parse_body
 
     return parse_body((ROOT / "examples" / "events" / name).read_bytes()).to_flow_event()
 

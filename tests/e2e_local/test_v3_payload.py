@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chalicelib.webhooks.pagerduty_models import parse_body
+from chalicelib.webhooks.pagerduty_body import parse_body
 
 SAMPLE = Path(__file__).resolve().parents[1] / "events" / "pagerduty-v3-incident-triggered.json"
 

@@ -153,7 +153,7 @@ def test_malformed_slack_bodies_are_bad_requests(routes: Routes) -> None:
 
 
 def test_an_approval_nobody_decides_times_out_updates_the_message_and_pages_a_human(routes: Routes) -> None:
-    from chalicelib.webhooks.pagerduty_models import parse_body
+    from chalicelib.webhooks.pagerduty_body import parse_body
 
     routes.pagerduty.add_incident("TEST002", title="Database cluster down - all replicas failing")
     event = parse_body(json.dumps(tutorial("TEST002")).encode()).to_flow_event()

@@ -21,7 +21,7 @@ import pytest
 
 from chalicelib.engine import execution_arn
 from chalicelib.engine.events import to_history
-from chalicelib.engine.store import Store as EngineStore
+from chalicelib.engine.store import EngineStore
 from sandbox.testing import sandbox_factory  # noqa: F401  (fixture)
 from tests.support.processes import exited, launch, stop_process
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from chalicelib.engine import execution_arn
 from chalicelib.engine.events import to_history
-from chalicelib.engine.store import Store as EngineStore
+from chalicelib.engine.store import EngineStore
 from chalicelib.store import open_store
 from tests.serve.conftest import ROOT, TOKEN, wait_until
 

@@ -21,7 +21,7 @@ WEBHOOK_MODULES = (
     "chalicelib.webhooks.pagerduty",
     "chalicelib.webhooks.incident",
     "chalicelib.webhooks.ports",
-    "chalicelib.webhooks.pagerduty_models",
+    "chalicelib.webhooks.pagerduty_body",
 )
 #: pydantic alone costs ~50 ms of import time: the webhook path parses with stdlib dataclasses.
 HEAVY = {"anthropic", "openai", "kubernetes", "mcp", "slack_sdk", "httpx", "boto3", "pydantic"}

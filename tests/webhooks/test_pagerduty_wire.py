@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib.errors import BadRequest
 from chalicelib.webhooks.incident import Agent, Incident, IncidentEvent, OtherEvent, ServiceRef
-from chalicelib.webhooks.pagerduty_models import parse_body
+from chalicelib.webhooks.pagerduty_body import parse_body
 from tests.webhooks.events import load_event
 
 TRIGGERED = "pagerduty-v3-incident-triggered.json"

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from chalicelib.agents.options import AgentRunOptions
 from chalicelib.agents.tools.base import Tool, ToolOutcome
-from chalicelib.agents.types import AgentRunOptions, ToolDefinition
+from chalicelib.agents.types import ToolDefinition
 
 
 def _config_dict(config: Any) -> dict[str, Any]:

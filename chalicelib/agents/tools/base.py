@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from chalicelib.agents.types import Action, ToolDefinition
+from chalicelib.agents.types import Action, ToolDefinition, ToolOutcome
 
-
-@dataclass
-class ToolOutcome:
-    """A tool's answer. ``output`` goes back to the model; ``snapshot`` to the caller's store."""
-
-    output: str
-    ok: bool = True
-    error: str | None = None
-    snapshot: dict[str, Any] | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
+__all__ = ["Tool", "ToolOutcome", "cap_output"]
 
 
 class Tool(Protocol):

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from chalicelib.agents.options import AgentRunOptions
 from chalicelib.agents.tools import ToolSet, build_toolset
-from chalicelib.agents.types import AgentRunOptions
 
 
 @pytest.fixture

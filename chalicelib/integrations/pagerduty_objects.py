@@ -51,7 +51,7 @@ class Reference(Record):
 _INCIDENT_FIELDS = ("id", "title", "status", "urgency", "html_url", "service", "escalation_policy")
 
 
-class Incident(Record):
+class PagerDutyIncident(Record):
     id: str
     title: str | None = None
     status: str | None = None
@@ -63,7 +63,7 @@ class Incident(Record):
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_api(cls, data: Any) -> Incident:
+    def from_api(cls, data: Any) -> PagerDutyIncident:
         item = _object(data, "incident")
         return cls(
             id=_id(item, "incident"),
