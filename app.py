@@ -70,13 +70,11 @@ def slack_events() -> Response:
 
 
 def _node(function: str, event: dict[str, Any]) -> dict[str, Any]:
-    from chalicelib.nodes import run_task
-
-    return run_task(function, event, backend().node_deps())
+    return backend().run_node(function, event)
 
 
-# Each node function adapts the Step Functions task payload to the handler the embedded engine
-# calls too; an error leaves as one of chalicelib.errors' classes, whose name the Lambda
+# One function per entry of chalicelib.nodes.registry (a test holds the two together). Each
+# adapts the Step Functions task payload to the handler the embedded engine calls too; an error leaves as one of chalicelib.errors' classes, whose name the Lambda
 # runtime reports as errorType, which is what the definition's Retry/Catch match.
 @app.lambda_function(name="transform_node")
 def transform_node(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -16,20 +16,14 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..errors import SpecError
+from ..nodes.registry import NODE_KINDS
 
 #: Seconds between the function's timeout and its state's: the Lambda reports before the state gives up.
 STATE_MARGIN = 10
 #: The longest wait between two tries of an HTTP node (a Retry-After is capped to this).
 MAX_RETRY_WAIT = 30
 
-_PLACEHOLDER_FUNCTIONS = {
-    "${TransformNodeFunctionArn}": "transform_node",
-    "${AgentNodeFunctionArn}": "agent_node",
-    "${SlackNodeFunctionArn}": "slack_node",
-    "${ApprovalNodeFunctionArn}": "approval_node",
-    "${HttpNodeFunctionArn}": "http_node",
-    "${LifecycleFunctionArn}": "lifecycle",
-}
+_PLACEHOLDER_FUNCTIONS = {"${" + kind.placeholder + "}": kind.function for kind in NODE_KINDS}
 
 
 def _tasks(states: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
