@@ -182,7 +182,7 @@ class TaskTimedOut(ExecutionError):
 class WaitingForActingSlot(ExecutionError):
     """Every acting slot of the flow's ``rate_limit`` is taken. The compiled definition retries
     it on its own schedule (a wait in Step Functions, the engine's timer locally), not the
-    generic retry policy: the node never sleeps for a slot."""
+    generic retry policy: nothing sleeps in a Lambda for a slot."""
 
 
 class RunStopped(ExecutionError):

@@ -61,8 +61,8 @@ ACTING_SLOT_POLL_SECONDS = 5
 
 
 def acting_slot_retry(rate_limit: dict[str, Any]) -> dict[str, Any]:
-    """Wait for an acting slot in the definition, not in the Lambda: the agent node fails with
-    ``WaitingForActingSlot`` at once and Step Functions (or the engine's timer) waits
+    """Wait for an acting slot in the definition, not in the Lambda: an agent step with no slot
+    fails with ``WaitingForActingSlot`` at once and Step Functions (or the engine's timer) waits
     ``IntervalSeconds`` before the next try, for up to the rate limit's ``timeout_seconds``."""
     timeout = int(rate_limit.get("timeout_seconds") or 1800)
     return {

@@ -8,9 +8,9 @@ each change it made is monitored for the flow's ``safety.monitor_seconds`` and r
 its snapshot when health does not return, whatever the agent said about it.
 
 The node returns what it found and never waits or pages by itself: when a human is needed its
-result says so (``meta.escalate``) and the run service pages; when the flow's ``rate_limit`` has
-no acting slot free it fails with :class:`WaitingForActingSlot` at once, and the compiled Retry
-tries again later (Step Functions' own wait, or the embedded engine's timer).
+result says so (``meta.escalate``) and the run service pages; the run service also holds the
+flow's ``rate_limit`` acting slot before the node runs (see
+:meth:`chalicelib.service.runs.RunService.run_node`).
 """
 
 from __future__ import annotations
@@ -19,14 +19,12 @@ import dataclasses
 import json
 from typing import Any
 
-from ..errors import RunStopped, WaitingForActingSlot
+from ..errors import RunStopped
 from ..expr import parse_template
 from ..policy import (
     KubeChanges,
     PolicyGate,
     ProtocolReport,
-    RateLimitSettings,
-    RunAdmission,
     RunContext,
     SafetySettings,
     apply_to_output,
@@ -62,7 +60,6 @@ def handle(event: NodeInput, deps: NodeDeps) -> NodeOutput:
     if override:
         # An operator (or the demo) may shorten or lengthen the watch after each change.
         safety = dataclasses.replace(safety, monitor_seconds=float(override))
-    rate_limit = extra.get("rate_limit") or event.flow.get("rate_limit")
     changes = KubeChanges(kubeconfig)
     run_id = event.context.run_id
     gate = PolicyGate(
@@ -86,7 +83,6 @@ def handle(event: NodeInput, deps: NodeDeps) -> NodeOutput:
         if problem is not None:
             changes.close()
             return _blind(event, deps, agent, problem, gate)
-    _take_acting_slot(event, deps, rate_limit)
     try:
         result = run_agent(agent, prompt, options)
         # A change already made is watched (and rolled back if health does not return) even when
@@ -167,24 +163,6 @@ def _record(deps: NodeDeps, event: NodeInput, agent: str, prompt: str, details: 
             },
         ),
     )
-
-
-def _take_acting_slot(event: NodeInput, deps: NodeDeps, rate_limit: Any) -> None:
-    """Hold an acting slot of the flow's ``rate_limit``, or fail at once so the flow waits.
-
-    No sleep here: a Lambda that sleeps is billed for it and may outlive its Task state. The
-    compiled definition retries :class:`WaitingForActingSlot` every few seconds for the rate
-    limit's ``timeout_seconds``; a queued run takes its turn when a slot frees.
-    """
-    if not rate_limit:
-        return
-    flow = str(event.flow.get("name") or "flow")
-    stopped = stop_reason(deps.store, event.context.run_id)
-    if stopped:
-        raise RunStopped(f"stopped while waiting for an acting slot of flow {flow}: {stopped}")
-    limits = RateLimitSettings.from_dict(rate_limit)
-    if not RunAdmission(deps.store.budgets, limits).acquire_acting(flow, event.context.run_id):
-        raise WaitingForActingSlot(f"all {limits.max_concurrent} acting slots of flow {flow} are taken")
 
 
 def _namespace_of(event: NodeInput) -> str:

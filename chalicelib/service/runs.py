@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..errors import AlreadyExists
+from ..errors import AlreadyExists, RunStopped, WaitingForActingSlot
 from ..policy.admission import RunAdmission
 from ..policy.rate_limit import RateLimitSettings
 from ..store.records import RunEvent, RunRecord
-from ..store.stops import HUMAN_TOOK_OVER, RUN_STOPPED, STOPPED_STATUS
+from ..store.stops import HUMAN_TOOK_OVER, RUN_STOPPED, STOPPED_STATUS, stop_reason
 from .outcome import outcome_of, resolution_of, severity_of
 
 if TYPE_CHECKING:
@@ -131,10 +131,32 @@ class RunService:
         then :meth:`node_finished` with what it returned."""
         from ..nodes.dispatch import run_task  # the node functions only, not the webhook
 
-        result = run_task(function, payload, deps)
         run_id, node = task_identity(payload)
+        if (payload.get("node") or {}).get("type") == "Agent":
+            self.take_acting_slot(run_id, payload)
+        result = run_task(function, payload, deps)
         self.node_finished(run_id, node, result)
         return result
+
+    def take_acting_slot(self, run_id: str, payload: dict[str, Any]) -> None:
+        """Hold an acting slot of the flow's ``rate_limit`` (compiled into the payload) for an
+        agent step, or fail at once with :class:`WaitingForActingSlot`.
+
+        No sleep here: a Lambda that sleeps is billed for it and may outlive its Task state. The
+        compiled definition retries ``WaitingForActingSlot`` every few seconds for the rate
+        limit's ``timeout_seconds`` (Step Functions waits, or the embedded engine's timer), and a
+        queued run takes its turn when a slot frees.
+        """
+        rate_limit = payload.get("rate_limit") or (payload.get("flow") or {}).get("rate_limit")
+        if not rate_limit:
+            return
+        flow = str((payload.get("flow") or {}).get("name") or "flow")
+        stopped = stop_reason(self.store, run_id)
+        if stopped:
+            raise RunStopped(f"stopped while waiting for an acting slot of flow {flow}: {stopped}")
+        limits = RateLimitSettings.from_dict(rate_limit)
+        if not RunAdmission(self.store.budgets, limits).acquire_acting(flow, run_id):
+            raise WaitingForActingSlot(f"all {limits.max_concurrent} acting slots of flow {flow} are taken")
 
     def node_finished(self, run_id: str, node_id: str | None, result: Any) -> None:
         """A node's handler returned ``result``; a node that asks for a human gets one.

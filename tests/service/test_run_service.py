@@ -19,12 +19,13 @@ import pytest
 from moto import mock_aws
 
 from chalicelib.engine import Engine, FunctionInvoker
+from chalicelib.errors import RunStopped, WaitingForActingSlot
 from chalicelib.nodes.notify import ConsoleNotifier
 from chalicelib.runtime.local import LocalRuntime
 from chalicelib.runtime.stepfunctions import StepFunctionsRuntime
 from chalicelib.service.run_ports import EmfMetrics, FlowTable
 from chalicelib.service.runs import RunService
-from chalicelib.store import ApprovalRecord, Store, open_store
+from chalicelib.store import ApprovalRecord, RunRecord, Store, open_store
 from chalicelib.webhooks.incident import Incident, IncidentEvent, ServiceRef
 
 FLOW = "incident-auto-response"
@@ -115,7 +116,9 @@ def test_a_human_taking_over_stops_the_run_cancels_its_approval_and_frees_its_sl
 ) -> None:
     world.service.start(FLOW, event("P1", "ev-1"), "run-1")
     world.store.approvals.put_approval(
-        ApprovalRecord(approval_id="a-1", run_id="run-1", node_id="ask", task_token="t", plan={}, expires_at=4_000_000_000)
+        ApprovalRecord(
+            approval_id="a-1", run_id="run-1", node_id="ask", task_token="t", plan={}, expires_at=4_000_000_000
+        )
     )
     ack = IncidentEvent(
         event_id="ev-ack",
@@ -152,3 +155,17 @@ def test_a_stopped_run_finishes_once_as_stopped_with_its_metrics(
     assert [e.type for e in world.store.runs.events("run-1")].count("RunFinished") == 1
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     assert len(lines) == 1 and lines[0]["flow"] == FLOW and lines[0]["RunsEscalated"] == [1.0]
+
+
+def test_an_agent_step_without_a_free_slot_fails_at_once_and_a_stopped_run_stops_waiting(world: World) -> None:
+    world.service.start(FLOW, event("P1", "ev-1"), "acting")  # holds the only acting slot
+    step = {"node": {"id": "remediate", "type": "Agent"}, "flow": {"name": FLOW}, "rate_limit": LIMIT}
+
+    with pytest.raises(WaitingForActingSlot, match="acting slots of flow incident-auto-response"):
+        world.service.take_acting_slot("queued", step)
+    world.service.take_acting_slot("acting", step)  # the holder keeps its slot
+
+    world.store.runs.create_run(RunRecord(run_id="queued", flow=FLOW, status="running"))
+    world.service.stop_run("queued", "operator pressed Ctrl-C")
+    with pytest.raises(RunStopped, match="stopped while waiting"):
+        world.service.take_acting_slot("queued", step)
