@@ -85,20 +85,13 @@ def slack_events() -> Response:
 
 
 def _node(function: str, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    # run_task binds the run's fields to every line the node logs (chalicelib.observability).
-    from chalicelib.nodes import run_task
-
-    deps = backend().node_deps()
-    if context is not None:
-        # An agent starts no tool call that could outlast this invocation (agents.time_limits).
-        from chalicelib.agents.time_limits import with_lambda_context
-
-        deps = with_lambda_context(deps, context)
-    return run_task(function, event, deps)
+    # run_task binds the run's fields to every line the node logs (chalicelib.observability);
+    # the Lambda context bounds an agent's tool calls (agents.time_limits).
+    return backend().run_node(function, event, context)
 
 
-# Each node function adapts the Step Functions task payload to the handler the embedded engine
-# calls too; an error leaves as one of chalicelib.errors' classes, whose name the Lambda
+# One function per entry of chalicelib.nodes.registry (a test holds the two together). Each
+# adapts the Step Functions task payload to the handler the embedded engine calls too; an error leaves as one of chalicelib.errors' classes, whose name the Lambda
 # runtime reports as errorType, which is what the definition's Retry/Catch match.
 @app.lambda_function(name="transform_node")
 def transform_node(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -179,6 +179,12 @@ class TaskTimedOut(ExecutionError):
     pass
 
 
+class WaitingForActingSlot(ExecutionError):
+    """Every acting slot of the flow's ``rate_limit`` is taken. The compiled definition retries
+    it on its own schedule (a wait in Step Functions, the engine's timer locally), not the
+    generic retry policy: nothing sleeps in a Lambda for a slot."""
+
+
 class RunStopped(ExecutionError):
     """The run was stopped (StopExecution, Ctrl-C, a human took the incident over): the step
     makes no further change. Not retryable: a retried attempt would be stopped all the same."""

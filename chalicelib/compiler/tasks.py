@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from ..errors import retryable_error_names
+from ..errors import WaitingForActingSlot, retryable_error_names
+from ..nodes.registry import NODE_KINDS
 from ..spec.models import AgentNode, AgentResource, AnyNode, is_approval
 from ..spec.references import jsonpath, node_key
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 LAMBDA_INVOKE_WAIT = "arn:aws:states:::lambda:invoke.waitForTaskToken"
 
-#: One Lambda per node type; placeholders are filled by DefinitionSubstitutions at apply time.
-FUNCTION_PLACEHOLDERS: dict[str, str] = {
-    "Transform": "TransformNodeFunctionArn",
-    "Agent": "AgentNodeFunctionArn",
-    "Slack": "SlackNodeFunctionArn",
-    "Approval": "ApprovalNodeFunctionArn",
-    "HTTP": "HttpNodeFunctionArn",
-    "Lifecycle": "LifecycleFunctionArn",
-}
+#: One Lambda per node type (from the node registry); placeholders are filled by
+#: DefinitionSubstitutions at apply time.
+FUNCTION_PLACEHOLDERS: dict[str, str] = {kind.type: kind.placeholder for kind in NODE_KINDS}
 
 #: Lambda service errors worth retrying, as Step Functions names them.
 TRANSIENT_LAMBDA_ERRORS = [
@@ -30,7 +26,7 @@ TRANSIENT_LAMBDA_ERRORS = [
 ]
 
 #: Default per-node Task timeouts when the node sets none (seconds).
-DEFAULT_TIMEOUTS = {"Transform": 60, "Agent": 300, "Slack": 60, "HTTP": 120, "Lifecycle": 120}
+DEFAULT_TIMEOUTS = {kind.type: kind.timeout_seconds for kind in NODE_KINDS}
 
 CONTEXT = {
     "execution_id.$": "$$.Execution.Id",
@@ -58,6 +54,23 @@ def retry_policy() -> list[dict[str, Any]]:
             "JitterStrategy": "FULL",
         }
     ]
+
+
+#: How often a run waiting for an acting slot of its flow's ``rate_limit`` asks again (seconds).
+ACTING_SLOT_POLL_SECONDS = 5
+
+
+def acting_slot_retry(rate_limit: dict[str, Any]) -> dict[str, Any]:
+    """Wait for an acting slot in the definition, not in the Lambda: an agent step with no slot
+    fails with ``WaitingForActingSlot`` at once and Step Functions (or the engine's timer) waits
+    ``IntervalSeconds`` before the next try, for up to the rate limit's ``timeout_seconds``."""
+    timeout = int(rate_limit.get("timeout_seconds") or 1800)
+    return {
+        "ErrorEquals": [WaitingForActingSlot.__name__],
+        "IntervalSeconds": ACTING_SLOT_POLL_SECONDS,
+        "MaxAttempts": max(1, math.ceil(timeout / ACTING_SLOT_POLL_SECONDS)),
+        "BackoffRate": 1.0,
+    }
 
 
 def node_payload(
@@ -96,9 +109,7 @@ def node_timeout(node: AnyNode) -> int:
     configured = getattr(node.config, "timeout_seconds", None)
     if configured:
         return int(configured)
-    if is_approval(node):
-        return 600
-    return DEFAULT_TIMEOUTS.get(node.type, 120)
+    return DEFAULT_TIMEOUTS["Approval" if is_approval(node) else node.type]
 
 
 def task_state(
@@ -126,6 +137,9 @@ def task_state(
         "TimeoutSeconds": node_timeout(node),
         "Retry": retry_policy(),
     }
+    rate_limit = (safety or {}).get("rate_limit")
+    if isinstance(node, AgentNode) and rate_limit:
+        state["Retry"] = [acting_slot_retry(rate_limit), *state["Retry"]]
     if node.type == "Transform":
         # Transforms set run variables: the handler returns the next state whole, so its
         # exports land under $.vars and its record under $.nodes in one transition.

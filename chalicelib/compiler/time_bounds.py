@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..errors import SpecError
+from ..nodes.registry import NODE_KINDS
 
 #: Seconds between the function's timeout and its state's: the Lambda reports before the state gives up.
 STATE_MARGIN = 10
@@ -27,14 +28,7 @@ MAX_RETRY_WAIT = 30
 #: What a tool may take when its configuration sets no timeout (the tools' own defaults).
 TOOL_TIMEOUTS = {"Shell": 60.0, "HTTP": 10.0, "MCP": 30.0}
 
-_PLACEHOLDER_FUNCTIONS = {
-    "${TransformNodeFunctionArn}": "transform_node",
-    "${AgentNodeFunctionArn}": "agent_node",
-    "${SlackNodeFunctionArn}": "slack_node",
-    "${ApprovalNodeFunctionArn}": "approval_node",
-    "${HttpNodeFunctionArn}": "http_node",
-    "${LifecycleFunctionArn}": "lifecycle",
-}
+_PLACEHOLDER_FUNCTIONS = {"${" + kind.placeholder + "}": kind.function for kind in NODE_KINDS}
 
 
 def _tasks(states: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from .deps import NodeDeps, deps_from_env
     from .dispatch import FUNCTIONS, PLACEHOLDER_FUNCTIONS, run_task
     from .models import LifecycleInput, NodeInput, NodeOutput, TaskContext
+    from .registry import NODE_KINDS, NodeKind
 
 __getattr__ = lazy_exports(
     __name__,
@@ -25,15 +26,19 @@ __getattr__ = lazy_exports(
         "NodeInput": ".models",
         "NodeOutput": ".models",
         "TaskContext": ".models",
+        "NODE_KINDS": ".registry",
+        "NodeKind": ".registry",
     },
 )
 
 __all__ = [
     "FUNCTIONS",
+    "NODE_KINDS",
     "PLACEHOLDER_FUNCTIONS",
     "LifecycleInput",
     "NodeDeps",
     "NodeInput",
+    "NodeKind",
     "NodeOutput",
     "TaskContext",
     "deps_from_env",

@@ -6,6 +6,11 @@ carries the schema-valid answer plus counts, so executions stay under the 256 KB
 Every acting tool call passes the policy gate (``chalicelib.policy``); after the agent answers,
 each change it made is monitored for the flow's ``safety.monitor_seconds`` and rolled back from
 its snapshot when health does not return, whatever the agent said about it.
+
+The node returns what it found and never waits or pages by itself: when a human is needed its
+result says so (``meta.escalate``) and the run service pages; the run service also holds the
+flow's ``rate_limit`` acting slot before the node runs (see
+:meth:`chalicelib.service.runs.RunService.run_node`).
 """
 
 from __future__ import annotations
@@ -21,8 +26,6 @@ from ..policy import (
     KubeChanges,
     PolicyGate,
     ProtocolReport,
-    RateLimitSettings,
-    RunAdmission,
     RunContext,
     SafetySettings,
     apply_to_output,
@@ -59,7 +62,6 @@ def handle(event: NodeInput, deps: NodeDeps) -> NodeOutput:
     if override:
         # An operator (or the demo) may shorten or lengthen the watch after each change.
         safety = dataclasses.replace(safety, monitor_seconds=float(override))
-    rate_limit = extra.get("rate_limit") or event.flow.get("rate_limit")
     changes = KubeChanges(kubeconfig)
     run_id = event.context.run_id
     gate = PolicyGate(
@@ -83,7 +85,6 @@ def handle(event: NodeInput, deps: NodeDeps) -> NodeOutput:
         if problem is not None:
             changes.close()
             return _blind(event, deps, agent, problem, gate)
-    _wait_to_act(event, deps, rate_limit)
     try:
         result = run_agent(agent, prompt, options)
         # A change already made is watched (and rolled back if health does not return) even when
@@ -111,8 +112,9 @@ def handle(event: NodeInput, deps: NodeDeps) -> NodeOutput:
             refused = "; ".join(d["reason"] for d in gate.denied)[:800]
             result.output = {**result.output, "result": "failed", "verification": f"nothing changed: {refused}"}
     _record_protocol(deps, event, gate, report)
+    escalation = None
     if report.failed or (gate.denied and isinstance(result.output, dict) and result.output.get("result") != "success"):
-        _escalate(event, deps, result.output, gate, report)
+        escalation = _escalation(event, result.output, gate, report)
     details = result.to_dict()
     ref = deps.store.artifacts.put_artifact(
         event.context.run_id, f"{event.node.id}-agent-call.json", json.dumps({"input": prompt, **details}, default=str)
@@ -139,6 +141,8 @@ def handle(event: NodeInput, deps: NodeDeps) -> NodeOutput:
             "changes": [o.to_dict() for o in report.outcomes][:20],
         },
     }
+    if escalation is not None:
+        meta["escalate"] = escalation
     return NodeOutput(status="succeeded", output=output, meta=meta)
 
 
@@ -163,27 +167,6 @@ def _record(deps: NodeDeps, event: NodeInput, agent: str, prompt: str, details: 
     )
 
 
-def _wait_to_act(event: NodeInput, deps: NodeDeps, rate_limit: Any) -> None:
-    """Hold an acting slot of the flow's ``rate_limit`` (a queued run waits here for its turn)."""
-    if not rate_limit:
-        return
-    import time
-
-    limits = RateLimitSettings.from_dict(rate_limit)
-    admission = RunAdmission(deps.store.budgets, limits)
-    flow = str(event.flow.get("name") or "flow")
-    deadline = time.monotonic() + limits.timeout_seconds
-    while not admission.acquire_acting(flow, event.context.run_id):
-        stopped = stop_reason(deps.store, event.context.run_id)
-        if stopped:
-            raise RunStopped(f"stopped while waiting for an acting slot of flow {flow}: {stopped}")
-        if time.monotonic() >= deadline:
-            from ..errors import TaskTimedOut
-
-            raise TaskTimedOut(f"no acting slot of flow {flow} within {limits.timeout_seconds}s")
-        time.sleep(0.25)
-
-
 def _namespace_of(event: NodeInput) -> str:
     variables = event.state.get("vars") or {}
     incident = (event.state.get("event") or {}).get("incident") or {}
@@ -201,9 +184,14 @@ def _blind(event: NodeInput, deps: NodeDeps, agent: Any, problem: str, gate: Pol
             event.context.run_id,
             RunEvent(type="ClusterUnreachable", node_id=event.node.id, details={"problem": problem}),
         )
+    meta: dict[str, Any] = {
+        "agent": agent.metadata.name,
+        "cluster_unreachable": problem,
+        "tool_calls": [],
+        "policy": {},
+    }
     if "action_taken" in output:
-        _escalate(event, deps, output, gate, ProtocolReport())
-    meta = {"agent": agent.metadata.name, "cluster_unreachable": problem, "tool_calls": [], "policy": {}}
+        meta["escalate"] = _escalation(event, output, gate, ProtocolReport())
     return NodeOutput(status="succeeded", output=output, meta=meta)
 
 
@@ -234,8 +222,8 @@ def _record_protocol(deps: NodeDeps, event: NodeInput, gate: PolicyGate, report:
         )
 
 
-def _escalate(event: NodeInput, deps: NodeDeps, output: Any, gate: PolicyGate, report: ProtocolReport) -> None:
-    """Hand the incident to a human: a PagerDuty note with what was tried, and its escalation policy."""
+def _escalation(event: NodeInput, output: Any, gate: PolicyGate, report: ProtocolReport) -> dict[str, Any]:
+    """What a human must hear (the run service pages them): the result, what was tried, what was refused."""
     incident = (event.state.get("event") or {}).get("incident") or {}
     tried = [o.change + (" -> rolled back" if o.rolled_back else "") for o in report.outcomes]
     refused = [f"{d['action']}: {d['reason']}" for d in gate.denied]
@@ -243,19 +231,8 @@ def _escalate(event: NodeInput, deps: NodeDeps, output: Any, gate: PolicyGate, r
     if isinstance(output, dict):
         lines.append(f"Result: {output.get('result')}. {str(output.get('verification', ''))[:500]}")
     lines += [f"Tried: {t}" for t in tried] + [f"Refused by policy: {r[:300]}" for r in refused]
-    note = "\n".join(lines)
-    details: dict[str, Any] = {"note": note}
-    client = deps.pagerduty()
-    if client is not None and incident.get("id"):
-        try:
-            client.add_note(str(incident["id"]), note)
-            policy = incident.get("escalation_policy_id")
-            if policy:
-                client.reassign_to_escalation_policy(str(incident["id"]), str(policy))
-                details["reassigned_to"] = policy
-        except Exception as error:  # paging must not hide the run's own result
-            details["pagerduty_error"] = type(error).__name__
-    if deps.store.runs.get_run(event.context.run_id) is not None:
-        deps.store.runs.append_event(
-            event.context.run_id, RunEvent(type="Escalated", node_id=event.node.id, details=details)
-        )
+    return {
+        "note": "\n".join(lines),
+        "incident_id": str(incident.get("id") or ""),
+        "escalation_policy_id": incident.get("escalation_policy_id"),
+    }

@@ -1,5 +1,6 @@
-"""The embedded default wired together: flows compiled and registered on the local engine,
-node handlers called in-process, runs recorded in the SQLite store."""
+"""The composition root of the embedded default: flows compiled and registered on the local
+engine, node handlers called in-process, runs recorded in the SQLite store, the run service over
+them. (:mod:`.deployed` is the other root.)"""
 
 from __future__ import annotations
 
@@ -9,25 +10,23 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from .. import settings
 from ..compiler import compile_flow, substitute_arns
-from ..engine import Engine, ExecutionAlreadyExists, FunctionInvoker, ProgressEvent
-from ..errors import AlreadyExists
-from ..nodes import PLACEHOLDER_FUNCTIONS, deps_from_env, run_task
+from ..engine import Engine, FunctionInvoker, ProgressEvent
+from ..engine.clock import Clock
+from ..nodes import PLACEHOLDER_FUNCTIONS, deps_from_env
 from ..nodes.deps import NodeDeps
+from ..nodes.notify import Notifier
 from ..observability import write_to_state_dir
-from ..policy import RateLimitSettings, RunAdmission
 from ..runtime.local import LocalRuntime
 from ..spec import Resources, load_resources
-from ..store import RunEvent, RunRecord, Store, open_store
-from ..store.stops import RUN_STOPPED, STOPPED_STATUS
-from .outcome import outcome_of, resolution_of, severity_of
-
-TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+from ..store import Store, open_store
+from .deployed import daily_from_yaml
+from .run_ports import FlowTable, NoMetrics, pager_from_env
+from .runs import RunService, task_identity
 
 
 @dataclass(frozen=True)
@@ -51,6 +50,7 @@ class LocalApp:
         out: TextIO | None = None,
         max_workers: int = 4,
         start: bool = True,
+        clock: Clock | None = None,
     ) -> None:
         self.env = dict(os.environ if env is None else env)
         base = Path(state_dir) if state_dir else settings.state_dir(self.env)
@@ -62,26 +62,36 @@ class LocalApp:
         self.resources: Resources = load_resources(paths or ["agents", "flows"])
         self.store: Store = open_store(f"sqlite:///{(base / 'aof.db').resolve()}")
         self.deps: NodeDeps = deps_from_env(self.store, self.env, out)
-        self.engine = Engine(base / "engine.db", FunctionInvoker(self._dispatch), max_workers=max_workers, env=self.env)
+        self.engine = Engine(
+            base / "engine.db", FunctionInvoker(self._dispatch), max_workers=max_workers, env=self.env, clock=clock
+        )
         self.runtime = LocalRuntime(self.engine)
         self.deps.send_task_success = self.runtime.send_task_success
-        self._finished = threading.Event()
         self._tasks: dict[int, TaskInFlight] = {}
         self._task_ids = itertools.count()
         self._tasks_lock = threading.Lock()
-        for name, flow in self.resources.flows.items():
+        flows = self.resources.flows
+        for name, flow in flows.items():
             definition = substitute_arns(compile_flow(flow, self.resources.agents), PLACEHOLDER_FUNCTIONS)
             limit = flow.spec.rate_limit.max_concurrent if flow.spec.rate_limit else None
             self.engine.register_state_machine(name, definition, max_concurrent=limit)
-        # An incident storm must not become a remediation storm: at most max_concurrent runs
-        # act, queue_size wait, the rest are recorded and handed to a human at once.
-        self.admissions = {
-            name: RunAdmission(
-                self.store.budgets,
-                RateLimitSettings.from_dict(flow.spec.rate_limit.model_dump()) if flow.spec.rate_limit else None,
-            )
-            for name, flow in self.resources.flows.items()
-        }
+        catalog = FlowTable(
+            # The first flow listening on a path takes its webhooks, as before.
+            {
+                path: name
+                for name, flow in reversed(flows.items())
+                if (path := getattr(flow.spec.trigger.config, "path", None))
+            },
+            {name: flow.spec.rate_limit.model_dump() if flow.spec.rate_limit else None for name, flow in flows.items()},
+        )
+        self.service = RunService(
+            runtime=self.runtime,
+            store=self.store,
+            notifier=self.deps.notifier,
+            pager=pager_from_env(self.env),
+            metrics=NoMetrics(),
+            flows=catalog,
+        )
         self.engine.subscribe(self._on_progress)
         if start:
             self.start()
@@ -93,14 +103,13 @@ class LocalApp:
         self.engine.resume()
 
     def _dispatch(self, function: str, payload: dict[str, Any]) -> Any:
-        context = payload.get("context") or {}
-        run_id = str(context.get("execution_name") or str(context.get("execution_id") or "").rsplit(":", 1)[-1])
-        node = str((payload.get("node") or {}).get("id") or payload.get("node_id") or function)
+        run_id, node_id = task_identity(payload)
+        node = node_id or function
         key = next(self._task_ids)
         with self._tasks_lock:
             self._tasks[key] = TaskInFlight(run_id, node, time.monotonic())
         try:
-            return run_task(function, payload, self.deps)
+            return self.service.run_node(function, payload, self.deps)
         finally:
             with self._tasks_lock:
                 del self._tasks[key]
@@ -111,56 +120,14 @@ class LocalApp:
         with self._tasks_lock:
             return [t for t in self._tasks.values() if t.run_id == run_id]
 
-    # -- runs -------------------------------------------------------------------------------
+    # -- runs: the run service's, under the names the CLI and the console use ------------------
 
     def flow_for_path(self, path: str) -> str | None:
-        for name, flow in self.resources.flows.items():
-            config = flow.spec.trigger.config
-            if getattr(config, "path", None) == path:
-                return name
-        return None
+        return self.service.flow_for_path(path)
 
     def start_run(self, flow: str, flow_event: dict[str, Any], execution_name: str) -> str:
         """Record the run and start its execution; a repeated name returns the same run."""
-        incident = flow_event.get("incident") or {}
-        now = datetime.now(UTC)
-        existing = self.store.runs.get_run(execution_name)
-        if existing is None:
-            self.store.runs.create_run(
-                RunRecord(
-                    run_id=execution_name,
-                    flow=flow,
-                    incident_id=str(incident.get("id") or "") or None,
-                    event_id=str(flow_event.get("event_id") or "") or None,
-                    status="running",
-                    title=str(incident.get("title") or "")[:500],
-                )
-            )
-            self.store.runs.append_event(execution_name, RunEvent(type="RunStarted", details={"flow": flow}))
-            decision = self.admissions[flow].admit(flow, execution_name)
-            if not decision.admitted:
-                self._escalate_unadmitted(execution_name, incident, decision.reason, now)
-                return execution_name
-        state = {
-            "event": flow_event,
-            "vars": {},
-            "nodes": {},
-            "flow": {"name": flow, "run_id": execution_name, "started_at": now.isoformat()},
-        }
-        try:
-            execution_id = self.runtime.start_execution(flow, state, name=execution_name)
-            self.store.runs.update_run(execution_name, execution_arn=execution_id)
-        except ExecutionAlreadyExists:
-            pass
-        return execution_name
-
-    def _escalate_unadmitted(self, run_id: str, incident: dict[str, Any], reason: str, now: datetime) -> None:
-        self.store.runs.append_event(run_id, RunEvent(type="Escalated", details={"reason": reason}))
-        self.store.runs.update_run(run_id, status="escalated", outcome="escalated", ended_at=now)
-        title = str(incident.get("title") or run_id)
-        self.deps.notifier.post(
-            str(incident.get("id") or run_id), "#incidents", f"🔴 Not handled automatically ({reason}): {title}", None
-        )
+        return self.service.start(flow, flow_event, execution_name)
 
     def execution_id(self, run_id: str) -> str:
         run = self.store.runs.get_run(run_id)
@@ -169,29 +136,8 @@ class LocalApp:
         return run.execution_arn
 
     def stop_run(self, run_id: str, reason: str, *, by: str = "operator") -> bool:
-        """Stop a run as StopExecution does: no new state starts and no new change is made.
-
-        The stop is recorded first (the run ``cancelled``, a ``RunStopped`` event): the policy
-        gate and the agent loop read it before every change and every tool call, so a step in
-        flight makes no further change. A change it already made is still watched, and rolled
-        back if health does not return. Then pending approvals are cancelled and the execution
-        is aborted. False when the run had already finished.
-        """
-        run = self.store.runs.get_run(run_id)
-        if run is None or run.outcome is not None:
-            return False
-        if run.execution_arn and self.runtime.describe(run.execution_arn).status not in ("RUNNING", "QUEUED"):
-            return False  # finished, its outcome not yet recorded
-        self.store.runs.append_event(run_id, RunEvent(type=RUN_STOPPED, details={"reason": reason, "by": by}))
-        self.store.runs.update_run(run_id, status=STOPPED_STATUS)
-        for approval in self.store.approvals.find_pending_by_run(run_id):
-            try:
-                self.store.approvals.cancel(approval.approval_id, f"the run was stopped ({reason})")
-            except AlreadyExists:
-                pass  # decided meanwhile: the aborted execution does not act on it
-        if run.execution_arn:
-            self.runtime.stop_execution(run.execution_arn, error="RunStopped", cause=reason)
-        return True
+        """Stop a run as StopExecution does (see :meth:`RunService.stop_run`)."""
+        return self.service.stop_run(run_id, reason, by=by)
 
     def _on_progress(self, event: ProgressEvent) -> None:
         if event.type in ("ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
@@ -199,30 +145,19 @@ class LocalApp:
 
     def finish(self, execution_id: str) -> None:
         """Record the outcome of a finished execution on its run (idempotent)."""
-        description = self.runtime.describe(execution_id)
-        if description.status not in TERMINAL:
-            return
-        run = self.store.runs.get_run(description.name)
-        if run is None or run.outcome is not None:
-            return
-        outcome = outcome_of(description.status, description.output)
-        status = {"resolved": "succeeded", "escalated": "escalated", "failed": "failed"}[outcome]
-        resolution = resolution_of(description.status, description.output, self.store.runs.events(run.run_id))
-        if run.status == STOPPED_STATUS and description.status == "ABORTED":
-            # Stopped on purpose (or taken over): the incident is with a human, not failed.
-            outcome, status = "escalated", STOPPED_STATUS
-        self.store.runs.update_run(
-            run.run_id,
-            status=status,
-            outcome=outcome,
-            extra={**run.extra, "resolution": resolution},
-            ended_at=datetime.now(UTC),
-            severity=severity_of(description.output),
-        )
-        self.store.runs.append_event(
-            run.run_id, RunEvent(type="RunFinished", details={"outcome": outcome, **resolution})
-        )
-        self.admissions[run.flow].release(run.flow, run.run_id)
+        self.service.finish(execution_id)
+
+    def daily_analysis_settings(self, yaml_paths: list[str]) -> tuple[Any, str]:
+        """The daily report's analyzer agent and channel, from the project's YAML."""
+        return daily_from_yaml(yaml_paths)
+
+    @property
+    def node_deps(self) -> NodeDeps:
+        return self.deps
+
+    @property
+    def notifier(self) -> Notifier:
+        return self.deps.notifier
 
     def wait(self, run_id: str, timeout: float = 600.0) -> Any:
         description = self.engine.wait_for(self.execution_id(run_id), timeout=timeout)

@@ -1,7 +1,8 @@
 """The webhook handlers' ports implemented with the store and an execution starter.
 
 Shared by ``app.py`` (cloud) and ``aofctl serve`` (embedded): only ``start`` and
-``send_task_success``/``stop`` differ between the two.
+``send_task_success`` differ between the two. A human's takeover is the run service's
+(:meth:`chalicelib.service.runs.RunService.on_incident_update`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import AlreadyExists
 from ..settings import PAGERDUTY_API_KEY, SLACK_APPROVERS, resolve
-from ..store.records import RunEvent
 from ..webhooks.ports import MessageRef, ResolutionResult
 
 if TYPE_CHECKING:
@@ -52,33 +52,6 @@ class FlowRunStarter:
             # A concurrent repeat of the same delivery is creating this run right now (the run
             # id is the execution name): that run is the answer, and nothing starts twice.
             return execution_name
-
-
-class StoreRunController:
-    """A human acknowledged or resolved the incident: cancel pending approvals, stop the runs."""
-
-    def __init__(self, store: Store, stop: Callable[[str], None]) -> None:
-        self.store = store
-        self._stop = stop
-
-    def on_incident_update(self, event: IncidentEvent) -> list[str]:
-        affected: list[str] = []
-        for run in self.store.runs.find_run_by_incident(event.incident.id):
-            if run.outcome is not None:
-                continue
-            for approval in self.store.approvals.find_pending_by_run(run.run_id):
-                try:
-                    self.store.approvals.cancel(approval.approval_id, f"incident {event.event_type} by a human")
-                except AlreadyExists:
-                    pass
-            self.store.runs.append_event(
-                run.run_id, RunEvent(type="HumanTookOver", details={"event_type": event.event_type})
-            )
-            if run.execution_arn:
-                self._stop(run.execution_arn)
-            self.store.runs.update_run(run.run_id, status="cancelled", outcome="escalated")
-            affected.append(run.run_id)
-        return affected
 
 
 class StoreApprovalResolver:

@@ -19,7 +19,7 @@ def loaded_after(statement: str) -> set[str]:
 def test_the_webhook_and_slack_routes_import_no_llm_kubernetes_or_mcp_sdk() -> None:
     loaded = loaded_after(
         "import app; import chalicelib.webhooks.pagerduty, chalicelib.webhooks.slack, chalicelib.service.ports, "
-        "chalicelib.service.remote, chalicelib.store.dynamodb, chalicelib.runtime.stepfunctions, "
+        "chalicelib.service.runs, chalicelib.service.deployed, chalicelib.store.dynamodb, chalicelib.runtime.stepfunctions, "
         "chalicelib.deploy.registry"
     )
     assert not loaded & HEAVY

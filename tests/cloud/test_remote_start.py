@@ -6,6 +6,7 @@ second must never start an execution for a run the first escalated, nor take an 
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -14,8 +15,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from chalicelib.nodes.notify import ConsoleNotifier
 from chalicelib.runtime.stepfunctions import StepFunctionsRuntime
-from chalicelib.service.remote import start_remote_run
+from chalicelib.service.run_ports import FlowTable, NoMetrics
+from chalicelib.service.runs import RunService
 from chalicelib.store import RunRecord, Store, open_store
 
 REGION = "us-east-1"
@@ -39,6 +42,18 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Store, StepFunction
         yield store, StepFunctionsRuntime(sfn, {FLOW: arn}), sfn
 
 
+def start_remote_run(store: Store, runtime: StepFunctionsRuntime, flow: str, event: dict[str, Any], name: str) -> str:
+    service = RunService(
+        runtime=runtime,
+        store=store,
+        notifier=ConsoleNotifier(io.StringIO()),
+        pager=None,
+        metrics=NoMetrics(),
+        flows=FlowTable({}, {FLOW: LIMIT}),
+    )
+    return service.start(flow, event, name)
+
+
 def executions(sfn: Any) -> list[str]:
     machine = sfn.list_state_machines()["stateMachines"][0]["stateMachineArn"]
     return [e["name"] for e in sfn.list_executions(stateMachineArn=machine)["executions"]]
@@ -46,10 +61,10 @@ def executions(sfn: Any) -> list[str]:
 
 def test_a_repeat_of_an_escalated_run_starts_nothing(cloud: tuple[Store, StepFunctionsRuntime, Any]) -> None:
     store, runtime, sfn = cloud
-    start_remote_run(store, runtime, FLOW, EVENT, "busy", rate_limit=LIMIT)  # takes the one slot
+    start_remote_run(store, runtime, FLOW, EVENT, "busy")  # takes the one slot
 
-    start_remote_run(store, runtime, FLOW, EVENT, "storm-1", rate_limit=LIMIT)  # escalated: no slot
-    start_remote_run(store, runtime, FLOW, EVENT, "storm-1", rate_limit=LIMIT)  # the repeat
+    start_remote_run(store, runtime, FLOW, EVENT, "storm-1")  # escalated: no slot
+    start_remote_run(store, runtime, FLOW, EVENT, "storm-1")  # the repeat
 
     assert executions(sfn) == ["busy"]
     run = store.runs.get_run("storm-1")
@@ -58,19 +73,19 @@ def test_a_repeat_of_an_escalated_run_starts_nothing(cloud: tuple[Store, StepFun
 
 def test_a_repeat_racing_the_first_copy_waits_for_a_ticket(cloud: tuple[Store, StepFunctionsRuntime, Any]) -> None:
     store, runtime, sfn = cloud
-    start_remote_run(store, runtime, FLOW, EVENT, "busy", rate_limit=LIMIT)
+    start_remote_run(store, runtime, FLOW, EVENT, "busy")
     # The first copy of "storm-2" has recorded the run and not yet asked for a ticket.
     store.runs.create_run(RunRecord(run_id="storm-2", flow=FLOW, status="running"))
 
-    start_remote_run(store, runtime, FLOW, EVENT, "storm-2", rate_limit=LIMIT)
+    start_remote_run(store, runtime, FLOW, EVENT, "storm-2")
 
     assert executions(sfn) == ["busy"]
 
 
 def test_a_repeat_of_an_admitted_run_starts_it_once(cloud: tuple[Store, StepFunctionsRuntime, Any]) -> None:
     store, runtime, sfn = cloud
-    start_remote_run(store, runtime, FLOW, EVENT, "first", rate_limit=LIMIT)
-    start_remote_run(store, runtime, FLOW, EVENT, "first", rate_limit=LIMIT)
+    start_remote_run(store, runtime, FLOW, EVENT, "first")
+    start_remote_run(store, runtime, FLOW, EVENT, "first")
 
     assert executions(sfn) == ["first"]
     run = store.runs.get_run("first")

@@ -3,15 +3,21 @@ from __future__ import annotations
 import io
 import json
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from chalicelib.engine import Engine, FunctionInvoker
 from chalicelib.nodes.agent import handle
 from chalicelib.nodes.deps import NodeDeps, deps_from_env
 from chalicelib.nodes.models import NodeInput, NodeOutput
+from chalicelib.nodes.notify import ConsoleNotifier
+from chalicelib.runtime.local import LocalRuntime
+from chalicelib.service.run_ports import FlowTable, NoMetrics, pager_from_env
+from chalicelib.service.runs import RunService
 from chalicelib.spec import load_resources
 from chalicelib.spec.models import AgentResource
 from chalicelib.store import ApprovalRecord, RunRecord, Store, open_store
@@ -122,7 +128,24 @@ def run_node(
     if search_path is not None:
         # Where the Shell tool looks for programs: an empty directory is a runtime without kubectl.
         deps.agent_options["search_path"] = search_path
-    return handle(NodeInput.model_validate(payload), deps)
+    out = handle(NodeInput.model_validate(payload), deps)
+    # As the Lambda and the embedded engine do: the run service hears what the node found (and
+    # pages a human when the node asks for one).
+    run_service(store, deps.env).node_finished(run_id, "remediate", out.payload())
+    return out
+
+
+def run_service(store: Store, env: dict[str, str] | Any = None) -> RunService:
+    """The run service over ``store`` (its runtime an idle engine: these runs have no execution)."""
+    engine = Engine(Path(tempfile.mkdtemp(prefix="aof-policy-")) / "engine.db", FunctionInvoker(lambda f, p: None))
+    return RunService(
+        runtime=LocalRuntime(engine),
+        store=store,
+        notifier=ConsoleNotifier(io.StringIO()),
+        pager=pager_from_env(env or {}),
+        metrics=NoMetrics(),
+        flows=FlowTable({}, {}),
+    )
 
 
 def mutations(sb: Sandbox) -> list[dict[str, Any]]:

@@ -8,12 +8,21 @@ from typing import Any
 import pytest
 
 from chalicelib.errors import RunStopped
-from chalicelib.service.ports import StoreRunController
 from chalicelib.store import Store
 from chalicelib.webhooks.incident import Incident, IncidentEvent, ServiceRef
 from tests.fakes.openai_api import FakeOpenAI, Turn
 
-from .conftest import FAST, approve, mutations, new_run, remediation_agent, run_node, shell_agent, state_for
+from .conftest import (
+    FAST,
+    approve,
+    mutations,
+    new_run,
+    remediation_agent,
+    run_node,
+    run_service,
+    shell_agent,
+    state_for,
+)
 
 PROMPT = "Execute the following remediation:\n\nAction: {action}\nNamespace: {ns}\nResource: {res}\n"
 
@@ -119,8 +128,7 @@ def test_human_acknowledging_mid_run_stops_the_automation(sandbox_factory: Any, 
             html_url=incident["html_url"],
         ),
     )
-    stopped: list[str] = []
-    assert StoreRunController(store, stopped.append).on_incident_update(ack) == [run]
+    assert run_service(store).on_incident_update(ack) == [run]
     prompt = PROMPT.format(
         action="kubectl rollout restart deployment/api -n production", ns="production", res="deployment/api"
     )
