@@ -3,6 +3,7 @@ itself fail it (``States.Runtime`` for the interpreter's own), recorded in the h
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -73,8 +74,27 @@ def run(engine: Engine, definition: dict[str, Any], data: Any = None) -> tuple[A
     return engine.describe(arn), engine.history(arn)
 
 
+class AfterSibling(Scripted):
+    """``flaky`` answers only once ``steady`` has been called in the same attempt, as when the
+    failing branch is the slower one; otherwise which branch AWS (or the engine's pool) reaches
+    first decides whether the sibling ran at all before the Parallel failed."""
+
+    def __init__(self, **scripts: list[Any]) -> None:
+        super().__init__(**scripts)
+        self.steady_called = threading.Event()
+
+    def invoke(self, function_name: str, payload: Any, *, task_token: str | None, idempotency_key: str) -> Any:
+        if function_name.endswith("-steady"):
+            self.steady_called.set()
+        elif not self.steady_called.wait(timeout=10):
+            raise AssertionError("the steady branch was never started beside the flaky one")
+        else:
+            self.steady_called.clear()
+        return super().invoke(function_name, payload, task_token=task_token, idempotency_key=idempotency_key)
+
+
 def test_parallel_with_retry_retries_the_whole_state(make_engine: Any) -> None:
-    invoker = Scripted(flaky=[Busy("busy"), {"n": 1}], steady=[{"n": 2}])
+    invoker = AfterSibling(flaky=[Busy("busy"), {"n": 1}], steady=[{"n": 2}])
     definition = {
         "StartAt": "both",
         "States": {
