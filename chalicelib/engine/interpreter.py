@@ -227,8 +227,8 @@ class Interpreter(TaskStates, BranchStates):
             self.store.close_tokens(root_id)
             if root.status == RUNNING:
                 self.store.add_events(events)
+            log_state("execution finished", root.context, root.cursor.get("state", ""), 0, status=status)
         root.status = status
-        log_state("execution finished", root.context, root.cursor.get("state", ""), 0, status=status)
         self._emit(events, root)
         self._on_root_finished(root)
         self._wake()

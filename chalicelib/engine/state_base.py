@@ -189,6 +189,9 @@ class StateMachineCore:
                 wake_kind=None,
             )
             if run.is_root:
+                # Logged before the commit makes the end visible: whoever waits for the
+                # execution then finds its last line already written.
+                log_state("execution finished", run.context, run.cursor.get("state", ""), 0, status=status)
                 self.store.close_tokens(run.root_id)
                 for child in self.store.descendants_running(run.root_id):
                     self.store.update_run(child, status="ABORTED", stop_time=now, wake_at=None)
@@ -196,7 +199,6 @@ class StateMachineCore:
                 # The parent collects when a branch fails or the last one finishes.
                 self.store.update_run(run.parent_id, wake_at=now, wake_kind=READY)
         if run.is_root:
-            log_state("execution finished", run.context, run.cursor.get("state", ""), 0, status=status)
             self._on_root_finished(run)
         self._wake()
         return False
