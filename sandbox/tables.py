@@ -184,6 +184,15 @@ def _cm_row(c: dict[str, Any], now: float) -> list[Any]:
     ]
 
 
+def _secret_row(c: dict[str, Any], now: float) -> list[Any]:
+    return [
+        c["metadata"]["name"],
+        c.get("type") or "Opaque",
+        len(c.get("data") or {}),
+        _age(c["metadata"].get("creationTimestamp"), now),
+    ]
+
+
 def _event_row(e: dict[str, Any], now: float) -> list[Any]:
     io = e.get("involvedObject") or {}
     count = int(e.get("count") or 1)
@@ -332,6 +341,7 @@ PRINTERS: dict[str, tuple[list[Col], Callable[[dict[str, Any], float], list[Any]
     ),
     "Namespace": ([("Name", S, 0, "name"), ("Status", S, 0, ""), ("Age", S, 0, "")], _ns_row),
     "ConfigMap": ([("Name", S, 0, "name"), ("Data", N, 0, ""), ("Age", S, 0, "")], _cm_row),
+    "Secret": ([("Name", S, 0, "name"), ("Type", S, 0, ""), ("Data", N, 0, ""), ("Age", S, 0, "")], _secret_row),
     "Event": (
         [
             ("Last Seen", S, 0, ""),

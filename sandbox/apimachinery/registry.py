@@ -44,6 +44,7 @@ RESOURCES: list[Resource] = [
     ),
     Resource("services", "service", "Service", "", "v1", True, ("svc",), categories=("all",)),
     Resource("configmaps", "configmap", "ConfigMap", "", "v1", True, ("cm",)),
+    Resource("secrets", "secret", "Secret", "", "v1", True),
     # Computed by the controller from each Service's selector and its pods' readiness.
     Resource("endpoints", "endpoints", "Endpoints", "", "v1", True, ("ep",), verbs=READ_ONLY),
     Resource(
