@@ -34,6 +34,7 @@ from sandbox.resources.rest import RestStorage
 from sandbox.resources.scenario_events import load_scenario_event
 from sandbox.resources.services import Services
 from sandbox.resources.statefulsets import StatefulSets, sts_revision
+from sandbox.resources.storage import load_storage_classes
 from sandbox.scenarios import Scenario
 from sandbox.tables import pod_status_reason
 
@@ -143,6 +144,7 @@ class Cluster:
         self.nodes.load(now)
         load_configmaps(self.ctx, now)
         load_secrets(self.ctx, now)
+        load_storage_classes(self.ctx, now)
         self.services.load(now)
         for w in scn.workloads:
             if w["kind"] == "Deployment":

@@ -72,6 +72,8 @@ class Scenario:
     configmaps: list[dict[str, Any]] = field(default_factory=list)
     # None: the scenario says nothing about Secrets (references to them are not checked).
     secrets: list[dict[str, Any]] | None = None
+    # None: the scenario says nothing about StorageClasses (every claim binds).
+    storage_classes: list[dict[str, Any]] | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
     path: str = ""
@@ -201,7 +203,7 @@ def _fail(path: str, obj: Any, message: str, key: str | None = None) -> Scenario
 _FIELDS: dict[str, frozenset[str]] = {
     "scenario": frozenset(
         "name title description namespace incident expected remediations nodes namespaces profiles workloads "
-        "services configmaps secrets events health class approve".split()
+        "services configmaps secrets storage_classes events health class approve".split()
     ),
     "expected": frozenset("severity root_cause_keywords root_cause action resolvable outcome".split()),
     "root_cause": frozenset("object all none".split()),
@@ -380,6 +382,7 @@ def parse_scenario(doc: Any, *, path: str = "<memory>") -> Scenario:
         services=doc.get("services") or [],
         configmaps=doc.get("configmaps") or [],
         secrets=None if secrets is None else list(secrets),
+        storage_classes=None if doc.get("storage_classes") is None else list(doc["storage_classes"]),
         events=doc.get("events") or [],
         raw=doc,
         path=path,

@@ -154,7 +154,19 @@ class Pods:
                 "tolerationSeconds": 300,
             },
         ]
-        node = self.nodes.pick(prof, spec)
+        unbound = self._unbound_claims(owner["metadata"]["namespace"], spec)
+        if unbound:
+            # The scheduler does not place a pod whose claims are not bound.
+            n = len(self.ctx.store.objects("nodes"))
+            prof = {
+                **prof,
+                "status": "Pending",
+                "healthy": False,
+                "fault": True,
+                "message": f"0/{n} nodes are available: pod has unbound immediate PersistentVolumeClaims. "
+                f"preemption: 0/{n} nodes are available: {n} Preemption is not helpful for scheduling.",
+            }
+        node = None if unbound else self.nodes.pick(prof, spec)
         if node is not None:
             spec["nodeName"] = node["metadata"]["name"]
         pod = {
@@ -210,10 +222,29 @@ class Pods:
             )
         if initial or node is None:  # unschedulable pods never start: their events come now
             self._emit_profile_events(pod, sim)
+        if unbound:
+            age = now - created
+            self.events.record(
+                pod,
+                "Warning",
+                "FailedScheduling",
+                str(prof["message"]),
+                count=max(1, min(int(age / 60), 500)),
+                first_ago=age,
+            )
         if initial and sim.blocked is not None:
             # Retried since the pod was created, about once a minute (events aggregate the repeats).
             self._emit_blocked_event(pod, sim, count=max(1, min(int((now - created) / 60), 500)), since=now - created)
         return pod
+
+    def _unbound_claims(self, namespace: str, spec: dict[str, Any]) -> list[str]:
+        out = []
+        for vol in spec.get("volumes") or []:
+            claim = (vol.get("persistentVolumeClaim") or {}).get("claimName")
+            pvc = self.ctx.store.get("persistentvolumeclaims", namespace, str(claim)) if claim else None
+            if pvc is not None and (pvc.get("status") or {}).get("phase") == "Pending":
+                out.append(str(claim))
+        return out
 
     def _emit_blocked_event(self, pod: dict[str, Any], sim: PodSim, *, count: int = 1, since: float = 0.0) -> None:
         """What the kubelet reports each time it fails to start a container it cannot configure:

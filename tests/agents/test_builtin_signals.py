@@ -139,3 +139,13 @@ def test_a_deleted_secret_is_named_and_escalated_and_its_return_ends_the_inciden
     doc = _doc("missing-secret-deleted")
     doc["secrets"][1] = {"name": "billing-smtp", "namespace": "billing", "data": {"password": "x"}}
     assert decision_of(_diagnose(tutorial, sandbox_factory, doc), "billing").outcome == "no_action"
+
+
+def test_claims_that_cannot_bind_are_escalated_with_why_and_bound_ones_are_fine(tutorial, sandbox_factory):
+    doc = _doc("pending-unbound-pvc")
+    out = _diagnose(tutorial, sandbox_factory, doc)
+    assert decision_of(out, "search").outcome == "escalate"
+    assert 'storageclass.storage.k8s.io "gp3-encrypted" not found' in out["root_cause"]
+    doc = _doc("pending-unbound-pvc")
+    doc["workloads"][0]["volume_claim_templates"][0]["spec"]["storageClassName"] = "gp3"
+    assert decision_of(_diagnose(tutorial, sandbox_factory, doc), "search").outcome == "no_action"

@@ -286,3 +286,51 @@ def test_a_revision_changes_pod_level_fields_and_pod_rules_read_them(sandbox_fac
     pods = _pods(sb, "api")
     assert pods and all(p["spec"]["imagePullSecrets"] == [{"name": "regcred"}] for p in pods)
     assert all(sb.cluster.pod_profile(p["metadata"]["name"], "shop") == "healthy" for p in pods)
+
+
+CLAIMS = """
+storage_classes:
+  - {name: gp3, provisioner: ebs.csi.aws.com, default: true}
+workloads:
+  - kind: StatefulSet
+    name: index
+    replicas: 2
+    age: 20m
+    pod_age: 20m
+    labels: {app: index}
+    containers: [{name: index, image: registry.example.com/shop/index:1.0.0}]
+    volume_claim_templates:
+      - metadata: {name: data}
+        spec: {accessModes: [ReadWriteOnce], storageClassName: CLASS, resources: {requests: {storage: 10Gi}}}
+"""
+
+
+@pytest.mark.parametrize("storage_class", ["gp3-encrypted", "gp3"])
+def test_a_claim_binds_only_to_a_storage_class_the_cluster_has(
+    sandbox_factory: Callable[..., Sandbox], storage_class: str
+) -> None:
+    doc = yaml.safe_load(BASE)
+    doc.update(yaml.safe_load(CLAIMS.replace("CLASS", storage_class)))
+    doc["incident"]["event"]["incident"]["custom_details"]["resource"] = "statefulset/index"
+    for key in ("services", "events", "secrets"):
+        doc.pop(key)
+    sb = sandbox_factory(parse_scenario(doc), speed=FAST)
+    assert sb.kubectl("get", "sc").stdout.split("\n")[1].split()[:3] == ["gp3", "(default)", "ebs.csi.aws.com"]
+    claims = sb.kubectl("get", "pvc", "-n", "shop", "-o", "json")
+    phases = {c["metadata"]["name"]: c["status"]["phase"] for c in json.loads(claims.stdout)["items"]}
+    pods = _pods(sb, "index")
+    # Each ordinal mounts its own claim, as the StatefulSet controller does.
+    assert {p["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"] for p in pods} == set(phases)
+    if storage_class == "gp3":
+        assert set(phases.values()) == {"Bound"}
+        assert sb.cluster.wait_for(lambda: all(p["status"]["phase"] == "Running" for p in sb.cluster.pods("shop", "app=index")))
+        return
+    assert set(phases.values()) == {"Pending"}
+    events = json.loads(sb.kubectl("get", "events", "-n", "shop", "-o", "json").stdout)["items"]
+    assert {e["message"] for e in events if e["reason"] == "ProvisioningFailed"} == {
+        'storageclass.storage.k8s.io "gp3-encrypted" not found'
+    }
+    for pod in pods:
+        assert pod["status"]["phase"] == "Pending" and "nodeName" not in pod["spec"]
+        [cond] = pod["status"]["conditions"]
+        assert "pod has unbound immediate PersistentVolumeClaims" in cond["message"]

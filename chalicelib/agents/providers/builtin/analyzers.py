@@ -7,7 +7,7 @@ Cause names the evidence points at (what :mod:`combine` weighs):
 - ``crash-loop``, ``config-error``: containers exit at start; a line that says the config is wrong
 - ``missing-reference``: a Secret or ConfigMap (or a key of one) the pod reads is not there
 - ``oom-killed``, ``memory-leak``, ``memory-at-limit``, ``limit-lowered``: memory
-- ``unschedulable``: no node fits
+- ``unschedulable``: no node fits; ``unbound-claim``: a claim the pods need does not bind (and why)
 - ``bad-revision``, ``previous-revision``: the current revision's pods fail; there is one to go back to
 - ``pull-secret-dropped``: the current revision's template lost imagePullSecrets the previous one had
 - ``placement-changed``: the current revision changed tolerations, nodeSelector or affinity, and only
@@ -154,6 +154,18 @@ def scheduling(s: Situation) -> list[Evidence]:
         if p.unschedulable or failed:
             why = p.unschedulable or failed[0] or "no node fits"
             out.append(Evidence("scheduling", "unschedulable", why, "FailedScheduling", p.name))
+    if any("unbound" in e.detail and "PersistentVolumeClaim" in e.detail for e in out):
+        # Why the claims do not bind: what the volume controller said about them.
+        for e in s.findings.events:
+            involved = e.get("involvedObject") or {}
+            if involved.get("kind") == "PersistentVolumeClaim" and e.get("reason") in (
+                "ProvisioningFailed",
+                "FailedBinding",
+            ):
+                claim = str(involved.get("name") or "")
+                detail = f"PersistentVolumeClaim {claim}: {e.get('message')}"
+                out.append(Evidence("scheduling", "unbound-claim", detail, str(e.get("reason")), values=(claim,)))
+                break
     return out
 
 

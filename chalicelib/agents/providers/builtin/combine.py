@@ -80,12 +80,13 @@ def _blocked(s: Situation) -> Diagnosis | None:
             requires_approval=s.all_down,
             confidence=0.75,
         )
+    claim = s.first("unbound-claim")
     if pending:
         return Diagnosis(
             # capacity trouble while some replicas still serve degrades the service but does not stop it
             severity=_down(s, "medium"),
             root_cause=f"{len({e.pod for e in pending})} pod(s) of {target} are Pending and unschedulable "
-            f"(FailedScheduling): {pending[0].detail}",
+            f"(FailedScheduling): {(claim.detail + ' (unbound claim); ') if claim else ''}{pending[0].detail}",
             affected=s.affected,
             impact=f"{_serving(s)} serving; new pods cannot be scheduled",
             action=None,
