@@ -19,7 +19,8 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from chalicelib.policy import RateLimitSettings, RunAdmission
+from chalicelib.policy.admission import RunAdmission
+from chalicelib.policy.rate_limit import RateLimitSettings
 from chalicelib.store import RunRecord, open_store
 
 FLOW = "incident-auto-response"

@@ -69,7 +69,9 @@ def _when(epoch: int) -> str:
 
 
 def _approve(args: argparse.Namespace) -> int:
-    from ..engine import TaskDoesNotExist, TaskTimedOut, TokenClient
+    from chalicelib.engine.errors import TaskDoesNotExist, TaskTimedOut
+    from chalicelib.engine.tokens import TokenClient
+
     from ..nodes.approvals import show_decision
     from ..nodes.notify import make_notifier
     from ..service.ports import StoreApprovalResolver

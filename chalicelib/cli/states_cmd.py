@@ -37,7 +37,8 @@ def _input(text: str | None) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..engine import mocks as mocks_mod
+    from chalicelib.engine import mocks as mocks_mod
+
     from ..engine.errors import DefinitionError
     from ..engine.states_run import run_definition
     from ..errors import SpecError

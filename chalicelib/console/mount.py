@@ -13,8 +13,9 @@ from .server import Console
 def console_for(app: Any, people: list[str], tokens: dict[str, str] | None = None) -> Console:
     """``app`` is a :class:`chalicelib.service.local.LocalApp`; ``people`` who may sign in,
     each by the name that approver lists hold."""
+    from chalicelib.nodes.dispatch import PLACEHOLDER_FUNCTIONS
+
     from ..compiler import compile_flow, substitute_arns
-    from ..nodes import PLACEHOLDER_FUNCTIONS
     from ..nodes.approvals import show_decision
     from ..service.ports import StoreApprovalResolver
     from ..spec import FlowGraph

@@ -200,7 +200,7 @@ class Console:
         if self.data.pending_approval(run_id, approval_id) is None:
             return self._json(h, 404, {"applied": False, "message": f"run {run_id} has no approval {approval_id}"})
         caller = f"console session of {person.name} from {h.client_address[0]}"
-        from ..engine import TaskDoesNotExist, TaskTimedOut
+        from chalicelib.engine.errors import TaskDoesNotExist, TaskTimedOut
 
         try:
             result = self.resolve(approval_id, decision, person.name, datetime.now(UTC), caller)

@@ -22,8 +22,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from chalicelib.engine import choice, mapstate, paths, templates
+
 from ..observability.runs import log_state
-from . import choice, mapstate, paths, templates
 from .clock import Clock, iso
 from .definition import RESOURCES
 from .errors import StatesError

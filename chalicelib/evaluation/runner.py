@@ -332,7 +332,8 @@ def _monitor(result: Result, gate: Any, fix: Any, agents: FlowAgents, speed: flo
     when health does not return. A change rolled back is said in the result, not hidden."""
     from dataclasses import replace as with_fields
 
-    from chalicelib.policy import SafetySettings, monitor_and_rollback
+    from chalicelib.policy.protocol import monitor_and_rollback
+    from chalicelib.policy.settings import SafetySettings
 
     if gate.changes is None or not gate.allowed:
         return
@@ -369,7 +370,9 @@ def _gate(
     approval: tuple[str, str] | None,
     kubeconfig: str,
 ) -> Any:
-    from chalicelib.policy import KubeChanges, PolicyGate, RunContext, SafetySettings
+    from chalicelib.policy.change import KubeChanges
+    from chalicelib.policy.gate import PolicyGate, RunContext
+    from chalicelib.policy.settings import SafetySettings
 
     inc = scenario.incident["event"]["incident"]
     context = RunContext(

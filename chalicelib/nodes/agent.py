@@ -19,18 +19,14 @@ import dataclasses
 import json
 from typing import Any
 
+from chalicelib.policy.change import KubeChanges
+from chalicelib.policy.gate import PolicyGate, RunContext
+from chalicelib.policy.protocol import ProtocolReport, apply_to_output, monitor_and_rollback
+from chalicelib.policy.settings import SafetySettings
+
 from ..errors import RunStopped
 from ..expr import parse_template
 from ..integrations.kubernetes.target import cluster_reference
-from ..policy import (
-    KubeChanges,
-    PolicyGate,
-    ProtocolReport,
-    RunContext,
-    SafetySettings,
-    apply_to_output,
-    monitor_and_rollback,
-)
 from ..policy.change import MONITORED_KINDS
 from ..policy.protocol import applied
 from ..settings import AOF_MONITOR_SECONDS, resolve

@@ -39,8 +39,9 @@ class NodeKind:
 
 
 def _transform(payload: dict[str, Any], deps: NodeDeps) -> tuple[str, str | None, NodeOutput]:
+    from chalicelib.nodes import transform
+
     from ..settings import AOF_FILES_DIR
-    from . import transform
     from .models import NodeInput
 
     event = NodeInput.model_validate(payload)
@@ -52,7 +53,8 @@ def _transform(payload: dict[str, Any], deps: NodeDeps) -> tuple[str, str | None
 
 
 def _agent(payload: dict[str, Any], deps: NodeDeps) -> tuple[str, str | None, NodeOutput]:
-    from . import agent
+    from chalicelib.nodes import agent
+
     from .models import NodeInput
 
     event = NodeInput.model_validate(payload)
@@ -60,7 +62,8 @@ def _agent(payload: dict[str, Any], deps: NodeDeps) -> tuple[str, str | None, No
 
 
 def _slack(payload: dict[str, Any], deps: NodeDeps) -> tuple[str, str | None, NodeOutput]:
-    from . import slack
+    from chalicelib.nodes import slack
+
     from .models import NodeInput
 
     event = NodeInput.model_validate(payload)
@@ -68,7 +71,8 @@ def _slack(payload: dict[str, Any], deps: NodeDeps) -> tuple[str, str | None, No
 
 
 def _http(payload: dict[str, Any], deps: NodeDeps) -> tuple[str, str | None, NodeOutput]:
-    from . import http
+    from chalicelib.nodes import http
+
     from .models import NodeInput
 
     event = NodeInput.model_validate(payload)
@@ -76,7 +80,8 @@ def _http(payload: dict[str, Any], deps: NodeDeps) -> tuple[str, str | None, Nod
 
 
 def _lifecycle(payload: dict[str, Any], deps: NodeDeps) -> tuple[str, str | None, NodeOutput]:
-    from . import lifecycle
+    from chalicelib.nodes import lifecycle
+
     from .models import LifecycleInput
 
     event = LifecycleInput.model_validate(payload)

@@ -79,7 +79,9 @@ def open_views(
     backend = settings.resolve(settings.AOF_BACKEND, None, env, "local")
     if backend == "aws":
         return _open_aws(env, dynamodb_client, stepfunctions_client)
-    from ..engine import Engine, FunctionInvoker
+    from chalicelib.engine.engine import Engine
+    from chalicelib.engine.invoker import FunctionInvoker
+
     from ..runtime.local import LocalRuntime
 
     base = Path(state_dir) if state_dir else settings.state_dir(env)

@@ -12,7 +12,8 @@ from chalicelib.errors import ConfigurationError
 from .base import Runtime
 
 if TYPE_CHECKING:
-    from chalicelib.engine import Engine, TaskInvoker
+    from chalicelib.engine.engine import Engine
+    from chalicelib.engine.invoker import TaskInvoker
 
 BACKENDS = ("local", "aws")
 
@@ -39,7 +40,7 @@ def make_runtime(
     chosen = settings.resolve(settings.AOF_BACKEND, backend, env, "local")
     # Each backend imports only its own modules: the cloud's API Lambda never loads the engine.
     if chosen == "local":
-        from chalicelib.engine import Engine
+        from chalicelib.engine.engine import Engine
 
         from .local import LocalRuntime
 

@@ -90,7 +90,7 @@ class DeployedStage:
 
     @cached_property
     def node_deps(self) -> NodeDeps:
-        from ..nodes import deps_from_env
+        from chalicelib.nodes.deps import deps_from_env
 
         deps = deps_from_env(self.store, self.env)
         deps.send_task_success = self.runtime.send_task_success

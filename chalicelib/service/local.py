@@ -13,11 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from chalicelib.engine.engine import Engine
+from chalicelib.engine.invoker import FunctionInvoker
+from chalicelib.engine.models import ProgressEvent
+from chalicelib.nodes.deps import deps_from_env
+from chalicelib.nodes.dispatch import PLACEHOLDER_FUNCTIONS
+
 from .. import settings
 from ..compiler import compile_flow, substitute_arns
-from ..engine import Engine, FunctionInvoker, ProgressEvent
 from ..engine.clock import Clock
-from ..nodes import PLACEHOLDER_FUNCTIONS, deps_from_env
 from ..nodes.deps import NodeDeps
 from ..nodes.notify import Notifier
 from ..observability import write_to_state_dir
