@@ -40,7 +40,8 @@ def _logs(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace, env: dict[str, str] | None = None, out: TextIO | None = None) -> int:
-    from chalicelib.agents import AgentRunOptions, run_agent
+    from chalicelib.agents.loop import run_agent
+    from chalicelib.agents.options import AgentRunOptions
     from chalicelib.errors import AofError, SpecError
     from chalicelib.spec import load_resources
 

@@ -24,8 +24,8 @@ from chalicelib.agents.providers import make_provider
 from chalicelib.agents.providers.base import Provider
 from chalicelib.agents.schema import derive_schema, schema_hint, validation_errors
 from chalicelib.agents.time_limits import TimeLimit, call_bound, tightest
-from chalicelib.agents.tools import ToolSet, build_toolset
 from chalicelib.agents.tools.base import ToolOutcome
+from chalicelib.agents.tools.toolset import ToolSet, build_toolset
 from chalicelib.agents.types import (
     Action,
     AgentResult,

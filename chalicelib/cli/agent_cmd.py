@@ -6,6 +6,6 @@ import argparse
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from ..agents import cli
+    from chalicelib.agents import cli
 
     cli.add_parser(subparsers)

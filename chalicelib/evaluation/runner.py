@@ -264,7 +264,7 @@ def _baseline(sb: Any, scenario: Any, incident: dict[str, str], result: Result) 
 def _agents(
     sb: Any, scenario: Any, model: str, agents: FlowAgents, incident: dict[str, str], result: Result, speed: float
 ) -> tuple[dict[str, Any], Decision]:
-    from chalicelib.agents import run_agent
+    from chalicelib.agents.loop import run_agent
     from chalicelib.agents.options import AgentRunOptions
 
     store = _store()

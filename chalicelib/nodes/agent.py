@@ -41,7 +41,8 @@ MAX_OUTPUT_BYTES = 64 * 1024
 
 
 def handle(event: NodeInput, deps: NodeDeps) -> NodeOutput:
-    from ..agents import run_agent
+    from chalicelib.agents.loop import run_agent
+
     from ..agents.options import AgentRunOptions
     from ..spec.models import AgentResource
 
