@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from chalicelib.agents.gate import OutcomeRecorder
-from chalicelib.agents.memory import history_messages, memory_from_spec
+from chalicelib.agents.memory import DEFAULT_MAX_MESSAGES, history_messages, memory_from_spec
 from chalicelib.agents.options import AgentRunOptions
 from chalicelib.agents.parsing import extract_json
 from chalicelib.agents.providers import make_provider
@@ -368,8 +368,6 @@ def _ms(started: float) -> float:
 
 
 def _max_messages(memory_spec: Any) -> int:
-    from chalicelib.agents.memory import DEFAULT_MAX_MESSAGES
-
     config = dict(getattr(memory_spec, "config", None) or {})
     return int(config.get("max_messages") or DEFAULT_MAX_MESSAGES)
 

@@ -16,11 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from .. import settings
-from ..errors import AofError
+from ..errors import AofError, SpecError
 from ..spec import Resources
 from .credentials_report import report_credentials
 from .project import load_project_resources
 from .stage_config import stage_prefix, stage_settings, unguarded_in_stage
+
+# Imported when the command runs, not when ``aofctl`` starts: the deploy modules (12 to 37 ms
+# each, the compiler and the spec models with them) and boto3 (130 ms).
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -89,7 +92,6 @@ def _apply(args: argparse.Namespace) -> int:
 
 def _apply_local(args: argparse.Namespace) -> int:
     from ..deploy.local import apply_local, load_with_applied
-    from ..errors import SpecError
 
     state_dir = settings.state_dir(os.environ)
     try:
@@ -166,7 +168,6 @@ def _package(args: argparse.Namespace) -> int:
     if resources is None:
         return 1
     from ..deploy.deployed import lambda_timeouts
-    from ..errors import SpecError
 
     stage = args.stage or "dev"
     try:

@@ -18,7 +18,12 @@ import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..errors import PolicyDenied, ToolRefused
+from ..spec.diagnostics import suggest
 from .project import load_checked
+
+# Imported when the command runs, not when ``aofctl`` starts: the change protocol (17 ms), the
+# shell tool (13 ms), the effect and the classifier (12 and 10 ms), the settings (1.5 ms).
 
 EXIT_ALLOW, EXIT_ERROR, EXIT_APPROVE, EXIT_REFUSE = 0, 1, 2, 3
 
@@ -36,7 +41,6 @@ class Verdict:
 def judge_command(argv: list[str], safety: Any, *, namespace: str, critical: bool, kubeconfig: str | None) -> Verdict:
     """The gate's judgment of ``argv`` (program first), without running it."""
     from ..agents.tools.shell import classify_argv
-    from ..errors import PolicyDenied, ToolRefused
     from ..policy.change import KubeChanges
     from ..policy.classify import assess
     from ..policy.effect import refine
@@ -98,8 +102,6 @@ def _safety(flow_name: str | None, paths: list[str]) -> Any:
     resources = load_checked(paths)
     flow = resources.flows.get(flow_name)
     if flow is None:
-        from ..spec.diagnostics import suggest
-
         hint = suggest(flow_name, list(resources.flows))
         raise SystemExit(f"error: no flow {flow_name!r}" + (f" (did you mean {hint!r}?)" if hint else ""))
     return SafetySettings.from_dict(flow.spec.safety.model_dump(mode="json"))

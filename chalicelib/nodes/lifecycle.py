@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import ApprovalError, NotFound
+from ..integrations.slack_blocks import timed_out_blocks
 from ..store import RunEvent
 from .deps import NodeDeps
 from .models import LifecycleInput, NodeOutput
+from .slack import approval_id_of
 
 
 def _incident(event: LifecycleInput) -> str:
@@ -40,8 +43,6 @@ def handle(event: LifecycleInput, deps: NodeDeps) -> NodeOutput:
 
 
 def _approval_timed_out(event: LifecycleInput, deps: NodeDeps) -> NodeOutput:
-    from ..integrations.slack_blocks import timed_out_blocks
-
     approval = _timed_out_approval(event, deps)
     if approval is not None and approval.channel and approval.message_ts:
         text = "No decision in time: not approved."
@@ -72,9 +73,6 @@ def _timed_out_approval(event: LifecycleInput, deps: NodeDeps) -> Any:
     Found by its derived id, not by "pending" look-ups: the timeout fires when the approval
     expires, and expired approvals are no longer listed as pending.
     """
-    from ..errors import ApprovalError, NotFound
-    from .slack import approval_id_of
-
     execution = event.context.execution_id or event.context.execution_name
     approval_id = approval_id_of(f"{execution}:{event.node_id}")
     record = deps.store.approvals.get_approval(approval_id)

@@ -8,6 +8,8 @@ from typing import Any
 from ..spec import AgentResource
 from .records import written_records
 
+# The agent loop (48 ms) is imported when an analysis runs, not when ``aofctl`` starts.
+
 ANALYZER = "post-incident-analyzer"
 
 

@@ -7,6 +7,10 @@ from typing import Any
 
 from chalicelib.agents.options import AgentRunOptions
 from chalicelib.agents.tools.base import Tool, ToolOutcome
+from chalicelib.agents.tools.http import HTTPTool, http_config_from
+from chalicelib.agents.tools.kubernetes import KubernetesTool, kubernetes_config_from
+from chalicelib.agents.tools.mcp import MCPTool, mcp_config_from
+from chalicelib.agents.tools.shell import ShellTool, shell_config_from
 from chalicelib.agents.types import ToolDefinition
 
 
@@ -53,10 +57,6 @@ class ToolSet:
 
 
 def build_toolset(specs: list[Any], options: AgentRunOptions, warn: Callable[[str], None]) -> ToolSet:
-    from chalicelib.agents.tools.http import HTTPTool, http_config_from
-    from chalicelib.agents.tools.kubernetes import KubernetesTool, kubernetes_config_from
-    from chalicelib.agents.tools.shell import ShellTool, shell_config_from
-
     toolset = ToolSet()
     kube: KubernetesTool | None = None
 
@@ -85,8 +85,6 @@ def build_toolset(specs: list[Any], options: AgentRunOptions, warn: Callable[[st
             kube = KubernetesTool(kubernetes_config_from(raw, options.kubeconfig))
             toolset.add(kube)
         elif kind == "MCP":
-            from chalicelib.agents.tools.mcp import MCPTool, mcp_config_from
-
             mcp_tool = MCPTool(mcp_config_from(raw, lookup, index, options.mcp_startup_timeout_seconds), warn)
             mcp_tool.start()
             toolset.add(mcp_tool)
