@@ -28,11 +28,11 @@ from chalicelib.webhooks.limits import bounded_body, limit_for
 app = Chalice(app_name="aof-incident-response")
 
 
-def _respond(result: Any) -> Response:
+def _respond(result: WebhookResponse) -> Response:
     return Response(body=result.body, status_code=result.status, headers={"Content-Type": "application/json"})
 
 
-def _request() -> Any:
+def _request() -> WebhookRequest:
     """The request as the handlers take it; a body over the route's limit is refused from its
     declared length before it is decoded, and from its real length after (``PayloadTooLarge``)."""
     request = app.current_request

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from .runtime.base import Runtime
     from .service.runs import RunService
     from .store import Store
+    from .webhooks.pagerduty import PagerDutyWebhookDeps
+    from .webhooks.slack import SlackWebhookDeps
 
 # Imported where used, so that one route or function does not pay for another's: Slack's Web
 # API client (52 ms), the Lambda time limits of node functions (11 ms), the approval node (6 ms),
@@ -99,7 +101,7 @@ class Backend:
 
     # -- deps for the handlers ---------------------------------------------------------------
 
-    def pagerduty_deps(self) -> Any:
+    def pagerduty_deps(self) -> PagerDutyWebhookDeps:
         from .webhooks.pagerduty import PagerDutyWebhookDeps
 
         flow = self.env.get("AOF_WEBHOOK_FLOW", "incident-auto-response")
@@ -112,7 +114,7 @@ class Backend:
             enricher=pagerduty_enricher(self.env),
         )
 
-    def slack_deps(self) -> Any:
+    def slack_deps(self) -> SlackWebhookDeps:
         from .nodes.approvals import show_decision
         from .webhooks.slack import SlackWebhookDeps
 

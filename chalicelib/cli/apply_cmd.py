@@ -26,7 +26,7 @@ from .stage_config import stage_prefix, stage_settings, unguarded_in_stage
 # each, the compiler and the spec models with them) and boto3 (130 ms).
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     apply = subparsers.add_parser("apply", help="create or update tables, role, state machines and flow registry")
     _common(apply)
     apply.add_argument(

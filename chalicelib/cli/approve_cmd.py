@@ -133,7 +133,7 @@ def _approve(args: argparse.Namespace) -> int:
         store.close()
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     approve = subparsers.add_parser("approve", help="decide a run's pending approval from a terminal")
     approve.add_argument(
         "run_id",

@@ -18,7 +18,7 @@ from .project import load_project_resources
 # Imported when the check runs, not when ``aofctl`` starts: the deployed functions (12 ms), boto3 (130 ms).
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     doctor = subparsers.add_parser("doctor", help="check a deployed stage's configuration (credentials)")
     doctor.add_argument("--stage", required=True, help="Chalice stage to check")
     doctor.add_argument("--project-dir", default=".", help="the Chalice project (where .chalice/ is)")

@@ -18,7 +18,7 @@ from chalicelib.errors import ConfigurationError
 EVAL_SET = Path("eval/scenarios")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "eval",
         help="score models on incident scenarios (diagnosis, action, healed, harm)",

@@ -26,7 +26,7 @@ from . import (
     states_cmd,
 )
 
-Registrar = Callable[[argparse._SubParsersAction], None]  # type: ignore[type-arg]
+Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
 #: Every command, in the order ``aofctl --help`` lists them. Each module registers its own
 #: sub-commands; a module that cannot be imported stops ``aofctl`` with its traceback rather

@@ -6,7 +6,6 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 from ..reports.analyzer import ANALYZER, analyse
 from ..reports.html import postmortem_html
@@ -14,14 +13,14 @@ from ..reports.markdown import postmortem_markdown
 from ..reports.records import incident_record
 from ..reports.redact import Redactor
 from ..reports.timeline import build_timeline, path_taken
-from ..spec import FlowGraph, load_paths
+from ..spec import FlowGraph, Resources, load_paths
 from ..store import RunEvent, RunRecord
 from .project import default_paths
 from .run_ref import RunRefError, find_run
 from .views_common import Printer, add_state_dir, open_source
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     report = subparsers.add_parser("report", help="postmortem of one run (markdown; --html for a page)")
     report.add_argument("run_id", metavar="RUN", help="run id, unique prefix, incident id or approval id")
     report.add_argument("--narrative", action="store_true", help="add the post-incident-analyzer's analysis")
@@ -83,7 +82,7 @@ def _writable(target: str) -> str | None:
     return None
 
 
-def _load(args: argparse.Namespace) -> Any:
+def _load(args: argparse.Namespace) -> Resources:
     return load_paths(args.paths or default_paths())
 
 

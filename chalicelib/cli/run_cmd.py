@@ -395,7 +395,7 @@ def _detach(app: Any, run_id: str, args: argparse.Namespace) -> int:
     return EXIT_RESOLVED
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     run = subparsers.add_parser("run", help="run one incident through a flow on the embedded engine")
     run.add_argument("flow", help="flow name (metadata.name), or `agentflow` as in `run agentflow NAME --daemon`")
     run.add_argument("name", nargs="?", help="with `agentflow`: the flow to serve")

@@ -266,7 +266,7 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=8, help="runs the engine advances at the same time")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("serve", help="the app's HTTP routes on localhost, embedded engine behind them")
     add_server_arguments(parser)
     add_console_arguments(parser)

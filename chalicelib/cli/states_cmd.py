@@ -76,7 +76,7 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_SUCCEEDED if result.status == "SUCCEEDED" else EXIT_NOT_SUCCEEDED
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     states = subparsers.add_parser("states", help="run raw Amazon States Language definitions")
     verbs = states.add_subparsers(dest="states_command", metavar="VERB", required=True)
     run = verbs.add_parser(

@@ -90,7 +90,7 @@ def resolve_approval(
     return Resolution(True, f"{DECISIONS[decision]} by {by}", decided.to_dict())
 
 
-def _event(kind: str, node_id: str, details: dict[str, Any]) -> Any:
+def _event(kind: str, node_id: str, details: dict[str, Any]) -> RunEvent:
     return RunEvent(type=kind, node_id=node_id, details=details)
 
 

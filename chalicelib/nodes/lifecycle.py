@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import ApprovalError, NotFound
 from ..integrations.slack_blocks import timed_out_blocks
-from ..store import RunEvent
+from ..store import ApprovalRecord, RunEvent
 from .deps import NodeDeps
 from .models import LifecycleInput, NodeOutput
 from .slack import approval_id_of
@@ -66,7 +66,7 @@ def _approval_timed_out(event: LifecycleInput, deps: NodeDeps) -> NodeOutput:
     return NodeOutput(status="timed_out", output=output)
 
 
-def _timed_out_approval(event: LifecycleInput, deps: NodeDeps) -> Any:
+def _timed_out_approval(event: LifecycleInput, deps: NodeDeps) -> ApprovalRecord | None:
     """The approval this timeout ends, closed so a late click changes nothing; None if a human
     decided it after all (then its message already shows the decision).
 

@@ -10,11 +10,14 @@ import itertools
 import sys
 import threading
 from collections.abc import Mapping
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from ..errors import AlreadyExists, MissingCredential
 from ..integrations.slack_blocks import plain
 from ..settings import SLACK_BOT_TOKEN, is_deployed, resolve
+
+if TYPE_CHECKING:
+    from ..integrations.slack import ThreadRef
 
 # Slack's Web API client (45 to 51 ms) is imported when a notifier is first built.
 
@@ -74,7 +77,7 @@ class StoreThreadIndex:
     def __init__(self, deliveries: Any) -> None:
         self._deliveries = deliveries
 
-    def get(self, key: str) -> Any:
+    def get(self, key: str) -> ThreadRef | None:
         from ..integrations.slack import ThreadRef
 
         record = self._deliveries.get_delivery(f"slack-thread:{key}")
@@ -82,7 +85,7 @@ class StoreThreadIndex:
             return None
         return ThreadRef(record["channel"], record["ts"])
 
-    def put(self, key: str, ref: Any) -> Any:
+    def put(self, key: str, ref: ThreadRef) -> ThreadRef:
         from ..integrations.slack import ThreadRef
 
         try:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from chalicelib.engine.invoker import FunctionInvoker
 
@@ -25,7 +25,7 @@ AWS_REGION = "AWS_REGION"
 AWS_DEFAULT_REGION = "AWS_DEFAULT_REGION"
 
 
-def _refuse(function: str, payload: dict[str, Any]) -> Any:
+def _refuse(function: str, payload: dict[str, Any]) -> NoReturn:
     # Views only read the engine's history; they never execute a task.
     raise RuntimeError("the views open the engine read-only")
 
