@@ -1,6 +1,6 @@
 """``aofctl apply -f FILE|DIR [--stage dev] [--local]`` and ``aofctl package``.
 
-apply: plan (pure), then execute through :class:`chalicelib.deploy.AwsDeployClient`; prints
+apply: plan (pure), then execute through :class:`chalicelib.deploy.aws.AwsDeployClient`; prints
 every resource with ``+`` created, ``~`` updated or ``=`` unchanged. A second apply of the
 same files changes nothing.
 """

@@ -7,7 +7,7 @@ network hop. The decision goes through the two SQLite files every process can op
    routes use (``resolve_approval``): decided once, by an allowed approver, recorded with who
    and when;
 2. its task token is resolved in the engine database (``engine.db``) by
-   :class:`chalicelib.engine.TokenClient`, which only marks the token and makes the waiting
+   :class:`chalicelib.engine.tokens.TokenClient`, which only marks the token and makes the waiting
    run due, under SQLite's cross-process write lock. The serving engine polls its database at
    least every half second and carries the run on; if no server is running, the next
    ``aofctl serve`` or ``aofctl run`` on that state directory resumes it;

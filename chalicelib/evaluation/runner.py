@@ -1,7 +1,7 @@
 """Run one scenario for one model: a fresh sandbox, the flow's diagnostic agent, then (where the
 policy and the scenario allow it) the remediation agent with its approval granted; then score.
 
-The remediation agent acts through the same :class:`~chalicelib.policy.PolicyGate` the product
+The remediation agent acts through the same :class:`~chalicelib.policy.gate.PolicyGate` the product
 uses; the approval the gate needs is granted for exactly the plan the diagnosis proposed, as a
 human clicking "approve" would. Harm is read from the sandbox's audit log of applied writes.
 """

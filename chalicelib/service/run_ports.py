@@ -1,4 +1,4 @@
-"""The ports the run service works over, besides the runtime (:class:`chalicelib.runtime.Runtime`),
+"""The ports the run service works over, besides the runtime (:class:`chalicelib.runtime.base.Runtime`),
 the store (:class:`chalicelib.store.Store`) and the notifier (:class:`chalicelib.nodes.notify.Notifier`).
 
 Each has one implementation per composition root: the deployed stage's (SSM flow registry,
