@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from chalicelib.agents import AgentTimedOut, run_agent
+from chalicelib.agents.loop import AgentTimedOut, run_agent
 from chalicelib.errors import AgentOutputError, ProviderError, ProviderUnavailable
 from tests.agents.conftest import DIAGNOSIS, SHELL_KUBECTL, fenced, incident_prompt, options, variant
 from tests.fakes.anthropic_api import FakeAnthropic, Turn, tool_results

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.engine import Engine, FunctionInvoker
+from chalicelib.engine.engine import Engine
+from chalicelib.engine.invoker import FunctionInvoker
 from tests.compiler.scripted import (
     TEST001,
     TEST002,

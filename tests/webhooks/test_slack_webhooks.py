@@ -10,13 +10,9 @@ import pytest
 
 from chalicelib.integrations.slack import SlackClient
 from chalicelib.integrations.slack_blocks import approval_blocks
-from chalicelib.webhooks import (
-    MessageRef,
-    SlackWebhookDeps,
-    WebhookRequest,
-    handle_slack_events,
-    handle_slack_interactivity,
-)
+from chalicelib.webhooks.http import WebhookRequest
+from chalicelib.webhooks.ports import MessageRef
+from chalicelib.webhooks.slack import SlackWebhookDeps, handle_slack_events, handle_slack_interactivity
 from tests.fakes.signing import sign_slack
 from tests.fakes.slack_api import BOT_USER_ID, FakeSlackAPI
 from tests.webhooks.events import load_event
