@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 os.chdir(ROOT)  # the tutorial's relative paths (flows/, agents/)
 
 from chalicelib.engine import Engine, FunctionInvoker  # noqa: E402
-from tests.compiler.scripted import TEST001, Scripted, definition_of, diagnosis, remediation, tutorial  # noqa: E402
 from tests.support.moto_sfn import MotoSfn  # noqa: E402
+from tests.support.scripted import TEST001, Scripted, definition_of, diagnosis, remediation, tutorial  # noqa: E402
 
 FLOW = "incident-auto-response"
 
