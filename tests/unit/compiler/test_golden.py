@@ -16,7 +16,6 @@ from chalicelib.compiler import compile_flow
 from chalicelib.spec import load_resources, load_text
 
 GOLDEN = Path(__file__).resolve().with_name("golden") / "incident-auto-response.asl.json"
-SYNTHETIC = Path(__file__).with_name("synthetic_flows.py")
 
 
 def lint(definition: dict) -> list[str]:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-EVENTS = Path(__file__).resolve().parent.parent / "events"
+EVENTS = Path(__file__).resolve().parents[2] / "events"
 
 
 def load_event(name: str) -> dict[str, Any]:

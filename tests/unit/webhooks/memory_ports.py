@@ -16,8 +16,6 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.errors import AlreadyExists
-from chalicelib.integrations.slack import SlackClient
-from chalicelib.integrations.slack_blocks import decided_blocks
 from chalicelib.webhooks.incident import IncidentEvent
 from chalicelib.webhooks.ports import Decision, MessageRef, ResolutionResult
 
@@ -91,12 +89,12 @@ class Approval:
 
 
 class MemoryApprovals:
-    """ApprovalResolver backed by a dict; optionally updates the Slack message like the lead's will."""
+    """ApprovalResolver backed by a dict. It never touches Slack: what the message shows after a
+    decision is checked through the app's own resolver (test_slack_webhooks)."""
 
-    def __init__(self, slack: SlackClient | None = None) -> None:
+    def __init__(self) -> None:
         self.approvals: dict[str, Approval] = {}
         self.calls: list[tuple[str | MessageRef, Decision, str]] = []
-        self.slack = slack
         self.sent_task_success: list[tuple[str, str]] = []  # (approval id, decision), "SendTaskSuccess"
 
     def add(self, approval: Approval) -> Approval:
@@ -116,10 +114,6 @@ class MemoryApprovals:
             return ResolutionResult(applied=False, message="You are not an approver for this incident.")
         approval.status, approval.decided_by, approval.decided_at = decision, user_id, at.isoformat()
         self.sent_task_success.append((approval.approval_id, decision))
-        if self.slack is not None and approval.channel:
-            self.slack.update(
-                approval.channel, approval.ts, approval.text, decided_blocks(approval.text, decision, user_id, at)
-            )
         return ResolutionResult(applied=True, message=f"Recorded: {decision}.", approval={"id": approval.approval_id})
 
     def _find(self, target: str | MessageRef) -> Approval | None:

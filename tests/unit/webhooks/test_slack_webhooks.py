@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import urllib.parse
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from chalicelib.integrations.slack import SlackClient
 from chalicelib.integrations.slack_blocks import approval_blocks
+from chalicelib.nodes.approvals import show_decision
+from chalicelib.nodes.notify import make_notifier
+from chalicelib.service.ports import StoreApprovalResolver
+from chalicelib.store import ApprovalRecord, open_store
 from chalicelib.webhooks import (
     MessageRef,
     SlackWebhookDeps,
@@ -240,23 +245,61 @@ def test_stale_event_is_refused() -> None:
 # --- the whole loop against the fake Slack API -------------------------------------------------
 
 
-def test_button_click_updates_the_approval_message_in_slack(fake_slack: FakeSlackAPI) -> None:
-    slack = SlackClient("xoxb-test-token", base_url=fake_slack.api_url)
-    text = "⚠️ **CRITICAL: Human Approval Required**\n\n**Incident**: Database cluster down"
-    channel, ts = slack.post("#incidents", text, approval_blocks(text, APPROVAL_ID))
-    approvals = MemoryApprovals(slack=slack)
-    approvals.add(
-        Approval(APPROVAL_ID, requester="U0REQUESTER", approvers={"U0APPROVER1"}, channel=channel, ts=ts, text=text)
-    )
-    world = SlackWorld(approvals)
+def test_button_click_updates_the_approval_message_in_slack(fake_slack: FakeSlackAPI, tmp_path: Path) -> None:
+    """The click goes through the resolver the app wires (store, decision, message update), so
+    what Slack ends up showing is what our code wrote, not what a test double wrote."""
+    env = {"SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_API_URL": fake_slack.api_url}
+    request = "⚠️ **CRITICAL: Human Approval Required**\n\n**Incident**: Database cluster down"
+    channel, ts = SlackClient(env=env).post("#incidents", request, approval_blocks(request, APPROVAL_ID))
+    handed: list[tuple[str, dict[str, Any]]] = []
+    with open_store(f"sqlite:///{tmp_path / 'aof.db'}", clock=lambda: float(NOW)) as store:
+        store.approvals.put_approval(
+            ApprovalRecord(
+                approval_id=APPROVAL_ID,
+                run_id="run-TEST002",
+                node_id="request-approval",
+                task_token="task-token-1",
+                plan={
+                    "incident": "TEST002",
+                    "resource": "statefulset/postgres",
+                    "namespace": "production",
+                    "proposed_actions": {"remediate": "kubectl rollout restart statefulset/postgres -n production"},
+                },
+                approvers=["U0APPROVER1"],
+                requested_by="U0REQUESTER",
+                channel=channel,
+                message_ts=ts,
+                expires_at=NOW + 3600,
+            )
+        )
+        resolver = StoreApprovalResolver(
+            store,
+            lambda token, output: handed.append((token, json.loads(output))),
+            env,
+            on_decided=show_decision(lambda: make_notifier(env, store)),
+        )
+        world = SlackWorld()
+        world.deps = SlackWebhookDeps(
+            signing_secret=SECRET, resolver=resolver, deliveries=world.deliveries, clock=lambda: float(NOW)
+        )
 
-    status, _ = world.click()
+        status, body = world.click()
 
-    assert status == 200
+        assert status == 200 and body["applied"] is True, body
+        assert store.approvals.get_approval(APPROVAL_ID).status == "approved"
+    assert [(token, output["output"]["decision"]) for token, output in handed] == [("task-token-1", "approve")]
     message = fake_slack.messages[(channel, ts)]
-    assert not [b for b in message.blocks if b["type"] == "actions"]
-    assert "Approved by <@U0APPROVER1>" in message.blocks[-1]["elements"][0]["text"]
-    assert [b["type"] for b in message.history[0]["blocks"]].count("actions") == 1
+    assert [b["type"] for b in message.history[0]["blocks"]].count("actions") == 1  # as first posted
+    assert not [b for b in message.blocks if b["type"] == "actions"]  # the buttons are gone
+    shown = [e["text"] for b in message.blocks for e in b.get("elements", [b.get("text") or {}]) if e.get("text")]
+    # The plan decided on, from the stored record; then who decided and when (Slack's own date).
+    assert shown == [
+        "*Approval for incident TEST002*\n"
+        "*Target*: statefulset/postgres in production\n"
+        "*Proposed (remediate)*: kubectl rollout restart statefulset/postgres -n production",
+        "✅ Approved by <@U0APPROVER1> at <!date^1763630160^{date_short_pretty} at {time}|2025-11-20 09:16 UTC>",
+    ]
+    assert message.text == "Approved by U0APPROVER1: incident TEST002"
 
 
 class FlakyResolver(MemoryApprovals):
