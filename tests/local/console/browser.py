@@ -19,6 +19,8 @@ from typing import Any
 
 import websocket
 
+from tests.support.processes import stop_process
+
 
 def chromium_path() -> str:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -48,6 +50,7 @@ class Chromium:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # one group: closing ends every process the browser started
         )
         self._ids = itertools.count(1)
         self.ws: Any = None
@@ -147,10 +150,4 @@ class Chromium:
                 self.ws.close()
             except Exception:
                 pass
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=15)
+        stop_process(self.proc, grace=15)  # the browser and its renderer processes (its group)

@@ -70,9 +70,12 @@ def chromium(tmp_path: Path) -> Iterator[Callable[[], Chromium]]:
         opened.append(browser)
         return browser
 
-    yield open_browser
-    for browser in opened:
-        browser.close()
+    try:
+        yield open_browser
+    finally:
+        with ExitStack() as stack:  # every browser is closed, even when closing one fails
+            for browser in opened:
+                stack.callback(browser.close)
 
 
 def screenshot_target() -> Path | None:

@@ -11,14 +11,17 @@ import threading
 import urllib.request
 from pathlib import Path
 
+from tests.support.processes import Processes
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def test_console_on_a_machine_without_a_display_prints_where_to_sign_in(tmp_path: Path) -> None:
+def test_console_on_a_machine_without_a_display_prints_where_to_sign_in(tmp_path: Path, processes: Processes) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env["PYTHONUNBUFFERED"] = "1"
     cmd = [sys.executable, "-m", "chalicelib.cli.main", "console", "--port", "0", "--state-dir", str(tmp_path)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # Stopped, with whatever it started, when the test ends (the processes fixture).
+    proc = processes.start(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     ready = threading.Event()
 
@@ -32,16 +35,11 @@ def test_console_on_a_machine_without_a_display_prints_where_to_sign_in(tmp_path
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    try:
-        assert ready.wait(90), "".join(lines)
-        text = "".join(lines)
-        (url,) = re.findall(r"console:\s+(http://\S+) \(signs in as", text)
-        assert url.startswith("http://127.0.0.1:"), "bound to the loopback address by default"
-        assert "no display here: open the URL above in a browser" in text
-        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-        with browser.open(url, timeout=30) as answer:
-            assert answer.status == 200 and "<h1>Runs</h1>" in answer.read().decode()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        reader.join(timeout=5)
+    assert ready.wait(90), "".join(lines)
+    text = "".join(lines)
+    (url,) = re.findall(r"console:\s+(http://\S+) \(signs in as", text)
+    assert url.startswith("http://127.0.0.1:"), "bound to the loopback address by default"
+    assert "no display here: open the URL above in a browser" in text
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with browser.open(url, timeout=30) as answer:
+        assert answer.status == 200 and "<h1>Runs</h1>" in answer.read().decode()

@@ -163,9 +163,12 @@ def test_track_metrics_node_posts_the_incident_figures(incidents: RecordedIncide
             "context": {"execution_id": "x", "execution_name": "r1", "started_at": started},
         }
     )
-    with open_store(f"sqlite:///{tmp_path / 'aof.db'}") as store:
-        result = handle(event, deps_from_env(store, {"PATH": "/usr/bin"}))
-    server.shutdown()
+    try:
+        with open_store(f"sqlite:///{tmp_path / 'aof.db'}") as store:
+            result = handle(event, deps_from_env(store, {"PATH": "/usr/bin"}))
+    finally:
+        server.shutdown()
+        server.server_close()
     assert result.output["status_code"] == 202
     (call,) = _MetricsServer.received
     body = call["body"]
