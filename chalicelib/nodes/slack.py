@@ -101,9 +101,31 @@ def handle(event: NodeInput, deps: NodeDeps) -> NodeOutput:
     channel = str(event.node.config.get("channel", "#incidents"))
     waits = bool(event.node.config.get("wait_for_reaction")) or event.node.type == "Approval"
     if not waits:
+        text += human_decision_line(event)
         channel_id, ts = deps.notifier.post(incident_id(event), channel, text, _blocks(text))
         return NodeOutput(status="succeeded", output={"channel": channel_id, "ts": ts, "thread_ts": ts})
     return _request_approval(event, deps, text, channel)
+
+
+def human_decision_line(event: NodeInput) -> str:
+    """The product's own line under a message posted after a human decided an approval.
+
+    A flow's message is its author's text (the tutorial's success message says "Resolved
+    automatically" whatever happened before it); the thread must still not claim a change nobody
+    approved, nor hide one that somebody did. Empty when no approval was decided upstream.
+    """
+    from ..integrations.slack_blocks import mark
+
+    for record in (event.state.get("nodes") or {}).values():
+        output = record.get("output") if isinstance(record, dict) else None
+        if not isinstance(output, dict) or output.get("timed_out"):
+            continue
+        decision, by = output.get("decision"), str(output.get("decided_by") or "a human")
+        if decision == "approve":
+            return f"\n\n_{mark(by)} approved this change in the thread; it was not applied automatically._"
+        if decision in ("skip", "pause"):
+            return f"\n\n_{mark(by)} chose to {decision} the remediation; nothing was changed automatically._"
+    return ""
 
 
 def _blocks(text: str) -> list[dict[str, Any]] | None:

@@ -15,8 +15,8 @@ from typing import Any
 
 from .client import KubeOps
 from .describe import describe_text, events_table, top_table
-from .kinds import OpResult, normalise_kind
-from .tables import fetch_table, render_table, resource_path
+from .kinds import LIST_KIND, OpResult, normalise_kind
+from .tables import fetch_table, qualified_kind, render_table, resource_path
 from .translate import kubectl_to_operation
 
 
@@ -55,6 +55,8 @@ def run_kubectl(ops: KubeOps, args: list[str]) -> KubectlRun:
     verb = operation["operation"]
     everywhere = bool(operation.get("all_namespaces"))
     namespace = None if everywhere else str(operation.get("namespace") or "default")
+    if verb == "get" and len(operation.get("kinds") or []) > 1:
+        return _several_kinds(ops, operation, output, namespace, everywhere)
     if verb == "get" and output in ("", "wide"):
         kind = normalise_kind(str(operation.get("kind") or "pods"))
         path = resource_path(kind, namespace, operation.get("name"))
@@ -76,3 +78,33 @@ def run_kubectl(ops: KubeOps, args: list[str]) -> KubectlRun:
     # A change: kubectl's one-line answer ("deployment.apps/api restarted").
     summary = (result.data or {}).get("result") if isinstance(result.data, dict) else None
     return KubectlRun(str(summary or json.dumps(result.data, default=str)), result)
+
+
+def _several_kinds(
+    ops: KubeOps, operation: dict[str, Any], output: str, namespace: str | None, everywhere: bool
+) -> KubectlRun:
+    """``kubectl get pods,svc``: kubectl's tables one after the other, rows named ``pod/NAME``;
+    other outputs as one ``List`` of every object, each carrying its kind."""
+    kinds = [str(kind) for kind in operation["kinds"]]
+    if output in ("", "wide"):
+        selector = operation.get("label_selector")
+
+        def table_of(kind: str) -> dict[str, Any]:
+            return dict(ops.call(lambda: fetch_table(ops.api, resource_path(kind, namespace), selector)))
+
+        tables = [table_of(kind) for kind in kinds]
+        texts = [
+            render_table(
+                table, wide=output == "wide", with_namespace=everywhere, name_prefix=qualified_kind(kind) + "/"
+            )
+            for kind, table in zip(kinds, tables, strict=True)
+            if table.get("rows")
+        ]
+        return KubectlRun("\n\n".join(texts) or "No resources found.", OpResult(data={"tables": tables}))
+    items: list[Any] = []
+    for kind in kinds:
+        listed = ops.run({**{k: v for k, v in operation.items() if k != "kinds"}, "kind": kind}).data or {}
+        for item in listed.get("items") or [] if isinstance(listed, dict) else []:
+            items.append({"kind": LIST_KIND[kind], **item} if isinstance(item, dict) else item)
+    data = {"apiVersion": "v1", "kind": "List", "items": items}
+    return KubectlRun(_objects_text(data, output), OpResult(data=data))

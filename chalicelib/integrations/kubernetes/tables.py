@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .kinds import KubeCallError
+from .kinds import LIST_KIND, KubeCallError
 
 TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 
@@ -55,8 +55,19 @@ def fetch_table(api: Any, path: str, label_selector: str | None = None) -> dict[
     return data
 
 
-def render_table(table: dict[str, Any], *, wide: bool = False, with_namespace: bool = False) -> str:
-    """Columns padded like kubectl's (three spaces apart); priority-1 columns only when ``wide``."""
+def qualified_kind(kind: str) -> str:
+    """kubectl's name prefix of a plural kind when several kinds are listed (``deployment.apps``)."""
+    singular = LIST_KIND[kind].lower()
+    return f"{singular}.apps" if RESOURCE_PATHS[kind][0] == "/apis/apps/v1" else singular
+
+
+def render_table(
+    table: dict[str, Any], *, wide: bool = False, with_namespace: bool = False, name_prefix: str = ""
+) -> str:
+    """Columns padded like kubectl's (three spaces apart); priority-1 columns only when ``wide``.
+
+    ``name_prefix`` (``pod/``) is how kubectl names rows when one command lists several kinds.
+    """
     columns = table.get("columnDefinitions") or []
     shown = [i for i, c in enumerate(columns) if wide or int(c.get("priority", 0)) == 0]
     header = [str(columns[i].get("name", "")).upper() for i in shown]
@@ -64,6 +75,8 @@ def render_table(table: dict[str, Any], *, wide: bool = False, with_namespace: b
     for row in table.get("rows") or []:
         cells = row.get("cells") or []
         values = [_cell(cells[i]) if i < len(cells) else "" for i in shown]
+        if name_prefix and "NAME" in header:
+            values[header.index("NAME")] = name_prefix + values[header.index("NAME")]
         if with_namespace:
             meta = (row.get("object") or {}).get("metadata") or {}
             values.insert(0, str(meta.get("namespace", "")))

@@ -54,6 +54,18 @@ def _resources_patch(body: dict[str, Any]) -> dict[str, Any] | None:
     return container
 
 
+def _several_kinds(base: dict[str, Any], kinds: str, name: str, call: KubectlCall, args: list[str]) -> dict[str, Any]:
+    """``kubectl get pods,svc``: one listing per kind, in the order given (as kubectl prints them)."""
+    if name:
+        raise ToolRefused(f"'kubectl {' '.join(args)}' names one object in several kinds; name one kind")
+    plural = list(dict.fromkeys(normalise_kind(kind) for kind in kinds.split(",") if kind))
+    op: dict[str, Any] = {**base, "operation": "get", "kind": plural[0], "kinds": plural}
+    selector = call.flags.get("-l") or call.flags.get("--selector")
+    if selector:
+        op["label_selector"] = selector
+    return op
+
+
 def kubectl_to_operation(args: list[str]) -> dict[str, Any]:
     """The structured call for a kubectl argv, for the verbs the tool supports.
 
@@ -75,6 +87,8 @@ def kubectl_to_operation(args: list[str]) -> dict[str, Any]:
             raise ToolRefused(f"kubectl {call.verb} needs a resource")
         kind, _, name = pos[0].partition("/")
         name = name or (pos[1] if len(pos) > 1 else "")
+        if call.verb == "get" and "," in kind:
+            return _several_kinds(base, kind, name, call, args)
         if normalise_kind(kind) == "events" and call.verb == "get":
             return {**base, "operation": "events"}
         op = {**base, "operation": call.verb, "kind": kind}

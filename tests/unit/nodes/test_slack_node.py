@@ -195,3 +195,31 @@ def test_an_approval_request_shows_exactly_the_changes_approving_allows(slack, m
     shown = json.dumps(posted.blocks)
     assert "Approving allows exactly these changes, nothing else" in shown
     assert "delete deployment/api -n production" in shown and "rollout restart deployment/api -n production" in shown
+
+
+def approval(decision: str, by: str = "U0ALICE", timed_out: bool = False) -> dict[str, Any]:
+    return {"output": {"decision": decision, "decided_by": by, "timed_out": timed_out, "approved": decision == "approve"}}
+
+
+def test_a_message_after_a_human_approval_says_who_approved_whatever_the_flow_text(slack, make_deps) -> None:
+    env = slack_env(slack)
+    success = message("✅ **Incident Auto-Resolved**\n\n**Status**: Resolved automatically", "notify-success")
+    run_task("slack_node", payload(success, incident_state(**{"request-approval": approval("approve")})), make_deps(**env))
+    run_task("slack_node", payload(success, incident_state("TEST002", "db down")), make_deps(**env))
+    run_task(
+        "slack_node",
+        payload(success, incident_state("TEST003", "disk", **{"request-approval": approval("approve", timed_out=True)})),
+        make_deps(**env),
+    )
+
+    approved, automatic, timed_out = (m.text for m in slack.channel_messages("C0INCIDENTS"))
+    assert "U0ALICE approved this change in the thread; it was not applied automatically." in approved
+    assert "approved" not in automatic and "approved" not in timed_out
+
+
+def test_a_skip_is_reported_as_the_humans_choice_under_the_flows_message(slack, make_deps) -> None:
+    state = incident_state(**{"request-approval": approval("skip", by="U0BOB")})
+    run_task("slack_node", payload(message("🔴 **Escalated**", "escalate"), state), make_deps(**slack_env(slack)))
+
+    (posted,) = slack.channel_messages("C0INCIDENTS")
+    assert "U0BOB chose to skip the remediation; nothing was changed automatically." in posted.text

@@ -86,3 +86,30 @@ def test_what_has_no_exact_typed_equivalent_is_refused_and_changes_nothing(
     assert out is None or (not out.ok and not out.output)
     after = sandbox.apps_v1().read_namespaced_deployment("api", "production").to_dict()
     assert after["spec"] == before["spec"]
+
+
+def test_several_kinds_in_one_get_print_as_kubectl_prints_them(shell: ToolSet, sandbox: Any) -> None:
+    import subprocess
+
+    from chalicelib.errors import ToolRefused
+
+    command = "get deploy,pods,svc -n production"
+    out = run(shell, f"kubectl {command}")
+    real = subprocess.run(
+        ["kubectl", "--kubeconfig", str(sandbox.kubeconfig_path), *command.split()],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+    def shape(text: str) -> list[list[str]]:
+        # Names and column headers; AGE and the like move with the clock between the two calls.
+        return [line.split()[:1] for line in text.strip().splitlines()]
+
+    assert out.ok
+    assert shape(out.output) == shape(real)
+    assert "deployment.apps/api" in out.output and "\n\nNAME " in out.output
+    names = run(shell, "kubectl get deploy,svc -n production -o name").output.splitlines()
+    assert "deployment/api" in names and any(n.startswith("service/") for n in names)
+    with pytest.raises(ToolRefused, match="one kind"):
+        run(shell, "kubectl get deploy,svc api -n production")
