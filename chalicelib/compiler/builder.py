@@ -28,17 +28,16 @@ Shape of the output, and why:
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..expr import Condition, Expr, Literal, Or, Ref, evaluate_expr, parse_condition
-from ..expr.scope import MISSING
+from ..expr import Compare, Condition, Expr, Literal, Not, Or, Ref, parse_condition
 from ..spec.graph import FlowGraph
 from ..spec.models import AgentFlowResource, AgentResource, ConditionalNode, WaitNode, is_approval
 from ..spec.references import FlowReferences, jsonpath, node_key
-from .rules import FALSE, Rule, RuleCompiler, finish, is_const, reduce_boolean_compare
+from .boolean import never_two_hold, substitute
+from .rules import FALSE, Rule, RuleCompiler, _and, _or, finish, is_const
 from .tasks import lifecycle_task, task_state
 
 FAILURE_STATE = "flow failed"
@@ -94,10 +93,8 @@ class Builder:
         if isinstance(expr, Literal) and isinstance(expr.value, bool):
             if isinstance(source, ConditionalNode) and source.config.condition is not None:
                 inner = parse_condition(source.config.condition).expr
-                return inner if expr.value else _negate(inner)
+                return inner if expr.value else Not(inner)
             status = Ref((gate.from_node, "status"))  # resolved through node_key
-            from ..expr import Compare
-
             return Compare("==" if expr.value else "!=", status, Literal("succeeded"))
         return expr
 
@@ -128,8 +125,6 @@ class Builder:
             rules.append(compiler.true_rule(expr) if want else compiler.false_rule(expr))
         if not rules:
             return {"__const__": True}
-        from .rules import _and, _or
-
         return _or(*rules) if want else _and(*rules)
 
     def exclusive(self, node_ids: list[str]) -> bool:
@@ -140,22 +135,12 @@ class Builder:
         """
         if any(not self.gates[n] for n in node_ids):
             return False
-        exprs = {n: Or(tuple(self._inline(n, g) for g in self.gates[n])) for n in node_ids}
-        atoms: list[Expr] = []
-        for expr in exprs.values():
-            _collect_atoms(expr, atoms)
-        if len(atoms) > 12:
-            return False
-        for values in itertools.product([True, False], repeat=len(atoms)):
-            assignment = dict(zip(atoms, values, strict=True))
-            holding = [n for n, e in exprs.items() if _truth(e, assignment)]
-            if len(holding) > 1:
-                return False
-        return True
+        exprs = [Or(tuple(self._inline(n, g) for g in self.gates[n])) for n in node_ids]
+        return never_two_hold(exprs)
 
     def _inline(self, node_id: str, gate: ConditionalEdge) -> Expr:
         compiler = self._compiler(node_id, gate)
-        return _substitute(self._expr_of(node_id, gate), compiler.substitute)
+        return substitute(self._expr_of(node_id, gate), compiler.substitute)
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -433,85 +418,6 @@ def _end_at(branch_states: dict[str, Any], outside: str) -> None:
             if target.get(key) == outside:
                 target[key] = end
                 branch_states[end] = {"Type": "Pass", "Comment": "This branch is done", "End": True}
-
-
-def _negate(expr: Expr) -> Expr:
-    from ..expr import Not
-
-    return Not(expr)
-
-
-def _substitute(expr: Expr, substitute: Any) -> Expr:
-    from ..expr import And, Compare, Not
-
-    if isinstance(expr, Ref):
-        inlined = substitute(expr)
-        return _substitute(inlined, substitute) if inlined is not None else expr
-    if isinstance(expr, Not):
-        return Not(_substitute(expr.item, substitute))
-    if isinstance(expr, And):
-        return And(tuple(_substitute(i, substitute) for i in expr.items))
-    if isinstance(expr, Or):
-        return Or(tuple(_substitute(i, substitute) for i in expr.items))
-    if isinstance(expr, Compare):
-        compare = Compare(expr.op, _substitute(expr.left, substitute), _substitute(expr.right, substitute))
-        reduced = reduce_boolean_compare(compare)
-        return _substitute(reduced, substitute) if reduced is not None else compare
-    return expr
-
-
-def _collect_atoms(expr: Expr, atoms: list[Expr]) -> None:
-    from ..expr import And, Compare, Not
-
-    if isinstance(expr, And | Or):
-        for item in expr.items:
-            _collect_atoms(item, atoms)
-    elif isinstance(expr, Not):
-        _collect_atoms(expr.item, atoms)
-    elif isinstance(expr, Compare | Ref):
-        key = _canonical(expr)
-        if key not in atoms:
-            atoms.append(key)
-
-
-def _canonical(expr: Expr) -> Expr:
-    """``a != x`` and ``a == x`` are the same atom (negated); bare refs are ``ref == true``."""
-    from ..expr import Compare
-
-    if isinstance(expr, Ref):
-        return Compare("==", expr, Literal(True))
-    if isinstance(expr, Compare) and expr.op == "!=":
-        return Compare("==", expr.left, expr.right)
-    return expr
-
-
-def _truth(expr: Expr, assignment: dict[Expr, bool]) -> bool:
-    from ..expr import And, Compare, Not
-
-    if isinstance(expr, Literal):
-        return expr.value is True
-    if isinstance(expr, And):
-        return all(_truth(i, assignment) for i in expr.items)
-    if isinstance(expr, Or):
-        return any(_truth(i, assignment) for i in expr.items)
-    if isinstance(expr, Not):
-        return not _truth(expr.item, assignment)
-    if isinstance(expr, Compare | Ref):
-        canonical = _canonical(expr)
-        if isinstance(canonical, Compare) and all(isinstance(s, Literal) for s in (canonical.left, canonical.right)):
-            value = evaluate_expr(canonical, _NoScope())
-            holds = value is True
-        else:
-            holds = assignment[canonical]
-        if isinstance(expr, Compare) and expr.op == "!=":
-            return not holds
-        return holds
-    return False
-
-
-class _NoScope:
-    def lookup(self, ref: Ref) -> Any:
-        return MISSING
 
 
 __all__ = ["FALSE", "Builder"]

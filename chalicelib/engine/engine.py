@@ -22,10 +22,11 @@ from .errors import (
     StateMachineDoesNotExist,
 )
 from .events import to_history
-from .interpreter import READY, TIMER, Interpreter
+from .interpreter import Interpreter
 from .invoker import TaskInvoker
 from .mocks import TaskMocks
 from .models import ExecutionDescription, ProgressEvent
+from .state_base import READY, TIMER
 from .store import QUEUED, RUNNING, EngineStore, Event, Run
 from .tokens import output_text, resolve_token
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from .clock import Clock, SystemClock
 from .errors import InvalidOutput, InvalidToken, TaskDoesNotExist, TaskTimedOut
-from .interpreter import READY
+from .state_base import READY
 from .store import RUNNING, EngineStore
 
 
