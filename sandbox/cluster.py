@@ -21,7 +21,7 @@ from typing import Any
 from sandbox.apimachinery.registry import Resource
 from sandbox.apimachinery.store import Object, ObjectStore, WatchEvent, WatchItem
 from sandbox.resources import logs, metrics
-from sandbox.resources.configmaps import load_configmaps
+from sandbox.resources.configmaps import load_configmaps, load_secrets
 from sandbox.resources.context import ClusterContext, PodSim, Timing
 from sandbox.resources.deployments import Deployments
 from sandbox.resources.events import Events
@@ -34,6 +34,7 @@ from sandbox.resources.rest import RestStorage
 from sandbox.resources.scenario_events import load_scenario_event
 from sandbox.resources.services import Services
 from sandbox.resources.statefulsets import StatefulSets, sts_revision
+from sandbox.resources.storage import load_storage_classes
 from sandbox.scenarios import Scenario
 from sandbox.tables import pod_status_reason
 
@@ -142,6 +143,8 @@ class Cluster:
         load_namespaces(self.ctx, now)
         self.nodes.load(now)
         load_configmaps(self.ctx, now)
+        load_secrets(self.ctx, now)
+        load_storage_classes(self.ctx, now)
         self.services.load(now)
         for w in scn.workloads:
             if w["kind"] == "Deployment":
@@ -154,6 +157,7 @@ class Cluster:
         self.deployments.mark_stuck_since(now - 3600)
         for ev in scn.events:
             load_scenario_event(self.ctx, self.recorder, ev, now)
+        self.recorder.expire()  # what happened more than an hour ago is no longer listed
 
     # ------------------------------------------------------------------ controllers
     def reconcile(self, bootstrap: bool = False) -> None:
@@ -171,6 +175,7 @@ class Cluster:
             self.deployments.update_statuses()
             self.statefulsets.update_statuses()
             self.services.reconcile()
+            self.recorder.expire()
 
     def _garbage_collect(self) -> None:
         uids = {o["metadata"]["uid"] for p in _OWNER_PLURALS for o in self.store.data[p].values()}
@@ -378,6 +383,24 @@ class Cluster:
             for p in pods:
                 sim = self.ctx.podsim.get(p["metadata"]["uid"])
                 if not pod_ready(p) or sim is None or not sim.profile.get("healthy", False):
+                    return False
+            return True
+
+    def service_healthy(self, name: str, namespace: str | None = None) -> bool:
+        """The Service answers: its Endpoints list at least one ready address and none not ready, and
+        every pod behind it runs a healthy profile that no longer carries the fault."""
+        ns = namespace or self.scenario.namespace
+        name = name.removeprefix("service/").removeprefix("svc/")
+        with self.lock:
+            ep = self.store.get("endpoints", ns, name)
+            if ep is None:
+                return False
+            ready = [a for sub in ep.get("subsets") or [] for a in sub.get("addresses") or []]
+            if not ready or any(sub.get("notReadyAddresses") for sub in ep.get("subsets") or []):
+                return False
+            for address in ready:
+                sim = self.ctx.podsim.get((address.get("targetRef") or {}).get("uid", ""))
+                if sim is None or not sim.profile.get("healthy", False) or sim.profile.get("fault", False):
                     return False
             return True
 

@@ -14,7 +14,7 @@ The format is described in ``sandbox/README.md``; in short::
     namespaces: [...]                # optional, derived from the objects by default
     profiles: {NAME: {status, ready, restarts, usage, logs, previous_logs, events, healthy, ...}}
     workloads: [{kind, name, namespace, replicas, labels, containers, history, pods: [rules]}]
-    services: [...]; configmaps: [...]; events: [...]   # extra objects
+    services: [...]; configmaps: [...]; secrets: [...]; events: [...]   # extra objects
 """
 
 from __future__ import annotations
@@ -70,6 +70,10 @@ class Scenario:
     namespaces: list[str]
     services: list[dict[str, Any]] = field(default_factory=list)
     configmaps: list[dict[str, Any]] = field(default_factory=list)
+    # None: the scenario says nothing about Secrets (references to them are not checked).
+    secrets: list[dict[str, Any]] | None = None
+    # None: the scenario says nothing about StorageClasses (every claim binds).
+    storage_classes: list[dict[str, Any]] | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
     path: str = ""
@@ -199,7 +203,7 @@ def _fail(path: str, obj: Any, message: str, key: str | None = None) -> Scenario
 _FIELDS: dict[str, frozenset[str]] = {
     "scenario": frozenset(
         "name title description namespace incident expected remediations nodes namespaces profiles workloads "
-        "services configmaps secrets events health class approve".split()
+        "services configmaps secrets storage_classes events health class approve".split()
     ),
     "expected": frozenset("severity root_cause_keywords root_cause action resolvable outcome".split()),
     "root_cause": frozenset("object all none".split()),
@@ -214,7 +218,8 @@ _FIELDS: dict[str, frozenset[str]] = {
         "pod_management_policy service_name per_pod_initial_only serviceAccountName nodeSelector affinity "
         "tolerations imagePullSecrets".split()
     ),
-    "health": frozenset("workloads".split()),
+    "health": frozenset("workloads services".split()),
+    "secret": frozenset("name namespace type data age deleted".split()),
 }
 
 
@@ -337,11 +342,24 @@ def parse_scenario(doc: Any, *, path: str = "<memory>") -> Scenario:
         names = {f"{w['kind'].lower()}/{w['name']}" for w in workloads}
         for target in health.get("workloads") or []:
             if str(target).lower() not in names:
-                raise _fail(path, health, f"health.workloads: {target!r} is not a workload of the scenario", "workloads")
+                raise _fail(
+                    path, health, f"health.workloads: {target!r} is not a workload of the scenario", "workloads"
+                )
+        svc_names = {str(svc.get("name")) for svc in doc.get("services") or []}
+        for svc_name in health.get("services") or []:
+            if str(svc_name).removeprefix("service/").removeprefix("svc/") not in svc_names:
+                raise _fail(path, health, f"health.services: {svc_name!r} is not a Service of the scenario", "services")
 
     nodes = doc.get("nodes") or copy.deepcopy(_DEFAULT_NODES)
     namespaces = list(doc.get("namespaces") or [])
-    for obj in [*workloads, *doc.get("services", []), *doc.get("configmaps", [])]:
+    secrets = doc.get("secrets")
+    if secrets is not None and not isinstance(secrets, list):
+        raise _fail(path, doc, "secrets is a list of {name, namespace, type, data}", "secrets")
+    for sec in secrets or []:
+        _check_fields(path, sec, "secret", f"secret {sec.get('name') if isinstance(sec, dict) else sec}")
+        if "name" not in sec:
+            raise _fail(path, sec, "a secret needs a name")
+    for obj in [*workloads, *doc.get("services", []), *doc.get("configmaps", []), *(secrets or [])]:
         ns = obj.get("namespace", namespace)
         if ns not in namespaces:
             namespaces.append(ns)
@@ -363,6 +381,8 @@ def parse_scenario(doc: Any, *, path: str = "<memory>") -> Scenario:
         namespaces=namespaces,
         services=doc.get("services") or [],
         configmaps=doc.get("configmaps") or [],
+        secrets=None if secrets is None else list(secrets),
+        storage_classes=None if doc.get("storage_classes") is None else list(doc["storage_classes"]),
         events=doc.get("events") or [],
         raw=doc,
         path=path,

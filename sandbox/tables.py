@@ -184,6 +184,27 @@ def _cm_row(c: dict[str, Any], now: float) -> list[Any]:
     ]
 
 
+def _secret_row(c: dict[str, Any], now: float) -> list[Any]:
+    return [
+        c["metadata"]["name"],
+        c.get("type") or "Opaque",
+        len(c.get("data") or {}),
+        _age(c["metadata"].get("creationTimestamp"), now),
+    ]
+
+
+def _sc_row(c: dict[str, Any], now: float) -> list[Any]:
+    default = (c["metadata"].get("annotations") or {}).get("storageclass.kubernetes.io/is-default-class") == "true"
+    return [
+        c["metadata"]["name"] + (" (default)" if default else ""),
+        c.get("provisioner", ""),
+        c.get("reclaimPolicy", "Delete"),
+        c.get("volumeBindingMode", "Immediate"),
+        bool(c.get("allowVolumeExpansion", False)),
+        _age(c["metadata"].get("creationTimestamp"), now),
+    ]
+
+
 def _event_row(e: dict[str, Any], now: float) -> list[Any]:
     io = e.get("involvedObject") or {}
     count = int(e.get("count") or 1)
@@ -332,6 +353,18 @@ PRINTERS: dict[str, tuple[list[Col], Callable[[dict[str, Any], float], list[Any]
     ),
     "Namespace": ([("Name", S, 0, "name"), ("Status", S, 0, ""), ("Age", S, 0, "")], _ns_row),
     "ConfigMap": ([("Name", S, 0, "name"), ("Data", N, 0, ""), ("Age", S, 0, "")], _cm_row),
+    "StorageClass": (
+        [
+            ("Name", S, 0, "name"),
+            ("Provisioner", S, 0, ""),
+            ("ReclaimPolicy", S, 0, ""),
+            ("VolumeBindingMode", S, 0, ""),
+            ("AllowVolumeExpansion", "boolean", 0, ""),
+            ("Age", S, 0, ""),
+        ],
+        _sc_row,
+    ),
+    "Secret": ([("Name", S, 0, "name"), ("Type", S, 0, ""), ("Data", N, 0, ""), ("Age", S, 0, "")], _secret_row),
     "Event": (
         [
             ("Last Seen", S, 0, ""),

@@ -100,6 +100,32 @@ def remediation_command(
     raise ValueError(f"unknown remediation verb {verb!r}")
 
 
+def settled(sb: Sandbox, rem: dict[str, Any], before: set[str]) -> bool:
+    """The change has played out (for tests that check a fix does not heal: judge it once its
+    effect is there, not after a fixed wait): the rollout is complete, or every pod made since the change has
+    left ContainerCreating for the state its profile gives it (and the controller saw the change).
+    Call it under the cluster's lock (``cluster.wait_for``)."""
+    target, ns = rem["target"], rem["namespace"]
+    if sb.cluster.rollout_complete(target, ns):
+        return True
+    kind, _, name = target.partition("/")
+    obj = sb.cluster.get({"deployment": "deployments", "statefulset": "statefulsets"}[kind], name, ns)
+    if obj is None or (obj.get("status") or {}).get("observedGeneration", 0) < obj["metadata"].get("generation", 1):
+        return False
+    pods = sb.cluster.workload_pods(target, ns)
+    new = [p for p in pods if p["metadata"]["uid"] not in before]
+    if rem["verb"] == "scale":
+        return len(pods) == int(rem.get("replicas", 0)) or bool(new)
+    if not new:
+        return False
+    for pod in new:
+        sim = sb.cluster.podsim.get(pod["metadata"]["uid"])
+        # Started, held back by the kubelet (a missing Secret), or never scheduled.
+        if sim is None or (sim.started is None and sim.blocked is None and sim.profile.get("status") != "Pending"):
+            return False
+    return True
+
+
 @dataclass
 class Sandbox:
     """A running sandbox: HTTP server on 127.0.0.1 + in-memory cluster + scenario."""

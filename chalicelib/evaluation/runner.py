@@ -164,15 +164,21 @@ def remediation_prompt(recommended: str, incident: dict[str, Any]) -> str:
 def healthy_now(sb: Any) -> bool:
     """The scenario's own health check: every workload it names is Ready on a profile that is
     healthy and no longer carries the fault (``fault: true`` marks a pod that looks fine but
-    still has the cause, such as a restarted pod that will leak again)."""
+    still has the cause, such as a restarted pod that will leak again), and every Service it
+    names (``health.services``) has ready endpoints only, on such pods."""
     scenario = sb.scenario
     health = scenario.raw.get("health") or {}
     details = scenario.incident["event"]["incident"].get("custom_details") or {}
     ns = str(details.get("namespace") or scenario.namespace)
-    targets = health.get("workloads") or ([details["resource"]] if details.get("resource") else [])
-    if not targets:
+    services = [str(s) for s in health.get("services") or []]
+    targets = health.get("workloads") or ([details["resource"]] if details.get("resource") and not services else [])
+    if not targets and not services:
         return False
     cluster = sb.cluster
+    # A Service named by the check must answer from healthy pods (an upstream that is down is not
+    # healed by new pods in front of it).
+    if not all(cluster.service_healthy(svc, ns) for svc in services):
+        return False
     for target in targets:
         # A stuck rollout can look healthy for a moment (old pods only): the rollout must be done too.
         if not cluster.workload_healthy(str(target), ns) or not cluster.rollout_complete(str(target), ns):

@@ -44,6 +44,7 @@ RESOURCES: list[Resource] = [
     ),
     Resource("services", "service", "Service", "", "v1", True, ("svc",), categories=("all",)),
     Resource("configmaps", "configmap", "ConfigMap", "", "v1", True, ("cm",)),
+    Resource("secrets", "secret", "Secret", "", "v1", True),
     # Computed by the controller from each Service's selector and its pods' readiness.
     Resource("endpoints", "endpoints", "Endpoints", "", "v1", True, ("ep",), verbs=READ_ONLY),
     Resource(
@@ -93,6 +94,7 @@ RESOURCES: list[Resource] = [
     Resource("controllerrevisions", "controllerrevision", "ControllerRevision", "apps", "v1", True),
     Resource("events", "event", "Event", "events.k8s.io", "v1", True, ("ev",)),
     Resource("endpointslices", "endpointslice", "EndpointSlice", "discovery.k8s.io", "v1", True, verbs=READ_ONLY),
+    Resource("storageclasses", "storageclass", "StorageClass", "storage.k8s.io", "v1", False, ("sc",)),
     Resource("pods", "", "PodMetrics", "metrics.k8s.io", "v1beta1", True, verbs=READ_ONLY),
     Resource("nodes", "", "NodeMetrics", "metrics.k8s.io", "v1beta1", False, verbs=READ_ONLY),
 ]
@@ -103,6 +105,7 @@ GROUPS: list[tuple[str, str]] = [
     ("discovery.k8s.io", "v1"),
     ("events.k8s.io", "v1"),
     ("metrics.k8s.io", "v1beta1"),
+    ("storage.k8s.io", "v1"),
 ]
 
 

@@ -39,6 +39,10 @@ class PodSim:
     next_crash: float = 0.0  # real time of the next simulated restart
     started: float | None = None
     events_done: bool = False
+    # (state, message) while the kubelet cannot start the containers (a missing Secret).
+    blocked: tuple[str, str] | None = None
+    # When the container that last terminated had started (for lastState.terminated.startedAt).
+    previous_start: float = 0.0
 
 
 @dataclass
@@ -55,6 +59,8 @@ class ClusterContext:
     store: ObjectStore = field(default_factory=ObjectStore)
     timing: Timing = field(default_factory=Timing)
     podsim: dict[str, PodSim] = field(default_factory=dict)
+    # When each Secret a scenario says was deleted (``deleted: 3h``) went, by (namespace, name).
+    secrets_deleted: dict[tuple[str, str], float] = field(default_factory=dict)
     # True while the scenario's initial objects are created: they get no creation events.
     bootstrapping: bool = True
 

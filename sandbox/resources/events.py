@@ -20,9 +20,22 @@ def render(text: str, vars_: dict[str, Any]) -> str:
     return string.Template(text).safe_substitute({k: str(v) for k, v in vars_.items()})
 
 
+#: How long the API server keeps an event after its last write (kube-apiserver --event-ttl).
+EVENT_TTL = 3600.0
+
+
 class Events:
     def __init__(self, ctx: ClusterContext) -> None:
         self.ctx = ctx
+
+    def expire(self) -> None:
+        """Drop the events last written more than :data:`EVENT_TTL` ago by the cluster's clock, as
+        etcd's lease on each event does (a repeated event's new count renews it)."""
+        cutoff = self.ctx.now() - EVENT_TTL
+        for ev in list(self.ctx.store.data["events"].values()):
+            last = parse_time(ev.get("lastTimestamp") or ev["metadata"].get("creationTimestamp"))
+            if last is not None and last < cutoff:
+                self.ctx.store.commit("events", copy.deepcopy(ev), "DELETED")
 
     def record(
         self,

@@ -52,6 +52,52 @@ class Kubelet:
         self.ctx = ctx
         self._ip_seq = 0  # pod IPs are handed out in order
 
+    def blocked(self, pod: dict[str, Any], created: float) -> tuple[str, str] | None:
+        """Why the kubelet cannot start the pod's containers, as it says it: a Secret volume it cannot
+        mount keeps the pod ContainerCreating (a FailedMount message); a missing Secret or key in the
+        environment is a CreateContainerConfigError. Checked only when the scenario lists its
+        Secrets (``secrets:``), so a scenario that says nothing about them is read as before."""
+        if self.ctx.scenario.secrets is None:
+            return None
+        ns = pod["metadata"]["namespace"]
+        spec = pod.get("spec") or {}
+
+        def secret(name: str) -> dict[str, Any] | None:
+            obj = self.ctx.store.get("secrets", ns, name)
+            deleted = self.ctx.secrets_deleted.get((ns, name))
+            if obj is None and deleted is not None and created < deleted:
+                # Its containers were built while the Secret existed: they keep the values they read.
+                return {"data": {"*": ""}}
+            return obj
+
+        for vol in spec.get("volumes") or []:
+            src = vol.get("secret")
+            if isinstance(src, dict) and not src.get("optional") and secret(str(src.get("secretName"))) is None:
+                return (
+                    "ContainerCreating",
+                    f'MountVolume.SetUp failed for volume "{vol.get("name")}" : '
+                    f'secret "{src.get("secretName")}" not found',
+                )
+        for c in spec.get("containers") or []:
+            for src in c.get("envFrom") or []:
+                ref = src.get("secretRef")
+                if isinstance(ref, dict) and not ref.get("optional") and secret(str(ref.get("name"))) is None:
+                    return "CreateContainerConfigError", f'secret "{ref.get("name")}" not found'
+            for e in c.get("env") or []:
+                ref = (e.get("valueFrom") or {}).get("secretKeyRef")
+                if not isinstance(ref, dict) or ref.get("optional"):
+                    continue
+                obj = secret(str(ref.get("name")))
+                if obj is None:
+                    return "CreateContainerConfigError", f'secret "{ref.get("name")}" not found'
+                data = obj.get("data") or {}
+                if str(ref.get("key")) not in data and "*" not in data:
+                    return (
+                        "CreateContainerConfigError",
+                        f"couldn't find key {ref.get('key')} in Secret {ns}/{ref.get('name')}",
+                    )
+        return None
+
     def status(self, pod: dict[str, Any], sim: PodSim, now: float) -> dict[str, Any]:
         prof = sim.profile
         status_kind = prof.get("status", "Running")
@@ -87,11 +133,15 @@ class Kubelet:
             pod_ip = f"10.244.{nidx + 1}.{(self._ip_seq * 37) % 250 + 3}"
         st.update({"hostIP": host_ip, "hostIPs": [{"ip": host_ip}], "startTime": created})
         starting = not sim.initial and sim.started is None and now - sim.created < self.ctx.t(self.ctx.timing.pod_start)
-        if not starting and sim.started is None:
+        # The kubelet builds a container's config when it creates it: a running one is not affected.
+        sim.blocked = None if starting or sim.started is not None else self.blocked(pod, sim.created)
+        if not starting and sim.started is None and sim.blocked is None:
             sim.started = now
             sim.last_restart = now
             sim.next_crash = now + self.ctx.t(self.ctx.timing.crash_interval)
         eff = "ContainerCreating" if starting else status_kind
+        if sim.blocked is not None:
+            eff = sim.blocked[0]
         ready = bool(prof.get("ready", eff in ("Running", "OOMKilled")))
         if eff in ("ContainerCreating", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError"):
             ready = False
@@ -119,13 +169,18 @@ class Kubelet:
                 reason = last.get("reason") or ("OOMKilled" if status_kind == "OOMKilled" else "Error")
                 code = int(last.get("exitCode", prof.get("exit_code", 137 if reason == "OOMKilled" else 1)))
                 if sim.restarts > 0:
+                    # The container that ran before this one: started at the restart before the last
+                    # one, ended at the last one (what its own restarts say, not a fixed offset).
+                    ended = sim.last_restart or now
+                    began = min(sim.previous_start or ended, ended)
+                    previous_id = hashlib.sha256((pod["metadata"]["uid"] + str(sim.restarts - 1)).encode())
                     cs["lastState"] = {
                         "terminated": {
                             "exitCode": code,
                             "reason": reason,
-                            "startedAt": utc((sim.last_restart or now) - 300),
-                            "finishedAt": started_at,
-                            "containerID": cs.get("containerID", ""),
+                            "startedAt": utc(began),
+                            "finishedAt": utc(ended),
+                            "containerID": f"containerd://{previous_id.hexdigest()}",
                         }
                     }
             if eff in ("Running", "NotReady", "OOMKilled"):
@@ -155,7 +210,8 @@ class Kubelet:
                 msg = prof.get("message") or f'Back-off pulling image "{c.get("image")}"'
                 cs["state"] = {"waiting": {"reason": eff, "message": render(msg, pod_vars(pod))}}
             elif eff == "CreateContainerConfigError":
-                cs["state"] = {"waiting": {"reason": eff, "message": prof.get("message", "configuration error")}}
+                msg = sim.blocked[1] if sim.blocked else prof.get("message", "configuration error")
+                cs["state"] = {"waiting": {"reason": eff, "message": msg}}
             cs["volumeMounts"] = [
                 {
                     "name": "kube-api-access",

@@ -36,6 +36,7 @@ class Nodes:
                 None,
                 created=now - parse_duration(n.get("age"), 40 * 86400),
                 labels={
+                    **{str(k): str(v) for k, v in (n.get("labels") or {}).items()},
                     "kubernetes.io/hostname": n["name"],
                     "kubernetes.io/os": "linux",
                     "kubernetes.io/arch": "amd64",
@@ -44,7 +45,12 @@ class Nodes:
                     **({"node-role.kubernetes.io/worker": ""} if n.get("role", "worker") == "worker" else {}),
                 },
             ),
-            "spec": {"podCIDR": f"10.244.{i + 1}.0/24", "providerID": f"aws:///us-east-1a/i-0{i:015x}"},
+            "spec": {
+                "podCIDR": f"10.244.{i + 1}.0/24",
+                "providerID": f"aws:///us-east-1a/i-0{i:015x}",
+                # What `kubectl describe node` lists under Taints (dedicated=batch:NoSchedule ...).
+                **({"taints": [dict(t) for t in n["taints"]]} if n.get("taints") else {}),
+            },
             "status": {
                 "capacity": {
                     "cpu": str(n.get("cpu", "4")),
@@ -96,13 +102,42 @@ class Nodes:
             },
         }
 
-    def pick(self, prof: dict[str, Any]) -> Object | None:
-        """The node for a pod with profile ``prof``: none for a Pending profile, else the profile's or the next."""
+    def pick(self, prof: dict[str, Any], spec: dict[str, Any] | None = None) -> Object | None:
+        """The node for a pod with profile ``prof``: none for a Pending profile, else the profile's or the
+        next of the nodes that fit the pod's nodeSelector and whose NoSchedule taints it tolerates (the
+        next of all nodes when none fits: the profile, not the scheduler, says whether it is Pending)."""
         nodes = self.ctx.store.objects("nodes")
         if prof.get("status") == "Pending" or not nodes:
             return None
         if prof.get("node"):
             return next((n for n in nodes if n["metadata"]["name"] == prof["node"]), nodes[0])
+        fitting = [n for n in nodes if fits(n, spec or {})]
+        if fitting:
+            nodes = fitting
         node = nodes[self._next % len(nodes)]
         self._next += 1
         return node
+
+
+def tolerates(tolerations: list[dict[str, Any]], taint: dict[str, Any]) -> bool:
+    for t in tolerations:
+        if t.get("effect") and t.get("effect") != taint.get("effect"):
+            continue
+        if t.get("operator") == "Exists" and (not t.get("key") or t.get("key") == taint.get("key")):
+            return True
+        if t.get("key") == taint.get("key") and str(t.get("value", "")) == str(taint.get("value", "")):
+            return True
+    return False
+
+
+def fits(node: Object, spec: dict[str, Any]) -> bool:
+    """The pod's nodeSelector matches the node's labels and it tolerates the node's scheduling taints."""
+    labels = node["metadata"].get("labels") or {}
+    if any(labels.get(k) != str(v) for k, v in (spec.get("nodeSelector") or {}).items()):
+        return False
+    tolerations = spec.get("tolerations") or []
+    return all(
+        tolerates(tolerations, taint)
+        for taint in (node.get("spec") or {}).get("taints") or []
+        if taint.get("effect") in ("NoSchedule", "NoExecute")
+    )

@@ -15,6 +15,18 @@ from sandbox.resources.templates import RESTARTED_AT
 from sandbox.scenarios import parse_duration
 
 
+def contains(have: Any, want: Any) -> bool:
+    """``want`` is part of ``have``: every key of a mapping matches (``null``: absent or empty),
+    every item of a list matches some item, and scalars are equal as text (``256Mi``, ``30``)."""
+    if want is None:
+        return have in (None, {}, [], "")
+    if isinstance(want, dict):
+        return isinstance(have, dict) and all(contains(have.get(k), v) for k, v in want.items())
+    if isinstance(want, list):
+        return isinstance(have, list) and all(any(contains(h, w) for h in have) for w in want)
+    return have is not None and str(have) == str(want)
+
+
 class Pods:
     def __init__(self, ctx: ClusterContext, events: Events, nodes: Nodes, kubelet: Kubelet) -> None:
         self.ctx = ctx
@@ -84,6 +96,10 @@ class Pods:
                 ok = False
             if "revision" in cond and int(cond["revision"]) != revision:
                 ok = False
+            if "pod_spec" in cond and not contains(template["spec"], cond["pod_spec"]):
+                ok = False
+            if "container" in cond and not any(contains(c, cond["container"]) for c in containers):
+                ok = False
             for field_ in ("limits", "requests"):
                 # Matches when some container's resources.<field> has every listed value.
                 want = cond.get(field_) or {}
@@ -117,7 +133,6 @@ class Pods:
         pname, prof = self._pick_profile(w, template, initial, revision, index)
         now = self.ctx.now()
         created = now - parse_duration(prof.get("age", (w or {}).get("pod_age")), 2 * 3600) if initial else now
-        node = self.nodes.pick(prof)
         spec = copy.deepcopy(template["spec"])
         spec.update(extra_spec or {})
         spec.setdefault("serviceAccountName", "default")
@@ -139,6 +154,19 @@ class Pods:
                 "tolerationSeconds": 300,
             },
         ]
+        unbound = self._unbound_claims(owner["metadata"]["namespace"], spec)
+        if unbound:
+            # The scheduler does not place a pod whose claims are not bound.
+            n = len(self.ctx.store.objects("nodes"))
+            prof = {
+                **prof,
+                "status": "Pending",
+                "healthy": False,
+                "fault": True,
+                "message": f"0/{n} nodes are available: pod has unbound immediate PersistentVolumeClaims. "
+                f"preemption: 0/{n} nodes are available: {n} Preemption is not helpful for scheduling.",
+            }
+        node = None if unbound else self.nodes.pick(prof, spec)
         if node is not None:
             spec["nodeName"] = node["metadata"]["name"]
         pod = {
@@ -162,8 +190,15 @@ class Pods:
         if initial:
             sim.started = now - parse_duration(prof.get("started_ago"), 4 * 60 if sim.restarts else 2 * 3600)
             sim.last_restart = sim.started
+            # Its restarts spread over its life: the previous container ran one interval before.
+            if sim.restarts:
+                sim.previous_start = max(created, sim.started - (sim.started - created) / (sim.restarts + 1))
             sim.next_crash = now + self.ctx.t(self.ctx.timing.crash_interval)
         self.ctx.podsim[pod["metadata"]["uid"]] = sim
+        if initial and node is not None and self.kubelet.blocked(pod, created) is not None:
+            # It never started: its containers wait for what the kubelet could not find.
+            sim.started = None
+            sim.restarts = 0
         pod["status"] = self.kubelet.status(pod, sim, now)
         self.ctx.store.commit("pods", pod, "ADDED")
         if not self.ctx.bootstrapping:
@@ -187,7 +222,51 @@ class Pods:
             )
         if initial or node is None:  # unschedulable pods never start: their events come now
             self._emit_profile_events(pod, sim)
+        if unbound:
+            age = now - created
+            self.events.record(
+                pod,
+                "Warning",
+                "FailedScheduling",
+                str(prof["message"]),
+                count=max(1, min(int(age / 60), 500)),
+                first_ago=age,
+            )
+        if initial and sim.blocked is not None:
+            # Retried since the pod was created, about once a minute (events aggregate the repeats).
+            self._emit_blocked_event(pod, sim, count=max(1, min(int((now - created) / 60), 500)), since=now - created)
         return pod
+
+    def _unbound_claims(self, namespace: str, spec: dict[str, Any]) -> list[str]:
+        out = []
+        for vol in spec.get("volumes") or []:
+            claim = (vol.get("persistentVolumeClaim") or {}).get("claimName")
+            pvc = self.ctx.store.get("persistentvolumeclaims", namespace, str(claim)) if claim else None
+            if pvc is not None and (pvc.get("status") or {}).get("phase") == "Pending":
+                out.append(str(claim))
+        return out
+
+    def _emit_blocked_event(self, pod: dict[str, Any], sim: PodSim, *, count: int = 1, since: float = 0.0) -> None:
+        """What the kubelet reports each time it fails to start a container it cannot configure:
+        ``Failed`` / ``Error: secret "x" not found`` after the image is there, or ``FailedMount``."""
+        if sim.blocked is None:
+            return
+        state, message = sim.blocked
+        first = since if count > 1 else None
+        if state == "CreateContainerConfigError":
+            c = pod["spec"]["containers"][0]
+            self.events.record(
+                pod,
+                "Normal",
+                "Pulled",
+                f'Container image "{c["image"]}" already present on machine',
+                count=count,
+                first_ago=first,
+            )
+            self.events.record(pod, "Warning", "Failed", f"Error: {message}", count=count, first_ago=first)
+        else:
+            self.events.record(pod, "Warning", "FailedMount", message, count=count, first_ago=first)
+        sim.next_crash = self.ctx.now() + self.ctx.t(self.ctx.timing.crash_interval)
 
     def _emit_profile_events(self, pod: dict[str, Any], sim: PodSim) -> None:
         vars_ = pod_vars(pod)
@@ -214,10 +293,13 @@ class Pods:
         was_started = sim.started is not None
         if status_kind in FAILING and sim.started is not None and now >= sim.next_crash:
             sim.restarts += 1
+            sim.previous_start = sim.last_restart
             sim.last_restart = now
             sim.next_crash = now + self.ctx.t(self.ctx.timing.crash_interval)
         new_status = self.kubelet.status(pod, sim, now)
-        if not was_started and sim.started is not None and not sim.events_done:
+        if sim.blocked is not None and now >= sim.next_crash:
+            self._emit_blocked_event(pod, sim)
+        if not was_started and sim.started is not None:
             self._emit_start_events(pod, sim)
         if new_status != pod.get("status"):
             pod = copy.deepcopy(pod)
@@ -239,4 +321,5 @@ class Pods:
         ):
             self.events.record(pod, "Normal", "Created", f"Created container {c['name']}")
             self.events.record(pod, "Normal", "Started", f"Started container {c['name']}")
-        self._emit_profile_events(pod, sim)
+        if not sim.events_done:
+            self._emit_profile_events(pod, sim)

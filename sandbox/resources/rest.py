@@ -13,6 +13,7 @@ from sandbox.apimachinery.registry import Resource
 from sandbox.apimachinery.selectors import selector_string
 from sandbox.apimachinery.store import Object
 from sandbox.apimachinery.units import utc
+from sandbox.resources.configmaps import normalise_secret
 from sandbox.resources.context import ClusterContext, PodSim
 from sandbox.resources.deployments import Deployments
 from sandbox.resources.events import Events
@@ -145,6 +146,8 @@ class RestStorage:
                 body.setdefault("spec", {"finalizers": ["kubernetes"]})
             if res.kind == "Pod":
                 body.setdefault("status", {"phase": "Pending"})
+            if res.kind == "Secret":
+                normalise_secret(body)
             if dry_run:
                 return body
             self.ctx.store.commit(plural, body, "ADDED")

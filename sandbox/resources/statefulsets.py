@@ -11,6 +11,7 @@ from sandbox.resources.context import ClusterContext
 from sandbox.resources.events import Events
 from sandbox.resources.kubelet import pod_ready
 from sandbox.resources.pods import Pods
+from sandbox.resources.storage import missing_class
 from sandbox.resources.templates import STS_POD_NAME_LABEL, STS_REVISION_LABEL, pod_hash, selector_for, template_for
 from sandbox.scenarios import parse_duration
 
@@ -62,13 +63,28 @@ class StatefulSets:
         sts["status"] = {"currentRevision": rev, "updateRevision": rev, "observedGeneration": 1, "replicas": 0}
         self.ctx.store.commit("statefulsets", sts, "ADDED")
 
+    def _claim_volumes(self, sts: dict[str, Any], tpl: dict[str, Any], ordinal: int) -> dict[str, Any]:
+        claims = sts["spec"].get("volumeClaimTemplates") or []
+        if not claims:
+            return {}
+        name = sts["metadata"]["name"]
+        volumes = [
+            v for v in tpl["spec"].get("volumes") or [] if v.get("name") not in {c["metadata"]["name"] for c in claims}
+        ]
+        for c in claims:
+            claim = f"{c['metadata']['name']}-{name}-{ordinal}"
+            volumes.append({"name": c["metadata"]["name"], "persistentVolumeClaim": {"claimName": claim}})
+        return {"volumes": volumes}
+
     def _make_pvc(self, vct: dict[str, Any], w: dict[str, Any], ordinal: int, created: float) -> None:
         spec = copy.deepcopy(vct.get("spec") or {})
         size = ((spec.get("resources") or {}).get("requests") or {}).get("storage", "10Gi")
         name = f"{vct['metadata']['name']}-{w['name']}-{ordinal}"
         labels = dict(w["labels"])
         spec.setdefault("volumeMode", "Filesystem")
-        spec["volumeName"] = f"pvc-{self.ctx.new_uid()}"
+        missing = missing_class(self.ctx, spec)
+        if missing is None:
+            spec["volumeName"] = f"pvc-{self.ctx.new_uid()}"
         pvc: Object = {
             "apiVersion": "v1",
             "kind": "PersistentVolumeClaim",
@@ -90,7 +106,27 @@ class StatefulSets:
             },
         }
         pvc["metadata"]["finalizers"] = ["kubernetes.io/pvc-protection"]
+        if missing is not None:
+            # No class to provision from: the claim stays Pending and the controller says why.
+            pvc["metadata"]["annotations"] = {}
+            pvc["status"] = {"phase": "Pending"}
         self.ctx.store.commit("persistentvolumeclaims", pvc, "ADDED")
+        if missing is not None:
+            age = max(0.0, self.ctx.now() - created)
+            why = (
+                f'storageclass.storage.k8s.io "{missing}" not found'
+                if missing
+                else "no persistent volumes available for this claim and no storage class is set"
+            )
+            self.events.record(
+                pvc,
+                "Warning" if missing else "Normal",
+                "ProvisioningFailed" if missing else "FailedBinding",
+                why,
+                count=max(1, min(int(age / 15), 500)),
+                first_ago=age,
+                source="persistentvolume-controller",
+            )
 
     def reconcile_one(self, sts: dict[str, Any], bootstrap: bool) -> None:
         ns = sts["metadata"]["namespace"]
@@ -114,7 +150,12 @@ class StatefulSets:
                     bootstrap,
                     0,
                     i,
-                    extra_spec={"hostname": pname, "subdomain": sts["spec"].get("serviceName", name)},
+                    extra_spec={
+                        "hostname": pname,
+                        "subdomain": sts["spec"].get("serviceName", name),
+                        # Each claim template becomes this ordinal's claim, as the controller mounts it.
+                        **self._claim_volumes(sts, tpl, i),
+                    },
                 )
         for pname, pod in list(pods.items()):
             idx = int(pname.rsplit("-", 1)[1])

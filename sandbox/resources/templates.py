@@ -104,6 +104,13 @@ def history_containers(current: list[dict[str, Any]], entry: dict[str, Any]) -> 
     if entry.get("resources"):
         # An older revision with other requests/limits (a lowered memory limit is a change too).
         cs[0]["resources"] = copy.deepcopy(entry["resources"])
+    if entry.get("container"):
+        # Any other field of the first container in that revision (probes, ports, args...).
+        for k, v in entry["container"].items():
+            if v is None:
+                cs[0].pop(k, None)
+            else:
+                cs[0][k] = copy.deepcopy(v)
     if entry.get("env"):
         env = cs[0].setdefault("env", [])
         for k, v in entry["env"].items():

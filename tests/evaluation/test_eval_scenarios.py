@@ -9,6 +9,7 @@ import pytest
 
 from chalicelib.evaluation.runner import healthy_now
 from sandbox.scenarios import load_scenarios
+from sandbox.testing import settled
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "eval" / "scenarios"
 SCENARIOS = {s.name: s for s in load_scenarios([EVAL_DIR])}
@@ -39,11 +40,15 @@ def test_the_incident_is_there_at_the_start(sandbox_factory, name):
 def test_each_fix_heals_exactly_when_the_scenario_says(sandbox_factory, name, index):
     sb = sandbox_factory(SCENARIOS[name], speed=4.0)
     rem = sb.scenario.remediations[index]
+    before = {p["metadata"]["uid"] for p in sb.cluster.workload_pods(rem["target"], rem["namespace"])}
     assert sb.apply(rem).returncode == 0
     if rem["resolves"]:
         assert sb.cluster.wait_for(lambda: healthy_now(sb), timeout=10), sb.cluster.pod_summary(rem["target"])
     else:
-        sb.cluster.wait_for(lambda: sb.cluster.rollout_complete(rem["target"], rem["namespace"]), timeout=1.0)
+        # Judged once the fix has played out (rollout done, or its new pods in their own state).
+        assert sb.cluster.wait_for(lambda: settled(sb, rem, before), timeout=10), sb.cluster.pod_summary(
+            rem["target"], rem["namespace"]
+        )
         assert not healthy_now(sb), sb.cluster.pod_summary(rem["target"], rem["namespace"])
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+import yaml
+
 from chalicelib.evaluation.runner import healthy_now
+from sandbox.scenarios import SCENARIO_DIR, Scenario, ScenarioError, parse_scenario
 
 
 def test_a_restart_that_leaves_the_leak_is_not_healed(sandbox_factory):
@@ -17,3 +21,29 @@ def test_rolling_back_to_the_revision_without_the_leak_heals(sandbox_factory):
     sb = sandbox_factory("test001-high-memory", speed=4.0)
     sb.kubectl("rollout", "undo", "deployment/api", "-n", "production")
     assert sb.cluster.wait_for(lambda: healthy_now(sb), timeout=10)
+
+
+def _with_health(name: str, health: dict) -> Scenario:
+    doc = yaml.safe_load((SCENARIO_DIR / f"{name}.yaml").read_text())
+    doc["health"] = health
+    return parse_scenario(doc)
+
+
+def test_a_healthy_service_in_front_of_a_down_upstream_is_not_healed(sandbox_factory):
+    """api is Running and Ready, but the check names the upstream Service it needs: not healed
+    until postgres answers from healthy pods."""
+    sb = sandbox_factory(
+        _with_health("test002-postgres-down", {"workloads": ["deployment/api"], "services": ["postgres"]}), speed=4.0
+    )
+    assert sb.cluster.workload_healthy("deployment/api", "production")
+    assert not healthy_now(sb)
+    sb.kubectl("rollout", "restart", "deployment/api", "-n", "production")
+    assert sb.cluster.wait_for(lambda: sb.cluster.rollout_complete("deployment/api", "production"), timeout=10)
+    assert not healthy_now(sb)  # new api pods do not bring the database back
+    sb.kubectl("rollout", "restart", "statefulset/postgres", "-n", "production")
+    assert sb.cluster.wait_for(lambda: healthy_now(sb), timeout=10)
+
+
+def test_a_service_the_check_names_must_be_one_of_the_scenario():
+    with pytest.raises(ScenarioError, match=r"health\.services: 'payments' is not a Service of the scenario"):
+        _with_health("test002-postgres-down", {"services": ["payments"]})

@@ -91,3 +91,29 @@ def test_a_change_the_scenario_marks_harmful_counts():
     assert harmful_changes(scale, {"outcome": "remediate"}, incident, marked) == [
         "scale deployment/api -n prod: drops all traffic"
     ]
+
+
+def test_numeric_keywords_in_a_scenario_file_score_without_crashing(tmp_path):
+    """``keywords: [503]`` as an SRE writes it: YAML reads numbers, the scoring compares text."""
+    from chalicelib.evaluation.scoring import score
+    from sandbox.scenarios import SCENARIO_DIR, load_scenario
+
+    text = (SCENARIO_DIR / "false-alarm.yaml").read_text()
+    text = text.replace("  root_cause_keywords: [healthy, transient]\n", "  root_cause_keywords: [503]\n", 1)
+    text = text.replace(
+        "  outcome: no_action\n", "  outcome: no_action\n  root_cause: {all: [[503, 502]], none: [404]}\n", 1
+    )
+    path = tmp_path / "numeric.yaml"
+    path.write_text(text)
+    scenario = load_scenario(path)
+    rule = scenario.expected["root_cause"]
+    right = {
+        "severity": "low",
+        "root_cause": "checkout answered 503 for two minutes, then recovered",
+        "action": None,
+        "recommended_action": "No action needed",
+    }
+    wrong = {**right, "root_cause": "checkout answered 404 and 503"}
+    assert score(right, scenario.expected, rule, "production")[0].root_cause_ok
+    assert not score(wrong, scenario.expected, rule, "production")[0].root_cause_ok
+    assert scenario.expected["root_cause_keywords"] == ["503"]

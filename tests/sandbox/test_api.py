@@ -46,7 +46,13 @@ def test_discovery(memory_sandbox: Sandbox) -> None:
     assert call(memory_sandbox, "GET", "/version")[1]["major"] == "1"
     assert call(memory_sandbox, "GET", "/api")[1]["versions"] == ["v1"]
     groups = call(memory_sandbox, "GET", "/apis")[1]
-    assert {g["name"] for g in groups["groups"]} == {"apps", "discovery.k8s.io", "events.k8s.io", "metrics.k8s.io"}
+    assert {g["name"] for g in groups["groups"]} == {
+        "apps",
+        "discovery.k8s.io",
+        "events.k8s.io",
+        "metrics.k8s.io",
+        "storage.k8s.io",
+    }
     core = call(memory_sandbox, "GET", "/api/v1")[1]
     names = {r["name"] for r in core["resources"]}
     assert {"pods", "pods/log", "namespaces", "nodes", "events", "services", "configmaps"} <= names
@@ -56,7 +62,13 @@ def test_discovery(memory_sandbox: Sandbox) -> None:
     metrics = call(memory_sandbox, "GET", "/apis/metrics.k8s.io/v1beta1")[1]
     assert {r["kind"] for r in metrics["resources"]} == {"PodMetrics", "NodeMetrics"}
     root = call(memory_sandbox, "GET", "/openapi/v3")[1]
-    assert set(root["paths"]) == {"api/v1", "apis/apps/v1", "apis/discovery.k8s.io/v1", "apis/events.k8s.io/v1"}
+    assert set(root["paths"]) == {
+        "api/v1",
+        "apis/apps/v1",
+        "apis/discovery.k8s.io/v1",
+        "apis/events.k8s.io/v1",
+        "apis/storage.k8s.io/v1",
+    }
     doc = call(memory_sandbox, "GET", "/" + root["paths"]["apis/apps/v1"]["serverRelativeURL"].lstrip("/"))[1]
     patch = doc["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"]
     assert patch["x-kubernetes-group-version-kind"]["kind"] == "Deployment"

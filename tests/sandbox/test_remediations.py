@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from sandbox.scenarios import list_scenarios, load_scenario
-from sandbox.testing import Sandbox, remediation_command
+from sandbox.testing import Sandbox, remediation_command, settled
 
 from .conftest import FAST
 
@@ -31,8 +31,11 @@ def test_remediation_outcome(sandbox_factory: Callable[..., Sandbox], name: str,
     if rem["resolves"]:
         assert sb.wait_resolved(timeout=8), sb.cluster.pod_summary(rem["target"], rem["namespace"])
     else:
-        # let the controller act (rollouts stall, replacement pods start), then it is still broken
-        sb.cluster.wait_for(lambda: sb.cluster.rollout_complete(rem["target"], rem["namespace"]), timeout=0.6)
+        # Let the controllers act (the rollout completes, or its new pods reach their own state and
+        # it stalls on them), then it is still broken.
+        assert sb.cluster.wait_for(lambda: settled(sb, rem, before), timeout=8), sb.cluster.pod_summary(
+            rem["target"], rem["namespace"]
+        )
         assert not sb.resolved(), sb.cluster.pod_summary(rem["target"], rem["namespace"])
     after = {p["metadata"]["uid"] for p in sb.cluster.workload_pods(rem["target"], rem["namespace"])}
     if rem["verb"] in ("rollout restart", "rollout undo", "delete pod") and not initially:

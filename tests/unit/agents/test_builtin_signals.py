@@ -90,3 +90,62 @@ def test_a_lowered_limit_is_not_called_a_leak_and_a_leak_is_not_rolled_back(tuto
     assert decision_of(out, "catalog").action != {
         "verb": "rollout undo", "target": "deployment/search", "namespace": "catalog"
     }
+
+
+def test_a_dropped_pull_secret_is_rolled_back_but_refused_credentials_of_both_revisions_are_escalated(
+    tutorial, sandbox_factory
+):
+    doc = _doc("imagepull-pull-secret-dropped")
+    out = _diagnose(tutorial, sandbox_factory, doc)
+    assert decision_of(out, "finance").action == {
+        "verb": "rollout undo", "target": "deployment/ledger", "namespace": "finance"
+    }
+    assert "imagePullSecrets" in out["root_cause"]
+    # The previous revision had no imagePullSecrets either: the same 401 is a registry matter.
+    doc = _doc("imagepull-pull-secret-dropped")
+    del doc["workloads"][0]["history"][0]["pod_spec"]
+    assert decision_of(_diagnose(tutorial, sandbox_factory, doc), "finance").outcome == "escalate"
+
+
+def test_a_dropped_toleration_is_rolled_back_but_missing_capacity_is_escalated(tutorial, sandbox_factory):
+    doc = _doc("pending-toleration-dropped")
+    out = _diagnose(tutorial, sandbox_factory, doc)
+    assert decision_of(out, "batch").action == {
+        "verb": "rollout undo", "target": "deployment/report-builder", "namespace": "batch"
+    }
+    # Same history, but the scheduler says the nodes are full: no rollback makes room.
+    doc = _doc("pending-toleration-dropped")
+    full = "0/5 nodes are available: 5 Insufficient memory. preemption: 0/5 nodes are available: 5 No preemption victims found for incoming pod."
+    doc["profiles"]["untolerated"]["message"] = full
+    doc["profiles"]["untolerated"]["events"][0]["message"] = full
+    assert decision_of(_diagnose(tutorial, sandbox_factory, doc), "batch").outcome == "escalate"
+
+
+def test_a_service_selector_that_misses_the_pods_is_escalated_and_a_matching_one_is_fine(tutorial, sandbox_factory):
+    doc = _doc("service-selector-mismatch")
+    out = _diagnose(tutorial, sandbox_factory, doc)
+    assert decision_of(out, "catalog").outcome == "escalate"
+    assert "selector" in out["root_cause"] and "catalog" in out["root_cause"]
+    doc = _doc("service-selector-mismatch")
+    doc["services"][0]["selector"]["app.kubernetes.io/component"] = "server"
+    assert decision_of(_diagnose(tutorial, sandbox_factory, doc), "catalog").outcome == "no_action"
+
+
+def test_a_deleted_secret_is_named_and_escalated_and_its_return_ends_the_incident(tutorial, sandbox_factory):
+    doc = _doc("missing-secret-deleted")
+    out = _diagnose(tutorial, sandbox_factory, doc)
+    assert decision_of(out, "billing").outcome == "escalate"
+    assert "billing-smtp" in out["root_cause"]
+    doc = _doc("missing-secret-deleted")
+    doc["secrets"][1] = {"name": "billing-smtp", "namespace": "billing", "data": {"password": "x"}}
+    assert decision_of(_diagnose(tutorial, sandbox_factory, doc), "billing").outcome == "no_action"
+
+
+def test_claims_that_cannot_bind_are_escalated_with_why_and_bound_ones_are_fine(tutorial, sandbox_factory):
+    doc = _doc("pending-unbound-pvc")
+    out = _diagnose(tutorial, sandbox_factory, doc)
+    assert decision_of(out, "search").outcome == "escalate"
+    assert 'storageclass.storage.k8s.io "gp3-encrypted" not found' in out["root_cause"]
+    doc = _doc("pending-unbound-pvc")
+    doc["workloads"][0]["volume_claim_templates"][0]["spec"]["storageClassName"] = "gp3"
+    assert decision_of(_diagnose(tutorial, sandbox_factory, doc), "search").outcome == "no_action"

@@ -5,17 +5,24 @@ Cause names the evidence points at (what :mod:`combine` weighs):
 
 - ``image-pull``, ``registry-auth``: a pull fails; the registry refused the credentials
 - ``crash-loop``, ``config-error``: containers exit at start; a line that says the config is wrong
+- ``missing-reference``: a Secret or ConfigMap (or a key of one) the pod reads is not there
 - ``oom-killed``, ``memory-leak``, ``memory-at-limit``, ``limit-lowered``: memory
-- ``unschedulable``: no node fits
+- ``unschedulable``: no node fits; ``unbound-claim``: a claim the pods need does not bind (and why)
 - ``bad-revision``, ``previous-revision``: the current revision's pods fail; there is one to go back to
+- ``pull-secret-dropped``: the current revision's template lost imagePullSecrets the previous one had
+- ``placement-changed``: the current revision changed tolerations, nodeSelector or affinity, and only
+  its pods are unschedulable for a taint or a selector
 - ``probe-failing``: liveness or readiness probes fail
 - ``disk-full``, ``wedged-state``, ``dns``, ``tls``, ``upstream``, ``error-line``: what the logs say
 - ``no-endpoints``, ``serving``: what the Service in front of the pods has
+- ``selector-mismatch``: a Service with no endpoint at all whose selector shares labels with the
+  pods but does not match them
 - ``healthy``: every pod Running and Ready
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from chalicelib.agents.providers.builtin.evidence import Evidence, Situation
@@ -24,6 +31,7 @@ from chalicelib.agents.providers.builtin.facts import (
     CONFIG_ERROR_RE,
     DISK_FULL_RE,
     ERROR_LINE_RE,
+    MISSING_REF_RE,
     OOM_LOG_RE,
     PROBE_RE,
     PULL_AUTH_RE,
@@ -32,7 +40,13 @@ from chalicelib.agents.providers.builtin.facts import (
     first_match,
     memory_bytes,
 )
-from chalicelib.agents.providers.builtin.rollout import lowered_memory_limit, regression
+from chalicelib.agents.providers.builtin.rollout import (
+    current_template_hash,
+    dropped_pull_secrets,
+    lowered_memory_limit,
+    placement_changes,
+    regression,
+)
 
 PULLING = ("ImagePullBackOff", "ErrImagePull")
 CRASHING = ("CrashLoopBackOff", "CreateContainerConfigError", "Error")
@@ -53,6 +67,11 @@ def container_states(s: Situation) -> list[Evidence]:
         if p.waiting in CRASHING or (p.last_terminated == "Error" and not p.ready):
             state = p.waiting or "Error"
             out.append(Evidence("container-state", "crash-loop", f"{p.name}: {state}{code}", state, p.name))
+        missing = _missing_reference(p.waiting_message or "") if p.waiting == "CreateContainerConfigError" else None
+        if missing:
+            out.append(
+                Evidence("container-state", "missing-reference", p.waiting_message or "", missing[0], p.name, missing)
+            )
         if p.last_terminated == "OOMKilled":
             limit = p.limits_memory or "memory"
             out.append(
@@ -69,6 +88,15 @@ def container_states(s: Situation) -> list[Evidence]:
     return out
 
 
+def _missing_reference(message: str) -> tuple[str, str] | None:
+    """(``Secret`` or ``ConfigMap``, its name) when the kubelet says it is missing."""
+    m = MISSING_REF_RE.search(message)
+    if m is None:
+        return None
+    kind = (m.group("kind") or m.group("kind2") or "").lower()
+    return ("Secret" if kind == "secret" else "ConfigMap"), str(m.group("name") or m.group("name2"))
+
+
 def events(s: Situation) -> list[Evidence]:
     """Warning events about the workload and its pods (scheduling and probes have their own)."""
     out: list[Evidence] = []
@@ -79,6 +107,9 @@ def events(s: Situation) -> list[Evidence]:
             out.append(Evidence("events", "registry-auth", message, reason, pod))
         if DISK_FULL_RE.search(message):
             out.append(Evidence("events", "disk-full", message, reason, pod))
+        missing = _missing_reference(message) if reason in ("Failed", "FailedMount") else None
+        if missing:
+            out.append(Evidence("events", "missing-reference", message, missing[0], pod, missing))
         if CONFIG_ERROR_RE.search(message) or reason == "CreateContainerConfigError":
             out.append(Evidence("events", "config-error", message, reason, pod))
         if WEDGED_RE.search(message) and not PROBE_RE.search(message):
@@ -123,6 +154,18 @@ def scheduling(s: Situation) -> list[Evidence]:
         if p.unschedulable or failed:
             why = p.unschedulable or failed[0] or "no node fits"
             out.append(Evidence("scheduling", "unschedulable", why, "FailedScheduling", p.name))
+    if any("unbound" in e.detail and "PersistentVolumeClaim" in e.detail for e in out):
+        # Why the claims do not bind: what the volume controller said about them.
+        for e in s.findings.events:
+            involved = e.get("involvedObject") or {}
+            if involved.get("kind") == "PersistentVolumeClaim" and e.get("reason") in (
+                "ProvisioningFailed",
+                "FailedBinding",
+            ):
+                claim = str(involved.get("name") or "")
+                detail = f"PersistentVolumeClaim {claim}: {e.get('message')}"
+                out.append(Evidence("scheduling", "unbound-claim", detail, str(e.get("reason")), values=(claim,)))
+                break
     return out
 
 
@@ -142,6 +185,37 @@ def rollout_history(s: Situation) -> list[Evidence]:
                 f"revision {f.revision} lowered the memory limit from {before} to {after}",
                 "limits",
                 values=(before, after),
+            )
+        )
+    dropped = dropped_pull_secrets(f)
+    if dropped:
+        out.append(
+            Evidence(
+                "rollout",
+                "pull-secret-dropped",
+                f"revision {f.revision} dropped imagePullSecrets {', '.join(dropped)} that the previous revision had",
+                "imagePullSecrets",
+                values=tuple(dropped),
+            )
+        )
+    changed = placement_changes(f)
+    current = current_template_hash(f)
+    pending = [p for p in s.pods if p.unschedulable]
+    placement = re.compile(r"untolerated taint|node affinity|selector", re.I)
+    if (
+        changed
+        and pending
+        and current
+        and all(p.template_hash == current for p in pending)
+        and all(placement.search(p.unschedulable or "") for p in pending)
+    ):
+        out.append(
+            Evidence(
+                "rollout",
+                "placement-changed",
+                f"revision {f.revision} changed {', '.join(changed)}; only its pods are unschedulable",
+                "placement",
+                values=tuple(changed),
             )
         )
     if s.target.startswith("deployment/"):
@@ -209,6 +283,35 @@ def endpoints(s: Situation) -> list[Evidence]:
     return out
 
 
+def service_selectors(s: Situation) -> list[Evidence]:
+    """A Service that selects no pod at all, while its selector shares a label with the workload's
+    pods: the selector and the pod labels disagree (what ``kubectl describe svc`` and the pod
+    labels show side by side)."""
+    workload = s.findings.workload or {}
+    labels = ((((workload.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels")) or {}
+    if not labels or not s.pods:
+        return []
+    empty = {
+        str((ep.get("metadata") or {}).get("name"))
+        for ep in s.findings.endpoints
+        if not any(sub.get("addresses") or sub.get("notReadyAddresses") for sub in ep.get("subsets") or [])
+    }
+    out: list[Evidence] = []
+    for svc in s.findings.services:
+        name = str((svc.get("metadata") or {}).get("name") or "")
+        selector = (svc.get("spec") or {}).get("selector") or {}
+        if name not in empty or not selector:
+            continue
+        shared = {k for k, v in selector.items() if labels.get(k) == v}
+        if not shared or all(labels.get(k) == v for k, v in selector.items()):
+            continue
+        want = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+        have = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+        detail = f"Service {name} has no endpoints: its selector {want} matches none of the pods (labels {have})"
+        out.append(Evidence("endpoints", "selector-mismatch", detail, name, values=(name, want, have)))
+    return out
+
+
 ANALYZERS: tuple[Callable[[Situation], list[Evidence]], ...] = (
     container_states,
     events,
@@ -218,6 +321,7 @@ ANALYZERS: tuple[Callable[[Situation], list[Evidence]], ...] = (
     rollout_history,
     log_lines,
     endpoints,
+    service_selectors,
 )
 
 

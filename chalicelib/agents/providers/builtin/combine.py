@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from chalicelib.agents.providers.builtin.diagnosis import Diagnosis, kubectl_command, undetermined
-from chalicelib.agents.providers.builtin.evidence import Situation
+from chalicelib.agents.providers.builtin.evidence import Evidence, Situation
 from chalicelib.agents.providers.builtin.facts import PodFacts, rs_revision
 
 
@@ -65,12 +65,28 @@ def _blocked(s: Situation) -> Diagnosis | None:
     """Causes a change in the namespace cannot fix: capacity, a full disk, a pull that fails."""
     target, ns = s.target, s.findings.namespace
     pending = s.of("unschedulable")
+    moved = s.first("placement-changed")
+    if pending and moved and target.startswith("deployment/"):
+        # No capacity is missing: the new template cannot go where the old one ran.
+        return Diagnosis(
+            severity=_down(s, "high"),
+            root_cause=f"{len({e.pod for e in pending})} pod(s) of {target} are Pending and unschedulable "
+            f"(FailedScheduling) since a new deploy: {moved.detail} ({pending[0].detail[:200]})",
+            affected=s.affected,
+            impact=f"{_serving(s)} serving; the rollout is stuck",
+            action={"verb": "rollout undo", "target": target, "namespace": ns},
+            recommended_action=kubectl_command("rollout undo", target, ns)
+            + f" (restores the previous revision's {', '.join(moved.values)})",
+            requires_approval=s.all_down,
+            confidence=0.75,
+        )
+    claim = s.first("unbound-claim")
     if pending:
         return Diagnosis(
             # capacity trouble while some replicas still serve degrades the service but does not stop it
             severity=_down(s, "medium"),
             root_cause=f"{len({e.pod for e in pending})} pod(s) of {target} are Pending and unschedulable "
-            f"(FailedScheduling): {pending[0].detail}",
+            f"(FailedScheduling): {(claim.detail + ' (unbound claim); ') if claim else ''}{pending[0].detail}",
             affected=s.affected,
             impact=f"{_serving(s)} serving; new pods cannot be scheduled",
             action=None,
@@ -99,6 +115,21 @@ def _blocked(s: Situation) -> Diagnosis | None:
         (str(e.get("message")) for e in s.warnings if e.get("reason") in ("Failed", "ErrImagePull")), ""
     )
     refused = s.first("registry-auth")
+    dropped = s.first("pull-secret-dropped")
+    if refused and dropped and target.startswith("deployment/"):
+        # The credentials are not refused: the new template stopped presenting them.
+        return Diagnosis(
+            severity=_down(s, "high"),
+            root_cause=f"ImagePullBackOff on {target} after a new deploy: {dropped.detail}, so the private "
+            f"registry refuses the anonymous pull ({refused.detail[:200]})",
+            affected=s.affected,
+            impact=f"{_serving(s)} serving; the rollout is stuck",
+            action={"verb": "rollout undo", "target": target, "namespace": ns},
+            recommended_action=kubectl_command("rollout undo", target, ns)
+            + " (the previous revision pulls with its imagePullSecrets)",
+            requires_approval=s.all_down,
+            confidence=0.8,
+        )
     if refused:
         # Every tag lives in the same registry: rolling back pulls with the same credentials.
         return Diagnosis(
@@ -264,6 +295,9 @@ def _no_change(s: Situation) -> Diagnosis:
     target = s.target
     hint = s.first("dns") or s.first("tls")
     config = s.first("config-error")
+    missing = s.first("missing-reference")
+    if missing:
+        return _missing_reference(s, missing)
     if _oom_pods(s):
         why = (
             f"{target} is OOMKilled but nothing says whether its memory leaks or its limit is too small "
@@ -285,6 +319,21 @@ def _no_change(s: Situation) -> Diagnosis:
             "nothing in the namespace can be changed safely to fix it",
             0.35,
             severity=_down(s, "high"),
+        )
+    mismatch = s.first("selector-mismatch")
+    if mismatch and not s.unhealthy:
+        service, want, have = mismatch.values
+        return Diagnosis(
+            severity="high",
+            root_cause=f"Service {service} has no endpoints: its selector {want} matches none of the pods of "
+            f"{target} (labelled {have}), which are all Running and Ready; traffic to the Service fails",
+            affected=s.affected,
+            impact=f"Clients of Service {service} get connection errors; the pods themselves are healthy",
+            action=None,
+            recommended_action=f"No safe automatic action: restarting or rolling back {target} does not change "
+            f"the Service's selector. Escalate to fix the selector of Service {service} (or the pod labels)",
+            requires_approval=True,
+            confidence=0.75,
         )
     upstream = s.first("upstream")
     if not s.unhealthy and s.pods and upstream:
@@ -320,6 +369,29 @@ def _no_change(s: Situation) -> Diagnosis:
         f"{len(s.unhealthy)} unhealthy pod(s) of {target}{found}{behind}; no change in the cluster explains it",
         0.3,
         severity=_down(s, "medium"),
+    )
+
+
+def _missing_reference(s: Situation, missing: Evidence) -> Diagnosis:
+    """A Secret or ConfigMap the pods read is not there and no revision of ours changed the reference
+    (that case is a bad revision, rolled back): it was deleted or never created. Nothing the agent
+    may change brings it back, and a restart replaces serving pods with pods that cannot start."""
+    kind, name = missing.values[0], missing.values[1]
+    target, ns = s.target, s.findings.namespace
+    stuck = sorted({e.pod for e in s.of("missing-reference") if e.pod})
+    return Diagnosis(
+        severity=_down(s, "high"),
+        root_cause=f"{kind} {name} not found in namespace {ns}: {len(stuck)} pod(s) of {target} cannot start "
+        f"(CreateContainerConfigError or FailedMount: {missing.detail[:160]}); "
+        f"no revision changed the reference, so the {kind} was deleted or never created",
+        affected=s.affected,
+        impact=f"{_serving(s)} serving; every new pod fails the same way",
+        action=None,
+        recommended_action=f"No safe automatic action: {kind} {name} must be restored in {ns} by its owner "
+        "(Secrets are never created by the agent); restarting would replace the serving pods with pods that "
+        "cannot start. Escalate",
+        requires_approval=True,
+        confidence=0.75,
     )
 
 

@@ -22,6 +22,13 @@ WEDGED_RE = re.compile(
 )
 ERROR_LINE_RE = re.compile(r"\b(ERROR|FATAL|PANIC|Exception|panic:|Error:)", re.I)
 #: The registry refused the credentials (a rollback pulls from the same registry: no help).
+#: What the kubelet says when a container's Secret or ConfigMap (or one of its keys) is not there:
+#: ``secret "x" not found``, ``couldn't find key k in Secret ns/x``, and the FailedMount of a volume.
+MISSING_REF_RE = re.compile(
+    r"\b(?P<kind>secret|configmap)s? \"(?P<name>[^\"]+)\" not found|"
+    r"couldn't find key (?P<key>\S+) in (?P<kind2>Secret|ConfigMap) (?:[^/\s]+/)?(?P<name2>[^\s,]+)",
+    re.I,
+)
 PULL_AUTH_RE = re.compile(
     r"\b401\b|unauthori[sz]ed|failed to authorize|authentication required|no basic auth credentials|"
     r"pull access denied|\b403\b|forbidden",
@@ -97,6 +104,8 @@ class Findings:
     replicasets: list[dict[str, Any]] = field(default_factory=list)
     #: The namespace's Endpoints (which Service still has a ready pod behind it).
     endpoints: list[dict[str, Any]] = field(default_factory=list)
+    #: The namespace's Services (their selectors).
+    services: list[dict[str, Any]] = field(default_factory=list)
     #: How the incident's workload was found when the prompt did not name it (said in the answer).
     located: str = ""
 

@@ -46,6 +46,40 @@ def lowered_memory_limit(f: Findings) -> tuple[str, str] | None:
     return str(limits[1]), str(limits[0])
 
 
+def dropped_pull_secrets(f: Findings) -> list[str]:
+    """The imagePullSecrets the previous revision's pods had and the current revision's have not."""
+    pair = _current_and_previous(f)
+    if pair is None:
+        return []
+
+    def names(rs: dict[str, Any]) -> set[str]:
+        spec = ((rs.get("spec") or {}).get("template") or {}).get("spec") or {}
+        return {str(ref.get("name")) for ref in spec.get("imagePullSecrets") or [] if isinstance(ref, dict)}
+
+    current, previous = pair
+    return sorted(names(previous) - names(current))
+
+
+#: The pod-template fields that decide where a pod may run.
+PLACEMENT_FIELDS = ("tolerations", "nodeSelector", "affinity")
+
+
+def placement_changes(f: Findings) -> list[str]:
+    """The placement fields (tolerations, nodeSelector, affinity) the current revision changed."""
+    pair = _current_and_previous(f)
+    if pair is None:
+        return []
+    specs = [((rs.get("spec") or {}).get("template") or {}).get("spec") or {} for rs in pair]
+    return [k for k in PLACEMENT_FIELDS if (specs[0].get(k) or None) != (specs[1].get(k) or None)]
+
+
+def current_template_hash(f: Findings) -> str | None:
+    pair = _current_and_previous(f)
+    if pair is None:
+        return None
+    return ((pair[0].get("metadata") or {}).get("labels") or {}).get("pod-template-hash")
+
+
 def _age_seconds(obj: dict[str, Any], now: float) -> float | None:
     stamp = (obj.get("metadata") or {}).get("creationTimestamp")
     if not stamp:

@@ -118,6 +118,8 @@ def gather(t: Transcript, kube: KubeChannel) -> Findings:
     endpoints_at = len(calls) if kube.mode == "shell" else None
     if endpoints_at is not None:
         calls.append(kube.get("endpoints", namespace))
+        # The Services' selectors: an empty Service whose selector misses the pods says why.
+        calls.append(kube.get("services", namespace))
     if target and target.startswith("deployment/"):
         calls.append(kube.get("replicasets", namespace, selector=selector))
     answers = t.gather(calls)
@@ -148,6 +150,7 @@ def gather(t: Transcript, kube: KubeChannel) -> Findings:
         events=events,
         metrics=metrics,
         endpoints=items(answers[endpoints_at]) if endpoints_at is not None else [],
+        services=items(answers[endpoints_at + 1]) if endpoints_at is not None else [],
     )
     if workload:
         annotations = (workload.get("metadata") or {}).get("annotations") or {}
