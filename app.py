@@ -7,25 +7,34 @@ their handler needs when it runs.
 
 from __future__ import annotations
 
+import os
+from datetime import UTC, datetime
 from typing import Any
 
 from chalice import Chalice, Response
 
+from chalicelib.errors import AofError
+from chalicelib.nodes.notify import make_notifier
+from chalicelib.observability import bind
+from chalicelib.observability.webhooks import incident_in, log_answer, log_received
 from chalicelib.web import backend
+from chalicelib.webhooks.http import WebhookRequest, WebhookResponse
+from chalicelib.webhooks.limits import bounded_body, limit_for
+
+# Each route and function imports the handler it calls when it first runs, so a cold Lambda
+# loads only its own: the daily report (141 ms), execution_finished's Powertools logger (17 ms),
+# the PagerDuty handler (4 ms) and the Slack ones (2 ms) are not paid by the others.
 
 app = Chalice(app_name="aof-incident-response")
 
 
-def _respond(result: Any) -> Response:
+def _respond(result: WebhookResponse) -> Response:
     return Response(body=result.body, status_code=result.status, headers={"Content-Type": "application/json"})
 
 
-def _request() -> Any:
+def _request() -> WebhookRequest:
     """The request as the handlers take it; a body over the route's limit is refused from its
     declared length before it is decoded, and from its real length after (``PayloadTooLarge``)."""
-    from chalicelib.webhooks.http import WebhookRequest
-    from chalicelib.webhooks.limits import bounded_body, limit_for
-
     request = app.current_request
     headers = dict(request.headers)
     body = bounded_body(headers, lambda: request.raw_body or b"", limit_for(request.path))
@@ -33,10 +42,6 @@ def _request() -> Any:
 
 
 def _route(handle: Any, deps: Any) -> Response:
-    from chalicelib.errors import AofError
-    from chalicelib.observability.webhooks import incident_in, log_answer, log_received
-    from chalicelib.webhooks.http import WebhookResponse
-
     route = app.current_request.path
     try:
         request = _request()
@@ -133,7 +138,6 @@ def lifecycle(event: dict[str, Any], context: Any) -> dict[str, Any]:
 )
 def execution_finished(event: Any) -> None:
     """A run ended: record its outcome (resolved / escalated / failed) in the store."""
-    from chalicelib.observability import bind
     from chalicelib.observability.logging import logger
     from chalicelib.observability.runs import execution_fields
 
@@ -146,10 +150,6 @@ def execution_finished(event: Any) -> None:
 @app.schedule("rate(1 day)", name="post_incident_daily")
 def post_incident_daily(event: Any) -> None:
     """The tutorial's daily post-incident analysis: the last 24 hours of runs, posted to Slack."""
-    import os
-    from datetime import UTC, datetime
-
-    from chalicelib.nodes.notify import make_notifier
     from chalicelib.reports import run_daily_analysis
 
     here = os.path.dirname(os.path.abspath(__file__))

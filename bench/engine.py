@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.chdir(ROOT)  # the tutorial's relative paths (flows/, agents/)
 
-from chalicelib.engine import Engine, FunctionInvoker  # noqa: E402
+from chalicelib.engine.engine import Engine  # noqa: E402
+from chalicelib.engine.invoker import FunctionInvoker  # noqa: E402
 from tests.support.moto_sfn import MotoSfn  # noqa: E402
 from tests.support.scripted import TEST001, Scripted, definition_of, diagnosis, remediation, tutorial  # noqa: E402
 

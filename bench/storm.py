@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.storm                  # admission against a fresh SQLite store
     .venv/bin/python -m bench.storm --url http://127.0.0.1:8000   # POST webhooks to `aofctl serve`
 
-The store mode runs the very admission the run starter uses (``chalicelib.policy.RunAdmission``)
+The store mode runs the very admission the run starter uses (``chalicelib.policy.admission.RunAdmission``)
 with the tutorial's production rate_limit; each admitted run "acts" for a short while, so the
 peak of concurrently acting runs is measured, not assumed.
 """
@@ -19,7 +19,8 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from chalicelib.policy import RateLimitSettings, RunAdmission
+from chalicelib.policy.admission import RunAdmission
+from chalicelib.policy.rate_limit import RateLimitSettings
 from chalicelib.store import RunRecord, open_store
 
 FLOW = "incident-auto-response"

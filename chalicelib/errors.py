@@ -8,6 +8,7 @@ these classes (see :func:`retryable_error_names`).
 
 from __future__ import annotations
 
+import importlib
 from typing import Any, ClassVar
 
 
@@ -209,8 +210,6 @@ ERROR_MODULES = (
 
 def retryable_error_names() -> list[str]:
     """Names of every retryable error class, as a Lambda reports them in ``errorType``."""
-    import importlib
-
     for module in ERROR_MODULES:
         importlib.import_module(module)
     classes: list[type[AofError]] = [AofError, *_subclasses(AofError)]

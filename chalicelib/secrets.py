@@ -11,9 +11,12 @@ redaction and never logged.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 from .errors import ConfigurationError
+
+# Powertools' parameters utility (119 ms, boto3 with it) is imported when a secret is first read.
 
 SSM_SUFFIX = "_SSM_PARAMETER"
 SECRET_ID_SUFFIX = "_SECRET_ID"  # noqa: S105 - a variable-name suffix, not a secret
@@ -64,8 +67,6 @@ _WIRE_LOGGERS = ("botocore.parsers", "botocore.endpoint", "botocore.httpchecksum
 
 
 def _quiet_wire_logs() -> None:
-    import logging
-
     for name in _WIRE_LOGGERS:
         logger = logging.getLogger(name)
         if logger.getEffectiveLevel() < logging.INFO:

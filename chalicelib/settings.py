@@ -10,6 +10,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from .secrets import fetch, fetched_values
+
 PAGERDUTY_WEBHOOK_TOKEN = "PAGERDUTY_WEBHOOK_TOKEN"
 PAGERDUTY_WEBHOOK_SECRET = "PAGERDUTY_WEBHOOK_SECRET"
 PAGERDUTY_API_KEY = "PAGERDUTY_API_KEY"
@@ -82,8 +84,6 @@ def resolve(
     if value is not None and value != "":
         return value
     if name in SECRET_VARIABLES:
-        from .secrets import fetch  # boto3 and Powertools load only when a store is named
-
         stored = fetch(name, source)
         if stored:
             return stored
@@ -109,7 +109,5 @@ def db_path(env: Mapping[str, str] | None = None) -> Path:
 
 def secret_values(env: Mapping[str, str] | None = None) -> list[str]:
     """The current values of every secret variable, for redaction."""
-    from .secrets import fetched_values
-
     source = os.environ if env is None else env
     return [*(v for k in SECRET_VARIABLES if (v := source.get(k)) and len(v) >= 4), *fetched_values()]

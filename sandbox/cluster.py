@@ -366,7 +366,8 @@ class Cluster:
         return False
 
     def workload_healthy(self, target: str, namespace: str | None = None) -> bool:
-        """All desired pods exist, are Ready, and run a healthy profile (e.g. not the leaking one)."""
+        """At least one pod is desired, all desired pods exist, are Ready, and run a healthy profile
+        (e.g. not the leaking one)."""
         ns = namespace or self.scenario.namespace
         kind, _, name = target.partition("/")
         with self.lock:
@@ -378,7 +379,8 @@ class Cluster:
                 return False
             want = int(obj["spec"].get("replicas", 1))
             pods = self.workload_pods(target, ns)
-            if len(pods) != want:
+            # Scaled to zero nothing fails, and nothing serves either: that is not healthy.
+            if want == 0 or len(pods) != want:
                 return False
             for p in pods:
                 sim = self.ctx.podsim.get(p["metadata"]["uid"])

@@ -7,8 +7,10 @@ printed to the terminal (or reached for real when their tokens are set).
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
+import secrets
 import sys
 import tempfile
 import threading
@@ -16,11 +18,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from chalicelib.cli.invocation import aofctl_command
 from chalicelib.cli.run_cmd import LiveView, load_event, summary
+from chalicelib.console import ConsoleServer, console_for
 from chalicelib.nodes.approvals import resolve_approval
 from chalicelib.service.local import LocalApp
+from chalicelib.webhooks.execution_names import execution_name
 from sandbox.testing import running_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,8 +77,6 @@ def _policy_lines(policy: Any) -> list[str]:
 
 
 def run_incident(app: LocalApp, event_file: Path, approve_as: str | None, grace: float = 1.0) -> int:
-    from chalicelib.webhooks.execution_names import execution_name
-
     flow_event = load_event(str(event_file))
     incident = flow_event["incident"]
     banner(f"PagerDuty: {incident['id']} {incident['title']}")
@@ -111,8 +114,6 @@ def _console_settings() -> tuple[int, dict[str, str]] | None:
     port = os.environ.get(DEMO_CONSOLE)
     if not port:
         return None
-    import getpass
-    import secrets
 
     return int(port), {getpass.getuser(): secrets.token_urlsafe(24)}
 
@@ -120,9 +121,7 @@ def _console_settings() -> tuple[int, dict[str, str]] | None:
 def _serve_console(app: LocalApp, settings: tuple[int, dict[str, str]] | None) -> Any:
     if settings is None:
         return None
-    from urllib.parse import urlencode
 
-    from chalicelib.console import ConsoleServer, console_for
 
     port, tokens = settings
     server = ConsoleServer(console_for(app, list(tokens), tokens), port=port)

@@ -162,7 +162,7 @@ def load_scenarios(paths: list[str] | list[Path]) -> list[Scenario]:
     return found
 
 
-class _LineMap(dict):  # type: ignore[type-arg]
+class _LineMap(dict[Any, Any]):
     """A mapping that remembers the line it starts on and the line of each key (1-based)."""
 
     line: int = 0

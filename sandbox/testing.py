@@ -22,12 +22,15 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sandbox.cluster import Cluster
 from sandbox.scenarios import Scenario, load_scenario
 from sandbox.server import SandboxServer
+
+# The kubernetes SDK (about 230 ms) is imported only by the helpers that hand out its clients.
 
 DEFAULT_SPEED = 1.0
 KUBECTL = os.environ.get("SANDBOX_KUBECTL", "kubectl")
@@ -82,8 +85,6 @@ def remediation_command(
     if verb in ("rollout restart", "rollout undo"):
         if dry_run and verb == "rollout restart":
             # kubectl 1.32 `rollout restart` has no --dry-run; the same patch, server-side dry run
-            from datetime import UTC, datetime
-
             stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             patch = '{"spec":{"template":{"metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":"%s"}}}}}'
             return ["patch", target, "-n", namespace, "-p", patch % stamp, *extra]
@@ -313,7 +314,6 @@ except ImportError:  # pragma: no cover - pytest is a dev dependency only
     pytest = None  # type: ignore[assignment]
 
 if pytest is not None:
-
     @pytest.fixture
     def sandbox_factory() -> Iterator[Callable[..., Sandbox]]:
         """``make(scenario, speed=..., ...) -> Sandbox``; every sandbox made is stopped at teardown."""

@@ -1,33 +1,9 @@
 """The Agent node's engine: an LLM tool-use loop with providers, tools, memory and a gate.
 
-Importing this package is cheap: provider SDKs, ``kubernetes`` and ``mcp`` are imported only
-when a run needs them.
+Import from the module that defines a name: :mod:`.loop` (``run_agent``, ``AgentTimedOut``),
+:mod:`.options` (``AgentRunOptions``), :mod:`.types` (``Action``, ``AgentResult``...),
+:mod:`.gate`, :mod:`.memory`. This package re-exports nothing, so that the policy, the spec and
+the Kubernetes integration can read the agents' types without loading the loop and its tools
+(which import them back). Provider SDKs, ``kubernetes`` and ``mcp`` are imported only when a
+run needs them.
 """
-
-from chalicelib.agents.gate import AllowAllGate, DefaultGate, OutcomeRecorder, ReadOnlyGate, ToolGate
-from chalicelib.agents.loop import AgentTimedOut, run_agent
-from chalicelib.agents.memory import InMemoryStore, MemoryStore
-from chalicelib.agents.options import AgentRunOptions
-from chalicelib.agents.types import (
-    Action,
-    AgentResult,
-    ModelCallRecord,
-    ToolCallRecord,
-)
-
-__all__ = [
-    "Action",
-    "AgentResult",
-    "AgentRunOptions",
-    "AgentTimedOut",
-    "AllowAllGate",
-    "DefaultGate",
-    "InMemoryStore",
-    "MemoryStore",
-    "ModelCallRecord",
-    "OutcomeRecorder",
-    "ReadOnlyGate",
-    "ToolCallRecord",
-    "ToolGate",
-    "run_agent",
-]

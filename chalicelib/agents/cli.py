@@ -10,6 +10,11 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from chalicelib import settings
+from chalicelib.agents.loop import run_agent
+from chalicelib.agents.options import AgentRunOptions
+from chalicelib.cli.logs_cmd import agent_logs
+from chalicelib.errors import AofError, SpecError
+from chalicelib.spec import load_resources
 
 
 def add_parser(subparsers: Any) -> None:
@@ -34,16 +39,10 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _logs(args: argparse.Namespace) -> int:
-    from chalicelib.cli.logs_cmd import agent_logs
-
     return agent_logs(args)
 
 
 def run(args: argparse.Namespace, env: dict[str, str] | None = None, out: TextIO | None = None) -> int:
-    from chalicelib.agents import AgentRunOptions, run_agent
-    from chalicelib.errors import AofError, SpecError
-    from chalicelib.spec import load_resources
-
     out = out or sys.stdout
     environ = dict(os.environ if env is None else env)
     agents_dir = str(args.agents_dir or settings.resolve(settings.AOF_AGENTS_DIR, env=environ, default="agents"))

@@ -17,15 +17,15 @@ import time
 from typing import Any
 
 from chalicelib.agents.gate import OutcomeRecorder
-from chalicelib.agents.memory import history_messages, memory_from_spec
+from chalicelib.agents.memory import DEFAULT_MAX_MESSAGES, history_messages, memory_from_spec
 from chalicelib.agents.options import AgentRunOptions
 from chalicelib.agents.parsing import extract_json
 from chalicelib.agents.providers import make_provider
 from chalicelib.agents.providers.base import Provider
 from chalicelib.agents.schema import derive_schema, schema_hint, validation_errors
 from chalicelib.agents.time_limits import TimeLimit, call_bound, tightest
-from chalicelib.agents.tools import ToolSet, build_toolset
 from chalicelib.agents.tools.base import ToolOutcome
+from chalicelib.agents.tools.toolset import ToolSet, build_toolset
 from chalicelib.agents.types import (
     Action,
     AgentResult,
@@ -368,8 +368,6 @@ def _ms(started: float) -> float:
 
 
 def _max_messages(memory_spec: Any) -> int:
-    from chalicelib.agents.memory import DEFAULT_MAX_MESSAGES
-
     config = dict(getattr(memory_spec, "config", None) or {})
     return int(config.get("max_messages") or DEFAULT_MAX_MESSAGES)
 

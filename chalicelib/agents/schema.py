@@ -17,6 +17,8 @@ import json
 import re
 from typing import Any
 
+# jsonschema (53 ms) is imported only when an answer is validated against a schema.
+
 _FORMAT_RE = re.compile(r"output\s+format\s*:?\s*(?:```(?:json)?)?\s*(\{.*?\n\s*\})", re.I | re.S)
 _FIELD_RE = re.compile(r'^\s*"(?P<key>[A-Za-z_][\w-]*)"\s*:\s*(?P<value>.+?)\s*,?\s*$')
 _RANGE_RE = re.compile(r"^(-?\d+(?:\.\d+)?)\s*-\s*(-?\d+(?:\.\d+)?)$")

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from chalicelib.agents.types import Action
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
 
 #: A tool whose configuration sets no timeout is assumed to take up to this long (seconds).
 DEFAULT_CALL_BOUND = 30.0
@@ -46,7 +49,7 @@ def with_lambda_context(deps: T, context: LambdaContext) -> T:
     """``deps`` (a node's dependencies) whose agents also keep within the Lambda invocation's time."""
     options = dict(getattr(deps, "agent_options", None) or {})
     options["time_limits"] = (*options.get("time_limits", ()), lambda_limit(context))
-    return dataclasses.replace(deps, agent_options=options)  # type: ignore[type-var]
+    return dataclasses.replace(deps, agent_options=options)
 
 
 def call_bound(tool: Any, action: Action) -> float:

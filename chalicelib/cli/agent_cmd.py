@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+# The agent command line (44 ms: the loop, its tools and providers) is imported when it runs.
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from ..agents import cli
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from chalicelib.agents import cli
 
     cli.add_parser(subparsers)

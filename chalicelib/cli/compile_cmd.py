@@ -7,13 +7,15 @@ import json
 import sys
 
 from ..compiler import compile_flow
+from ..spec.agent import AgentResource
+from ..spec.flow import AgentFlowResource
 from ..spec.graph import FlowGraph
 from ..spec.models import ConditionalNode, is_approval
 from .project import default_paths, load_checked
 from .unknown import unknown_name
 
 
-def _load(args: argparse.Namespace) -> tuple[object, dict[str, object]] | None:
+def _load(args: argparse.Namespace) -> tuple[AgentFlowResource, dict[str, AgentResource]] | None:
     resources = load_checked(args.paths or default_paths())
     for problem in resources.problems:
         print(problem, file=sys.stderr)
@@ -22,7 +24,7 @@ def _load(args: argparse.Namespace) -> tuple[object, dict[str, object]] | None:
     if args.flow not in resources.flows:
         print(unknown_name("agentflow", args.flow, resources.flows), file=sys.stderr)
         return None
-    return resources.flows[args.flow], resources.agents  # type: ignore[return-value]
+    return resources.flows[args.flow], resources.agents
 
 
 def _compile(args: argparse.Namespace) -> int:
@@ -30,7 +32,7 @@ def _compile(args: argparse.Namespace) -> int:
     if loaded is None:
         return 1
     flow, agents = loaded
-    print(json.dumps(compile_flow(flow, agents), indent=2, ensure_ascii=False))  # type: ignore[arg-type]
+    print(json.dumps(compile_flow(flow, agents), indent=2, ensure_ascii=False))
     return 0
 
 
@@ -55,8 +57,8 @@ def _mermaid_text(text: str) -> str:
     return text.replace('"', "#quot;")
 
 
-def mermaid(flow: object) -> str:
-    graph = FlowGraph.of(flow)  # type: ignore[arg-type]
+def mermaid(flow: AgentFlowResource) -> str:
+    graph = FlowGraph.of(flow)
     lines = ["flowchart TD"]
     for node_id, node in graph.nodes.items():
         label = f"{node_id}<br/><i>{node.type}</i>"
@@ -72,9 +74,9 @@ def mermaid(flow: object) -> str:
     return "\n".join(lines)
 
 
-def graph_document(flow: object) -> dict[str, object]:
+def graph_document(flow: AgentFlowResource) -> dict[str, object]:
     """The flow's graph as data: its nodes and its edges with their full conditions."""
-    graph = FlowGraph.of(flow)  # type: ignore[arg-type]
+    graph = FlowGraph.of(flow)
     return {
         "flow": getattr(flow, "name", None),
         "nodes": [
@@ -101,7 +103,7 @@ def _graph(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     for name, handler, text, formats in (
         ("compile", _compile, "print the Step Functions (ASL) definition of a flow", ["json"]),
         ("graph", _graph, "print a flow's graph: a Mermaid flowchart, or -o json", ["mermaid", "json"]),

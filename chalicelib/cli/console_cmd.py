@@ -13,7 +13,7 @@ def _console(args: argparse.Namespace) -> int:
     return serve(args)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     console = subparsers.add_parser("console", help="aofctl serve, with the run console opened in the browser")
     add_server_arguments(console)
     add_console_arguments(console)

@@ -11,7 +11,7 @@ from .unknown import loaded_names, unknown_name
 from .views_common import FLOW_KINDS, Printer, add_state_dir, open_source, percent, run_duration, seconds
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     describe = subparsers.add_parser("describe", help="figures of a flow: runs, success rate, MTTR, node durations")
     describe.add_argument("kind", help="agentflow")
     describe.add_argument("name")

@@ -11,11 +11,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigurationError
 from .credentials_report import report_credentials
 from .project import load_project_resources
 
+# Imported when the check runs, not when ``aofctl`` starts: the deployed functions (12 ms), boto3 (130 ms).
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     doctor = subparsers.add_parser("doctor", help="check a deployed stage's configuration (credentials)")
     doctor.add_argument("--stage", required=True, help="Chalice stage to check")
     doctor.add_argument("--project-dir", default=".", help="the Chalice project (where .chalice/ is)")
@@ -34,7 +37,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def lambda_client_for(project_dir: Path, stage: str, region: str | None) -> Any | None:
     """A Lambda client in the deployed functions' region, or None when nothing is deployed."""
     from ..deploy.deployed import read_deployed_functions
-    from ..errors import ConfigurationError
 
     try:
         functions = read_deployed_functions(project_dir, stage)

@@ -22,7 +22,7 @@ from .views_common import AGENT_KINDS, FLOW_KINDS, Printer, add_state_dir
 POLL_SECONDS = 1.0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     logs = subparsers.add_parser("logs", help="logs agentflow NAME | logs agent NAME | logs RUN")
     logs.add_argument("target", help="agentflow, agent, or a run (id, unique prefix, incident id or approval id)")
     logs.add_argument("name", nargs="?")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
 
 from . import (
     agent_cmd,
@@ -25,7 +26,7 @@ from . import (
     states_cmd,
 )
 
-Registrar = Callable[[argparse._SubParsersAction], None]  # type: ignore[type-arg]
+Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
 #: Every command, in the order ``aofctl --help`` lists them. Each module registers its own
 #: sub-commands; a module that cannot be imported stops ``aofctl`` with its traceback rather
@@ -62,8 +63,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("aof-incident-response")
     except PackageNotFoundError:

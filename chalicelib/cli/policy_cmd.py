@@ -16,9 +16,17 @@ import os
 import shlex
 import sys
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..errors import PolicyDenied, ToolRefused
+from ..spec.diagnostics import suggest
 from .project import load_checked
+
+if TYPE_CHECKING:
+    from ..policy.settings import SafetySettings
+
+# Imported when the command runs, not when ``aofctl`` starts: the change protocol (17 ms), the
+# shell tool (13 ms), the effect and the classifier (12 and 10 ms), the settings (1.5 ms).
 
 EXIT_ALLOW, EXIT_ERROR, EXIT_APPROVE, EXIT_REFUSE = 0, 1, 2, 3
 
@@ -36,7 +44,6 @@ class Verdict:
 def judge_command(argv: list[str], safety: Any, *, namespace: str, critical: bool, kubeconfig: str | None) -> Verdict:
     """The gate's judgment of ``argv`` (program first), without running it."""
     from ..agents.tools.shell import classify_argv
-    from ..errors import PolicyDenied, ToolRefused
     from ..policy.change import KubeChanges
     from ..policy.classify import assess
     from ..policy.effect import refine
@@ -90,7 +97,7 @@ def judge_command(argv: list[str], safety: Any, *, namespace: str, critical: boo
     return Verdict("allow", "write", "; ".join(e["why"] for e in effects) or "a write", command, changes, effects)
 
 
-def _safety(flow_name: str | None, paths: list[str]) -> Any:
+def _safety(flow_name: str | None, paths: list[str]) -> SafetySettings:
     from ..policy.settings import SafetySettings
 
     if not flow_name:
@@ -98,8 +105,6 @@ def _safety(flow_name: str | None, paths: list[str]) -> Any:
     resources = load_checked(paths)
     flow = resources.flows.get(flow_name)
     if flow is None:
-        from ..spec.diagnostics import suggest
-
         hint = suggest(flow_name, list(resources.flows))
         raise SystemExit(f"error: no flow {flow_name!r}" + (f" (did you mean {hint!r}?)" if hint else ""))
     return SafetySettings.from_dict(flow.spec.safety.model_dump(mode="json"))
@@ -142,7 +147,7 @@ def _check(args: argparse.Namespace) -> int:
     return {"allow": EXIT_ALLOW, "approve": EXIT_APPROVE}.get(verdict.decision, EXIT_REFUSE)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     policy = subparsers.add_parser("policy", help="audit the safety policy")
     sub = policy.add_subparsers(dest="policy_command", metavar="SUBCOMMAND")
     check = sub.add_parser(
@@ -164,4 +169,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     check.add_argument("-o", "--output", choices=["text", "json"], default="text")
     check.add_argument("kubectl", nargs=argparse.REMAINDER, help="-- kubectl VERB ...")
     check.set_defaults(handler=_check)
-    policy.set_defaults(handler=lambda _args: policy.print_help() or EXIT_ERROR)
+
+    def show_help(_args: argparse.Namespace) -> int:
+        policy.print_help()
+        return EXIT_ERROR
+
+    policy.set_defaults(handler=show_help)

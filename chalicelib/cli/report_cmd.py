@@ -6,17 +6,21 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
+from ..reports.analyzer import ANALYZER, analyse
+from ..reports.html import postmortem_html
+from ..reports.markdown import postmortem_markdown
+from ..reports.records import incident_record
 from ..reports.redact import Redactor
-from ..spec import load_paths
+from ..reports.timeline import build_timeline, path_taken
+from ..spec import FlowGraph, Resources, load_paths
 from ..store import RunEvent, RunRecord
 from .project import default_paths
 from .run_ref import RunRefError, find_run
 from .views_common import Printer, add_state_dir, open_source
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     report = subparsers.add_parser("report", help="postmortem of one run (markdown; --html for a page)")
     report.add_argument("run_id", metavar="RUN", help="run id, unique prefix, incident id or approval id")
     report.add_argument("--narrative", action="store_true", help="add the post-incident-analyzer's analysis")
@@ -28,10 +32,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _report(args: argparse.Namespace) -> int:
-    from ..reports.html import postmortem_html
-    from ..reports.markdown import postmortem_markdown
-    from ..reports.timeline import build_timeline, path_taken
-
     env = dict(os.environ)
     redactor = Redactor(env)
     source = open_source(args)
@@ -60,8 +60,6 @@ def _report(args: argparse.Namespace) -> int:
     else:
         Printer(env=env).line(markdown.rstrip("\n"))
     if args.html:
-        from ..spec import FlowGraph
-
         flow = _load(args).flows.get(run.flow)
         graph = FlowGraph.of(flow) if flow is not None else None
         page = postmortem_html(run, timeline, graph, path_taken(nodes, events), narrative, link)
@@ -84,14 +82,11 @@ def _writable(target: str) -> str | None:
     return None
 
 
-def _load(args: argparse.Namespace) -> Any:
+def _load(args: argparse.Namespace) -> Resources:
     return load_paths(args.paths or default_paths())
 
 
 def _narrative(args: argparse.Namespace, run: RunRecord, events: list[RunEvent], env: dict[str, str]) -> str:
-    from ..reports.analyzer import ANALYZER, analyse
-    from ..reports.records import incident_record
-
     agent = _load(args).agents.get(ANALYZER)
     if agent is None:
         return f"(no agent named {ANALYZER} in the loaded YAML)"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..spec.approvers import approvers_from_env, unguarded_approvals
+from ..spec.flow import AgentFlowResource
 from .output import print_structured, print_table
 from .project import default_paths, load_checked
 from .runs_view import get_runs
@@ -69,11 +70,11 @@ def _get(args: argparse.Namespace) -> int:
         ]
         headers = ["NAME", "MODEL", "TOOLS", "MEMORY"]
     else:
-        items = list((chosen if args.name else resources.flows).values())  # type: ignore[arg-type]
+        flows: list[AgentFlowResource] = list((chosen if args.name else resources.flows).values())
         rows = [
-            [f.name, f.spec.trigger.type, len(f.spec.nodes), getattr(f.spec.trigger.config, "path", "")]  # type: ignore[attr-defined]
-            for f in items
+            [f.name, f.spec.trigger.type, len(f.spec.nodes), getattr(f.spec.trigger.config, "path", "")] for f in flows
         ]
+        items = flows
         headers = ["NAME", "TRIGGER", "NODES", "PATH"]
     if args.output in ("json", "yaml"):
         documents = [i.model_dump(by_alias=True, exclude_defaults=True) for i in items]
@@ -83,7 +84,7 @@ def _get(args: argparse.Namespace) -> int:
     return 1 if resources.problems else 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     validate = subparsers.add_parser("validate", help="check Agent and AgentFlow YAML files")
     validate.add_argument("paths", nargs="+", help="files or directories of *.yaml")
     validate.add_argument("--stage", help="also check what a deployed stage requires (approvers, ...)")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import os
+import subprocess
 import sys
 import threading
 import time
@@ -12,12 +15,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..errors import AofError
+from ..reports.daily import DAILY_FLOW, run_daily_analysis
+from ..store.stops import RUN_STOPPED
+from ..webhooks.execution_names import execution_name
+from ..webhooks.pagerduty_body import parse_body
 from .console_setup import add_console_arguments
 from .countdown import Countdown
 from .invocation import aofctl_command
 from .run_driver import RunDriver
 from .serve_cmd import add_server_arguments, serve
 from .stopping import EXIT_INTERRUPTED, ChangeLines, StopKeys, in_flight, leaving_text
+
+# The embedded composition root (36 ms: the engine, SQLite) is imported when a run starts,
+# not when ``aofctl`` does.
 
 EXIT_RESOLVED, EXIT_ERROR, EXIT_ESCALATED = 0, 1, 2
 
@@ -77,8 +88,6 @@ def _epoch(timestamp: Any) -> float:
 
 def load_event(path: str) -> dict[str, Any]:
     """A PagerDuty webhook body (tutorial or v3 shape) as the flow sees it under ``$.event``."""
-    from ..webhooks.pagerduty_body import parse_body
-
     raw = Path(path).read_bytes()
     event = parse_body(raw)
     if not hasattr(event, "to_flow_event"):
@@ -113,8 +122,6 @@ def summary(app: Any, run_id: str, out: TextIO) -> int:
 
 
 def _stop_event(app: Any, run_id: str) -> Any:
-    from ..store.stops import RUN_STOPPED
-
     return next((e for e in app.store.runs.events(run_id) if e.type == RUN_STOPPED), None)
 
 
@@ -181,8 +188,6 @@ def _follow(app: Any, run_id: str, out: TextIO, live: LiveView, changes: ChangeL
 
 
 def _user() -> str:
-    import getpass
-
     try:
         return getpass.getuser()
     except (KeyError, OSError):
@@ -199,17 +204,13 @@ def _run(args: argparse.Namespace) -> int:
         add_server_arguments(serve_parser)
         add_console_arguments(serve_parser)
         return serve(serve_parser.parse_args(["--state-dir", args.state_dir] if args.state_dir else []))
-    from ..errors import AofError
 
     if not args.event:
-        from ..reports.daily import DAILY_FLOW
-
         if args.flow == DAILY_FLOW:
             return _run_daily(args)
         print(f"error: aofctl run FLOW needs --event FILE (only {DAILY_FLOW} runs without one)", file=sys.stderr)
         return EXIT_ERROR
     from ..service.local import LocalApp
-    from ..webhooks.execution_names import execution_name
 
     out = sys.stdout
     try:
@@ -277,8 +278,6 @@ def _run(args: argparse.Namespace) -> int:
 
 def _run_daily(args: argparse.Namespace) -> int:
     """The daily post-incident report now, by hand: what ``aofctl serve`` runs once a day."""
-    from ..errors import AofError
-    from ..reports.daily import run_daily_analysis
     from ..service.local import LocalApp
 
     try:
@@ -361,9 +360,6 @@ def _attach(app: Any, run_id: str, out: TextIO, driver: RunDriver, timeout: floa
 def _detach(app: Any, run_id: str, args: argparse.Namespace) -> int:
     """The run is recorded and its execution started (nothing runs in this process, whose
     engine was not started): a background ``aofctl run`` of the same run drives it."""
-    import os
-    import subprocess
-
     run = app.store.runs.get_run(run_id)
     if run is not None and run.outcome is not None:
         print(run_id)
@@ -399,7 +395,7 @@ def _detach(app: Any, run_id: str, args: argparse.Namespace) -> int:
     return EXIT_RESOLVED
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     run = subparsers.add_parser("run", help="run one incident through a flow on the embedded engine")
     run.add_argument("flow", help="flow name (metadata.name), or `agentflow` as in `run agentflow NAME --daemon`")
     run.add_argument("name", nargs="?", help="with `agentflow`: the flow to serve")

@@ -27,7 +27,7 @@ sandbox_cli: Any = importlib.import_module("sandbox.cli")
 STOP_GRACE_SECONDS = 10.0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sandbox_cli.add_parser(subparsers)
     parser: argparse.ArgumentParser = subparsers.choices["sandbox"]
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))

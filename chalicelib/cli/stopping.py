@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -85,8 +86,6 @@ class StopKeys:
 
 
 def _epoch(at: str) -> float:
-    from datetime import datetime
-
     return datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()
 
 

@@ -6,6 +6,7 @@ Functions and on the embedded engine.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -61,8 +62,6 @@ def _in_reading_order(start: str, states: dict[str, Any]) -> dict[str, Any]:
 
 def substitute_arns(definition: dict[str, Any], arns: dict[str, str]) -> dict[str, Any]:
     """Fill ``${...FunctionArn}`` placeholders (what CloudFormation DefinitionSubstitutions does)."""
-    import json
-
     text = json.dumps(definition)
     for key, arn in arns.items():
         text = text.replace("${" + key + "}", arn)

@@ -21,6 +21,8 @@ from typing import Any
 from ..errors import SpecError
 from ..nodes.registry import NODE_KINDS
 
+# The agents' time limits (5 ms) are imported only when a flow has an agent node.
+
 #: Seconds between the function's timeout and its state's: the Lambda reports before the state gives up.
 STATE_MARGIN = 10
 #: The longest wait between two tries of an HTTP node (a Retry-After is capped to this).

@@ -10,12 +10,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import NotFound
+from ..nodes.models import NodeInput, TaskContext
+from ..nodes.slack import approval_id_for
+from ..reports.html import postmortem_html
+from ..reports.markdown import postmortem_markdown
 from ..reports.redact import Redactor
 from ..reports.summary import FlowSummary, percentile, run_seconds, summarise
-from ..reports.timeline import TimelineEntry, build_timeline
+from ..reports.timeline import TimelineEntry, build_timeline, path_taken
 from ..store import ApprovalRecord, RunEvent, RunRecord, Store
 from ..store.records import RUN_STATUSES
-from .status import StateRun, state_runs
+from .status import StateRun, _value, state_runs
 
 PAGE_SIZE = 25
 #: The most runs a list or a flow page reads; the embedded default keeps far fewer.
@@ -213,9 +217,6 @@ class ConsoleData:
             a.approval_id: a for a in self.store.approvals.find_pending_by_run(run.run_id)
         }
         # Decided approvals are found by the id their node derives from the execution.
-        from ..nodes.models import NodeInput, TaskContext
-        from ..nodes.slack import approval_id_for
-
         if not run.execution_arn:  # refused before it started: it never asked for anything
             return sorted(found.values(), key=lambda a: a.created_at)
         for node_id in sorted({e.node_id for e in events if e.node_id}):
@@ -246,9 +247,6 @@ class ConsoleData:
 
     def postmortem_page(self, run_id: str, flow_graph: Any) -> str | None:
         """The report's HTML page (``aofctl report --html``) of a run."""
-        from ..reports.html import postmortem_html
-        from ..reports.timeline import path_taken
-
         run = self.store.runs.get_run(run_id)
         if run is None:
             return None
@@ -299,8 +297,6 @@ def _rate_by_day(runs: list[RunRecord]) -> list[tuple[str, float, int]]:
 
 
 def _incident(flow_input: Any) -> dict[str, Any]:
-    from .status import _value
-
     value = _value(flow_input)
     event = value.get("event") if isinstance(value, dict) else None
     incident = event.get("incident") if isinstance(event, dict) else None
@@ -320,6 +316,4 @@ def _node_records(runtime: Any, run: RunRecord) -> dict[str, Any]:
 
 def postmortem(view: RunView) -> str:
     """The run's postmortem (markdown), from what is already on the page (redacted)."""
-    from ..reports.markdown import postmortem_markdown
-
     return postmortem_markdown(view.run, view.timeline)

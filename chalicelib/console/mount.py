@@ -5,6 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from chalicelib.nodes.dispatch import PLACEHOLDER_FUNCTIONS
+
+from ..compiler import compile_flow, substitute_arns
+from ..nodes.approvals import show_decision
+from ..service.ports import StoreApprovalResolver
+from ..spec import FlowGraph
 from .auth import ConsoleAuth
 from .data import ConsoleData
 from .server import Console
@@ -13,12 +19,6 @@ from .server import Console
 def console_for(app: Any, people: list[str], tokens: dict[str, str] | None = None) -> Console:
     """``app`` is a :class:`chalicelib.service.local.LocalApp`; ``people`` who may sign in,
     each by the name that approver lists hold."""
-    from ..compiler import compile_flow, substitute_arns
-    from ..nodes import PLACEHOLDER_FUNCTIONS
-    from ..nodes.approvals import show_decision
-    from ..service.ports import StoreApprovalResolver
-    from ..spec import FlowGraph
-
     flows = app.resources.flows
     definitions = {
         name: substitute_arns(compile_flow(flow, app.resources.agents), PLACEHOLDER_FUNCTIONS)

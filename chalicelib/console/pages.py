@@ -12,6 +12,7 @@ from html import escape
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from ..reports.summary import parse_time
 from ..store import ApprovalRecord, RunEvent
 from ..store.records import RUN_STATUSES
 from . import charts, graph
@@ -61,8 +62,6 @@ def _seconds(value: float | None) -> str:
 
 
 def _duration(started: str, ended: str | None) -> str:
-    from ..reports.summary import parse_time
-
     start, end = parse_time(started), parse_time(ended) if ended else None
     if start is None:
         return "-"

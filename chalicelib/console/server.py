@@ -19,6 +19,8 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
+from chalicelib.engine.errors import TaskDoesNotExist, TaskTimedOut
+
 from ..reports.redact import Redactor
 from . import pages
 from .auth import CSRF_HEADER, ConsoleAuth, Person, origin_ok
@@ -200,7 +202,6 @@ class Console:
         if self.data.pending_approval(run_id, approval_id) is None:
             return self._json(h, 404, {"applied": False, "message": f"run {run_id} has no approval {approval_id}"})
         caller = f"console session of {person.name} from {h.client_address[0]}"
-        from ..engine import TaskDoesNotExist, TaskTimedOut
 
         try:
             result = self.resolve(approval_id, decision, person.name, datetime.now(UTC), caller)

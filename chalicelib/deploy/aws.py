@@ -12,11 +12,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..errors import ConfigurationError, ServiceError, ServiceUnavailable
 from ..store import TableDefinition, ensure_tables
+from .desired import ASYNC_RETRIES, FAILURE_RETENTION_SECONDS, LOG_RETENTION_DAYS
 from .model import ObservedRole, ObservedStateMachine, ObservedTable
 
 T = TypeVar("T")
@@ -64,8 +66,6 @@ def _mapped(service: str) -> Iterator[None]:
 def _document(value: Any) -> dict[str, Any]:
     """IAM returns policy documents decoded (boto3) or as URL-encoded JSON text."""
     if isinstance(value, str):
-        from urllib.parse import unquote
-
         loaded: dict[str, Any] = json.loads(unquote(value))
         return loaded
     return dict(value)
@@ -117,8 +117,6 @@ class AwsDeployClient:
         return any(group["logGroupName"] == name for group in found)
 
     def create_log_group(self, name: str) -> None:
-        from .desired import LOG_RETENTION_DAYS
-
         with _mapped("CloudWatch Logs"):
             self.logs.create_log_group(logGroupName=name)
             self.logs.put_retention_policy(logGroupName=name, retentionInDays=LOG_RETENTION_DAYS)
@@ -134,8 +132,6 @@ class AwsDeployClient:
         return True
 
     def create_failure_queue(self, name: str) -> None:
-        from .desired import FAILURE_RETENTION_SECONDS
-
         with _mapped("SQS"):
             self.sqs.create_queue(
                 QueueName=name,
@@ -153,8 +149,6 @@ class AwsDeployClient:
         return destination, found.get("MaximumRetryAttempts")
 
     def put_on_failure(self, function_arn: str, queue_arn: str) -> None:
-        from .desired import ASYNC_RETRIES
-
         with _mapped("Lambda"):
             self.lambda_.put_function_event_invoke_config(
                 FunctionName=function_arn,

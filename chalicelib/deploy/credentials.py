@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigurationError
 from ..secrets import reference
 from ..settings import (
     PAGERDUTY_API_KEY,
@@ -29,6 +30,8 @@ from ..settings import (
 from ..spec import Resources
 from ..spec.flow import ScheduleTrigger
 from ..spec.nodes import HTTPNode, SlackNode, is_approval
+
+# Imported when the check runs: the deployed functions (12 ms) and botocore's errors (3 ms).
 
 #: Chalice's name for the function behind the HTTP routes.
 API_HANDLER = "api_handler"
@@ -129,7 +132,6 @@ def findings(
     resources: Resources, project_dir: str | Path, stage: str, lambda_client: Any | None
 ) -> tuple[str, list[str]]:
     """(where the environments were read, one line per missing credential) for ``stage``."""
-    from ..errors import ConfigurationError
     from .deployed import read_deployed_functions
 
     found_needs = needs(resources)

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import yaml
 
+from chalicelib.engine.definition import validate
+
 from ..compiler import compile_flow, substitute_arns
-from ..engine import validate
 from ..engine.store import EngineStore
 from ..errors import SpecError
 from ..nodes.dispatch import PLACEHOLDER_FUNCTIONS

@@ -17,6 +17,7 @@ from typing import Any
 from chalice.utils import to_cfn_resource_name
 
 from ..compiler import compile_flow
+from ..errors import ConfigurationError
 from ..nodes.dispatch import PLACEHOLDER_FUNCTIONS
 from ..spec import Resources
 from ..store import cloudformation_resources
@@ -139,8 +140,6 @@ def merge_template(
     log_level: str = "ERROR",
 ) -> dict[str, Any]:
     if log_level not in LOG_LEVELS:
-        from ..errors import ConfigurationError
-
         raise ConfigurationError(f"state machine log level {log_level!r} is not one of {', '.join(LOG_LEVELS)}")
     template_resources: dict[str, Any] = dict(cloudformation_resources(prefix))
     template_resources[ROLE_ID] = _role(prefix)

@@ -13,6 +13,7 @@ again for each address a name resolves to, since a friendly name can point at 16
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -171,8 +172,6 @@ _HOST_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 
 def allowlist_entry_problem(entry: str) -> str | None:
     """Why ``entry`` cannot be on an allowlist (for the flow's validation), or None."""
-    import re
-
     text = entry.strip().lower().rstrip(".")
     network = parse_network(text)
     if network is not None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from . import paths
+from chalicelib.engine import paths
 
 _KINDS = ("String", "Numeric", "Boolean", "Timestamp")
 _COMPARISONS = ("Equals", "LessThan", "GreaterThan", "LessThanEquals", "GreaterThanEquals")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import choice, intrinsics, paths, templates
+from chalicelib.engine import choice, intrinsics, paths, templates
+
 from .errors import DefinitionError
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"

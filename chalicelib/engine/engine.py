@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib import settings
+from chalicelib.engine import definition as definition_mod
 
-from . import definition as definition_mod
 from .clock import Clock, SystemClock, iso
 from .errors import (
     ExecutionAlreadyExists,

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from . import paths
+from chalicelib.engine import paths
+
 from .errors import StatesError
 
 FAILURE = "States.IntrinsicFailure"

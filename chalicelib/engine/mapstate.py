@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import paths, templates
+from chalicelib.engine import paths, templates
+
 from .errors import StatesError
 from .store import Run
 

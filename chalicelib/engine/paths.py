@@ -7,6 +7,7 @@ jsonpath-ng's parser is slow.
 from __future__ import annotations
 
 import copy
+import json
 from functools import lru_cache
 from typing import Any
 
@@ -144,7 +145,5 @@ def merge_result(path: str | None, state_input: Any, result: Any) -> Any:
 
 
 def _short(value: Any) -> str:
-    import json
-
     text = json.dumps(value, default=str)
     return text if len(text) <= 200 else text[:200] + "..."

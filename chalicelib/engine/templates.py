@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import intrinsics, paths
+from chalicelib.engine import intrinsics, paths
 
 
 def render(template: Any, data: Any, context: Any) -> Any:

@@ -1,7 +1,7 @@
 """Run one scenario for one model: a fresh sandbox, the flow's diagnostic agent, then (where the
 policy and the scenario allow it) the remediation agent with its approval granted; then score.
 
-The remediation agent acts through the same :class:`~chalicelib.policy.PolicyGate` the product
+The remediation agent acts through the same :class:`~chalicelib.policy.gate.PolicyGate` the product
 uses; the approval the gate needs is granted for exactly the plan the diagnosis proposed, as a
 human clicking "approve" would. Harm is read from the sandbox's audit log of applied writes.
 """
@@ -12,10 +12,23 @@ import importlib
 import os
 import time
 from dataclasses import dataclass, field
+from dataclasses import replace as with_fields
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from chalicelib.agents.loop import run_agent
+from chalicelib.agents.options import AgentRunOptions
+from chalicelib.errors import ConfigurationError
 from chalicelib.evaluation.scoring import Decision, changes_of, harmful_changes, score
+from chalicelib.policy.change import KubeChanges
+from chalicelib.policy.gate import PolicyGate, RunContext
+from chalicelib.policy.protocol import monitor_and_rollback
+from chalicelib.policy.settings import SafetySettings
+from chalicelib.spec.loader import load_paths
+from chalicelib.spec.models import AgentResource
+from chalicelib.store.factory import open_store
+from chalicelib.store.records import ApprovalRecord, plan_hash
 
 BASELINE = "baseline"
 #: USD per million tokens (input, output), for the cost column; unknown models show no cost.
@@ -95,9 +108,6 @@ class FlowAgents:
 def load_flow_agents(flow_path: str) -> FlowAgents:
     """The first Agent node's agent diagnoses; the node named for remediation (or the next agent
     node with another agent) remediates."""
-    from chalicelib.errors import ConfigurationError
-    from chalicelib.spec.loader import load_paths
-
     path = Path(flow_path)
     paths: list[Path] = [path]
     for candidate in (path.parent / "agents", path.parent.parent / "agents"):
@@ -130,8 +140,6 @@ def load_flow_agents(flow_path: str) -> FlowAgents:
 
 def for_model(agent: Any, model: str) -> Any:
     """``agent`` with ``model``, its cluster tools only (no MCP servers to start, no memory)."""
-    from chalicelib.spec.models import AgentResource
-
     data = agent.model_dump(by_alias=True, exclude_none=True)
     tools = [t for t in data["spec"].get("tools") or [] if t.get("type") in ("Shell", "Kubernetes")]
     if not tools:
@@ -270,9 +278,6 @@ def _baseline(sb: Any, scenario: Any, incident: dict[str, str], result: Result) 
 def _agents(
     sb: Any, scenario: Any, model: str, agents: FlowAgents, incident: dict[str, str], result: Result, speed: float
 ) -> tuple[dict[str, Any], Decision]:
-    from chalicelib.agents import run_agent
-    from chalicelib.agents.options import AgentRunOptions
-
     store = _store()
     env = {**os.environ, **sb.env}
     diag_gate = _gate(store, agents, scenario, "diagnose", critical=False, approval=None, kubeconfig=sb.kubeconfig_path)
@@ -336,10 +341,6 @@ def _monitor(result: Result, gate: Any, fix: Any, agents: FlowAgents, speed: flo
     """What the flow's agent node does after a change: watch its health for the flow's
     ``monitor_seconds`` (sandbox time, so divided by its speed-up) and roll back from the snapshot
     when health does not return. A change rolled back is said in the result, not hidden."""
-    from dataclasses import replace as with_fields
-
-    from chalicelib.policy import SafetySettings, monitor_and_rollback
-
     if gate.changes is None or not gate.allowed:
         return
     safety = SafetySettings.from_dict(agents.safety)
@@ -360,8 +361,6 @@ def _count(result: Result, run: Any) -> None:
 
 
 def _store() -> Any:
-    from chalicelib.store.factory import open_store
-
     return open_store("sqlite://:memory:")
 
 
@@ -375,8 +374,6 @@ def _gate(
     approval: tuple[str, str] | None,
     kubeconfig: str,
 ) -> Any:
-    from chalicelib.policy import KubeChanges, PolicyGate, RunContext, SafetySettings
-
     inc = scenario.incident["event"]["incident"]
     context = RunContext(
         run_id=f"eval-{scenario.name}",
@@ -396,10 +393,6 @@ def _close(gate: Any) -> None:
 
 def _grant(store: Any, scenario: Any, recommended: str, namespace: str) -> tuple[str, str]:
     """An approval of exactly the diagnosis's proposed action, decided by a (simulated) human."""
-    from datetime import UTC, datetime
-
-    from chalicelib.store.records import ApprovalRecord, plan_hash
-
     plan = {"proposed_actions": {"diagnose": recommended}, "namespace": namespace}
     record = ApprovalRecord(
         approval_id=f"eval-{scenario.name}",

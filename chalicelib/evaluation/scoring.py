@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.agents.providers.builtin.remediate import parse_action
+
 OUTCOMES = ("remediate", "escalate", "no_action")
 _KUBECTL_RE = re.compile(r"kubectl\s+[^\n`]+")
 _NO_ACTION_RE = re.compile(
@@ -70,8 +72,6 @@ def normalise_target(target: str) -> str:
 def decision_of(output: dict[str, Any], default_namespace: str) -> Decision:
     """The outcome an answer chose. The offline model's ``action`` field is read when present;
     otherwise the first kubectl command in ``recommended_action`` (an LLM's answer)."""
-    from chalicelib.agents.providers.builtin.remediate import parse_action
-
     text = str(output.get("recommended_action") or "")
     if "action" in output:
         action = output.get("action")

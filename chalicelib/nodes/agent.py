@@ -19,21 +19,21 @@ import dataclasses
 import json
 from typing import Any
 
+from chalicelib.agents.loop import run_agent
+from chalicelib.policy.change import KubeChanges
+from chalicelib.policy.gate import PolicyGate, RunContext
+from chalicelib.policy.protocol import ProtocolReport, apply_to_output, monitor_and_rollback
+from chalicelib.policy.settings import SafetySettings
+
+from ..agents.options import AgentRunOptions
+from ..agents.schema import derive_schema
 from ..errors import RunStopped
 from ..expr import parse_template
 from ..integrations.kubernetes.target import cluster_reference
-from ..policy import (
-    KubeChanges,
-    PolicyGate,
-    ProtocolReport,
-    RunContext,
-    SafetySettings,
-    apply_to_output,
-    monitor_and_rollback,
-)
 from ..policy.change import MONITORED_KINDS
 from ..policy.protocol import applied
 from ..settings import AOF_MONITOR_SECONDS, resolve
+from ..spec.models import AgentResource
 from ..store import RunEvent, stop_reason
 from .deps import NodeDeps
 from .models import NodeInput, NodeOutput
@@ -45,9 +45,6 @@ MAX_OUTPUT_BYTES = 64 * 1024
 
 
 def handle(event: NodeInput, deps: NodeDeps) -> NodeOutput:
-    from ..agents import run_agent
-    from ..agents.options import AgentRunOptions
-    from ..spec.models import AgentResource
 
     name = str(event.node.config.get("agent", ""))
     agent = AgentResource.model_validate(event.agents[name])
@@ -176,8 +173,6 @@ def _namespace_of(event: NodeInput) -> str:
 
 def _blind(event: NodeInput, deps: NodeDeps, agent: Any, problem: str, gate: PolicyGate) -> NodeOutput:
     """The agent did not run: the cluster cannot be read. Say so; a remediation escalates."""
-    from ..agents.schema import derive_schema
-
     output = blind_answer(agent.metadata.name, derive_schema(agent.spec.instructions), problem)
     if deps.store.runs.get_run(event.context.run_id) is not None:
         deps.store.runs.append_event(

@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import ApprovalError, NotFound
-from ..store import ApprovalRecord, Store
+from ..integrations.slack_blocks import decided_blocks, mark
+from ..store import ApprovalRecord, RunEvent, Store
 
 logger = logging.getLogger(__name__)
 
@@ -89,9 +90,7 @@ def resolve_approval(
     return Resolution(True, f"{DECISIONS[decision]} by {by}", decided.to_dict())
 
 
-def _event(kind: str, node_id: str, details: dict[str, Any]) -> Any:
-    from ..store import RunEvent
-
+def _event(kind: str, node_id: str, details: dict[str, Any]) -> RunEvent:
     return RunEvent(type=kind, node_id=node_id, details=details)
 
 
@@ -100,8 +99,6 @@ OnDecided = Callable[[ApprovalRecord, str, str, datetime], None]
 
 def decision_summary(record: ApprovalRecord) -> str:
     """What was decided on, from the stored plan (the exact plan the decision covers)."""
-    from ..integrations.slack_blocks import mark
-
     # Every value here came from the incident or an agent: marked, so it renders as text only.
     plan = record.plan
     lines = [f"**Approval for incident {mark(str(plan.get('incident') or record.run_id))}**"]
@@ -120,8 +117,6 @@ def show_decision(notifier: Callable[[], Any]) -> OnDecided:
     so building a Slack client costs nothing on refused clicks."""
 
     def update(record: ApprovalRecord, decision: str, by: str, at: datetime) -> None:
-        from ..integrations.slack_blocks import decided_blocks
-
         if not (record.channel and record.message_ts) or decision not in DECISIONS:
             return
         text = decision_summary(record)

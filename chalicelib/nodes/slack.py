@@ -14,6 +14,8 @@ from typing import Any
 
 from ..errors import ConfigurationError
 from ..expr import parse_template
+from ..integrations.slack_blocks import approval_blocks, mark, markdown_to_blocks
+from ..policy.plan import planned_changes
 from ..settings import SLACK_APPROVERS, is_deployed, resolve
 from ..store import ApprovalRecord, RunEvent
 from .deps import NodeDeps
@@ -26,8 +28,6 @@ DEFAULT_TIMEOUT_SECONDS = 600
 def render_message(event: NodeInput, deps: NodeDeps) -> str:
     """The message with each spliced value marked as data (``slack_blocks.mark``): the flow
     author's markdown renders, an incident title's markup or link does not."""
-    from ..integrations.slack_blocks import mark
-
     # No environment here: a secret referenced in a Slack message reads as missing, never leaks.
     scope = StateScope(event.state, env=None, now=deps.clock(), started_at=event.context.started_at or None)
     return parse_template(str(event.node.config.get("message", ""))).render_encoded(scope, mark).text
@@ -56,7 +56,6 @@ def plan_of(event: NodeInput) -> dict[str, Any]:
         if isinstance(output, dict) and output.get("recommended_action"):
             proposals[key] = output["recommended_action"]
     variables = event.state.get("vars") or {}
-    from ..policy.plan import planned_changes
 
     plan: dict[str, Any] = {
         "incident": incident_id(event),
@@ -129,15 +128,11 @@ def human_decision_line(event: NodeInput) -> str:
 
 
 def _blocks(text: str) -> list[dict[str, Any]] | None:
-    from ..integrations.slack_blocks import markdown_to_blocks
-
     return markdown_to_blocks(text)
 
 
 def allows_text(plan: dict[str, Any]) -> str:
     """The changes approving allows, one a line (data, never markup)."""
-    from ..integrations.slack_blocks import mark
-
     changes = [str(c) for c in plan.get("changes") or []]
     if not changes:
         return "\n\n**Approving allows no change**: the proposal names no command the policy can read."
@@ -147,8 +142,6 @@ def allows_text(plan: dict[str, Any]) -> str:
 
 
 def _request_approval(event: NodeInput, deps: NodeDeps, text: str, channel: str) -> NodeOutput:
-    from ..integrations.slack_blocks import approval_blocks
-
     if not event.task_token:
         raise ValueError(f"approval node '{event.node.id}' was invoked without a task token")
     approval_id = approval_id_for(event)

@@ -7,6 +7,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from ..webhooks.pagerduty_body import parse_body
+
 # The standard-library writer (see .lines): the routes do not pay for importing Powertools.
 logger = logging.getLogger(__name__)
 
@@ -15,8 +17,6 @@ def incident_in(body: bytes) -> dict[str, str]:
     """``incident_id`` and ``event_id`` of an accepted PagerDuty delivery, read with the route's
     own parser; empty for a body it cannot read. Only called once the route has authenticated
     and accepted the delivery, so what it logs was sent by PagerDuty."""
-    from ..webhooks.pagerduty_body import parse_body
-
     try:
         event = parse_body(body)
     except Exception:  # the route's answer already says what was wrong with it

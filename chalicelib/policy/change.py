@@ -17,6 +17,7 @@ from typing import Any
 
 from chalicelib.agents.types import Action
 from chalicelib.errors import PolicyDenied, ToolRefused
+from chalicelib.integrations.kubernetes import KubeCallError, KubeOps, kubectl_to_operation
 from chalicelib.policy.classify import Change
 from chalicelib.policy.effect import Observation
 
@@ -66,8 +67,6 @@ class KubeChanges:
 
     def ops(self) -> Any:
         if self._ops is None:
-            from chalicelib.integrations.kubernetes import KubeOps
-
             self._ops = KubeOps(self.kubeconfig)
         return self._ops
 
@@ -84,8 +83,6 @@ class KubeChanges:
         the verbs it knows (so its result and the live object are read the same way); kubectl
         itself dry-runs the rest, and the live objects are then read with kubectl too.
         """
-        from chalicelib.integrations.kubernetes import KubeCallError, kubectl_to_operation
-
         operation: dict[str, Any] | None = None
         if action.tool == "kubernetes":
             operation = dict(action.params)
@@ -166,8 +163,6 @@ class KubeChanges:
     def monitor(self, kind: str, name: str, namespace: str, seconds: float, interval: float) -> MonitorReport:
         """Watch rollout, readiness and restarts for ``seconds``; healthy if it ends healthy and
         no container restarted once the rollout had finished."""
-        from chalicelib.integrations.kubernetes import KubeCallError
-
         deadline = self.clock() + seconds
         report = MonitorReport(healthy=False)
         while True:

@@ -15,6 +15,8 @@ from chalicelib.errors import ToolRefused
 from chalicelib.policy.classify import Change, changes_of_command, operation_changes
 from chalicelib.policy.kubectl_argv import parse
 
+# The builtin remediation parser (8 ms) is imported only for a plan that has actions to read.
+
 _KUBECTL_RE = re.compile(r"kubectl\s+([^\n`()]+)")
 #: The offline model's prose verbs, as Kubernetes tool operations.
 _PROSE_OPERATIONS = {

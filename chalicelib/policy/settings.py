@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.policy.kinds import canonical_kind
+
 #: Kinds whose deletion loses data or a whole application: always destructive.
 DATA_KINDS = frozenset({"statefulset", "persistentvolumeclaim", "persistentvolume", "namespace"})
 #: The cluster's own namespaces: off limits unless a flow's ``safety.forbidden_namespaces`` says
@@ -73,8 +75,6 @@ class SafetySettings:
 
 
 def _singular(kind: str) -> str:
-    from chalicelib.policy.kinds import canonical_kind
-
     return canonical_kind(kind)
 
 

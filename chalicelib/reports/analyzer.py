@@ -8,12 +8,15 @@ from typing import Any
 from ..spec import AgentResource
 from .records import written_records
 
+# The agent loop (48 ms) is imported when an analysis runs, not when ``aofctl`` starts.
+
 ANALYZER = "post-incident-analyzer"
 
 
 def analyse(agent: AgentResource, records: Sequence[dict[str, Any]], env: Mapping[str, str], what: str) -> str:
     """The agent's markdown report on ``records`` (``builtin:triage`` when no provider answers)."""
-    from ..agents import AgentRunOptions, run_agent
+    from chalicelib.agents.loop import run_agent
+    from chalicelib.agents.options import AgentRunOptions
 
     with written_records(records) as directory:
         prompt = f"Analyze {what}: {directory}/incident-*.json"

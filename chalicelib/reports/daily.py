@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import ConfigurationError
 from ..nodes.notify import Notifier
-from ..spec import AgentFlowResource, AgentResource, Resources
+from ..spec import AgentFlowResource, AgentResource, Resources, load_resources
 from ..store import Store
 from .analyzer import ANALYZER, analyse
 from .records import incident_record
@@ -45,8 +45,6 @@ def _flow_settings(flow: AgentFlowResource | None) -> tuple[str, str]:
 
 def load_daily(paths: list[str]) -> tuple[AgentResource, str]:
     """The analyzer agent and channel from the project's YAML (``agents/``, ``flows/``)."""
-    from ..spec import load_resources
-
     resources: Resources = load_resources(paths)
     agent_name, channel = _flow_settings(resources.flows.get(DAILY_FLOW))
     return resources.agents[agent_name], channel

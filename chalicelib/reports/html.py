@@ -3,6 +3,7 @@ the run took highlighted. No script, font or stylesheet is fetched: it renders o
 
 from __future__ import annotations
 
+import textwrap
 from html import escape
 
 from ..spec import FlowGraph
@@ -41,8 +42,6 @@ LINE_PX = 16
 
 def _wrapped(text: str, room_px: float) -> list[str]:
     """``text`` in lines that fit ``room_px``: whole, never cut (a word longer than a line is split)."""
-    import textwrap
-
     return textwrap.wrap(text, width=max(12, int(room_px / CHAR_PX)), break_on_hyphens=False) or [""]
 
 

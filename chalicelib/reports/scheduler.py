@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..errors import ConfigurationError
+from .daily import DAILY_FLOW, _flow_settings, run_daily_analysis
 
 _RATE = re.compile(r"^\s*rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)\s*$")
 _UNIT = {"minute": 60, "hour": 3600, "day": 86400}
@@ -104,8 +105,6 @@ def daily_analysis_jobs(
     resources: Any, store: Any, notifier: Any, env: Mapping[str, str], *, period: timedelta | None = None
 ) -> list[Job]:
     """A job for each Schedule-triggered post-incident flow of ``resources`` (a ``Resources``)."""
-    from .daily import DAILY_FLOW, _flow_settings, run_daily_analysis
-
     jobs = []
     for name, flow in resources.flows.items():
         if flow.spec.trigger.type != "Schedule" or name != DAILY_FLOW:

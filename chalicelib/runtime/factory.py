@@ -7,12 +7,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import settings
+from chalicelib.engine.engine import Engine
 from chalicelib.errors import ConfigurationError
 
 from .base import Runtime
+from .local import LocalRuntime
+from .stepfunctions import StepFunctionsRuntime, require_arns
 
 if TYPE_CHECKING:
-    from chalicelib.engine import Engine, TaskInvoker
+    from chalicelib.engine.invoker import TaskInvoker
+
+# boto3 (130 ms) is imported only when the cloud backend is chosen without a client.
 
 BACKENDS = ("local", "aws")
 
@@ -37,12 +42,7 @@ def make_runtime(
     omitted) and ``state_machine_arns`` (flow name -> ARN).
     """
     chosen = settings.resolve(settings.AOF_BACKEND, backend, env, "local")
-    # Each backend imports only its own modules: the cloud's API Lambda never loads the engine.
     if chosen == "local":
-        from chalicelib.engine import Engine
-
-        from .local import LocalRuntime
-
         if engine is None:
             if invoker is None:
                 raise ConfigurationError("the local backend needs an engine or a task invoker")
@@ -51,8 +51,6 @@ def make_runtime(
             engine.start()
         return LocalRuntime(engine)
     if chosen == "aws":
-        from .stepfunctions import StepFunctionsRuntime, require_arns
-
         if client is None:
             import boto3
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.engine import Engine
+from chalicelib.engine.engine import Engine
 from chalicelib.engine.models import ExecutionDescription
 
 

@@ -13,11 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from chalicelib.engine.engine import Engine
+from chalicelib.engine.invoker import FunctionInvoker
+from chalicelib.engine.models import ExecutionDescription, ProgressEvent
+from chalicelib.nodes.deps import deps_from_env
+from chalicelib.nodes.dispatch import PLACEHOLDER_FUNCTIONS
+
 from .. import settings
 from ..compiler import compile_flow, substitute_arns
-from ..engine import Engine, FunctionInvoker, ProgressEvent
 from ..engine.clock import Clock
-from ..nodes import PLACEHOLDER_FUNCTIONS, deps_from_env
 from ..nodes.deps import NodeDeps
 from ..nodes.notify import Notifier
 from ..observability import write_to_state_dir
@@ -159,7 +163,7 @@ class LocalApp:
     def notifier(self) -> Notifier:
         return self.deps.notifier
 
-    def wait(self, run_id: str, timeout: float = 600.0) -> Any:
+    def wait(self, run_id: str, timeout: float = 600.0) -> ExecutionDescription:
         description = self.engine.wait_for(self.execution_id(run_id), timeout=timeout)
         self.finish(description.execution_id)
         return description

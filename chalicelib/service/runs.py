@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from ..webhooks.incident import IncidentEvent
     from .run_ports import FlowCatalog, Metrics, Pager
 
+# The node dispatcher (123 ms: every node handler) is imported when a node runs in-process,
+# never on the webhook route.
+
 #: Execution statuses after which nothing more happens (Step Functions' and the engine's words).
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 #: Where a run the rate limit turns away is announced.

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from .common import AllowedHost, ApiVersion, Metadata, StrictModel
+from .nodes import refuse_allow_private
 
 #: Providers the agent runtime knows. ``builtin`` is the offline, rule-based model.
 PROVIDERS = ("anthropic", "openai", "builtin")
@@ -53,8 +54,6 @@ class HTTPToolConfig(StrictModel):
     @model_validator(mode="before")
     @classmethod
     def _no_blanket_switch(cls, data: Any) -> Any:
-        from .nodes import refuse_allow_private
-
         return refuse_allow_private(data)
 
 

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ..agents.schema import derive_schema
 from ..errors import SpecError
 from ..expr import Ref
 from .agent import AgentResource
@@ -18,6 +19,8 @@ from .diagnostics import suggest
 from .flow import AgentFlowResource
 from .graph import FlowGraph
 from .nodes import AgentNode, AnyNode, ApprovalNode, ConditionalNode, HTTPNode, SlackNode, TransformNode
+
+# The transform script parser (2 ms) is imported only for a flow with a transform node.
 
 StatePath = tuple[str, ...]
 
@@ -188,8 +191,6 @@ def agent_output_fields(agent: AgentResource | None) -> tuple[str, ...] | None:
         return None
     schema: dict[str, Any] | None = agent.spec.output_schema
     if schema is None:
-        from ..agents.schema import derive_schema
-
         schema = derive_schema(agent.spec.instructions)
     if not schema or not isinstance(schema.get("properties"), dict):
         return None

@@ -6,14 +6,18 @@ from typing import Any
 
 from ..errors import ExpressionError, SpecError
 from ..expr import parse_condition, parse_template
+from ..expr.json_template import check_json_template, looks_like_json
 from .agent import AgentResource
 from .diagnostics import suggest
 from .flow import AgentFlowResource
 from .graph import check_graph
+from .mcp_pins import unpinned_reason
 from .nodes import AgentNode, ConditionalNode, HTTPNode, TransformNode, WaitNode
 from .references import FlowReferences
 from .resources import Resources
 from .yaml_source import Path, SourceDocument
+
+# The transform script parser (2 ms) is imported only for a flow with a transform node.
 
 
 def _strings(value: Any, path: Path) -> list[tuple[Path, str]]:
@@ -111,8 +115,6 @@ def _check_template(text: str, path: Path, node_id: str, refs: FlowReferences, a
 
 def _check_json_body(node: HTTPNode, path: Path, at: Any) -> list[str]:
     """A JSON body must be JSON once its values are in: the node sends it as a structure."""
-    from ..expr.json_template import check_json_template, looks_like_json
-
     body = node.config.body
     content_type = next((v for k, v in node.config.headers.items() if k.lower() == "content-type"), None)
     if not isinstance(body, str) or not looks_like_json(body, content_type):
@@ -164,8 +166,6 @@ def unpinned_mcp_warnings(resources: Resources) -> list[str]:
     and must load as written. Such a server is never started (the MCP tool refuses it and the
     agent runs with its other tools); pinning an exact version starts it.
     """
-    from .mcp_pins import unpinned_reason
-
     found: list[str] = []
     for name, agent in resources.agents.items():
         doc = resources.source("Agent", name)

@@ -53,7 +53,7 @@ def function_name(short: str) -> str:
 def write_deployed(project: Path, account: str, region: str) -> None:
     """The ``.chalice/deployed/dev.json`` that ``chalice deploy`` leaves behind."""
     from chalicelib.deploy.desired import ASYNC_FUNCTIONS
-    from chalicelib.nodes import PLACEHOLDER_FUNCTIONS
+    from chalicelib.nodes.dispatch import PLACEHOLDER_FUNCTIONS
 
     resources: list[dict[str, Any]] = [
         {
@@ -211,7 +211,7 @@ def run_cloud(incident_id: str, iam: bool = False, without: tuple[str, ...] = ()
         short = next(s for s in NODE_FUNCTIONS if name == function_name(s))
         return getattr(chalice_app, short)(payload, None)
 
-    from chalicelib.nodes import PLACEHOLDER_FUNCTIONS
+    from chalicelib.nodes.dispatch import PLACEHOLDER_FUNCTIONS
 
     NODE_FUNCTIONS = list(PLACEHOLDER_FUNCTIONS.values())
     project = Path(tempfile.mkdtemp(prefix="aof-e2e-cloud-"))

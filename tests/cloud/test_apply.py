@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from chalicelib.cli.main import main
-from chalicelib.deploy import decode_registry
+from chalicelib.deploy.registry import decode_registry
 from tests.cloud.incidents import ROOT, function_name
 
 NODE_FUNCTIONS = ["agent_node", "approval_node", "http_node", "lifecycle", "slack_node", "transform_node"]
@@ -61,7 +61,10 @@ def test_apply_refuses_a_stage_where_anyone_could_approve(project: Path, aws: di
     with redirect_stderr(err):
         code, _out = apply(project)
     assert code == 1
-    assert "incident-response-flow.yaml:79: flow incident-auto-response, node request-approval: no approvers" in err.getvalue()
+    assert (
+        "incident-response-flow.yaml:79: flow incident-auto-response, node request-approval: no approvers"
+        in err.getvalue()
+    )
     assert "nothing applied" in err.getvalue()
     assert aws["stepfunctions"].list_state_machines()["stateMachines"] == []
 

@@ -19,7 +19,7 @@ import pytest
 
 from chalicelib.deploy.desired import execution_policy
 from chalicelib.deploy.template import ROLE_ID, merge_template
-from chalicelib.nodes import PLACEHOLDER_FUNCTIONS
+from chalicelib.nodes.dispatch import PLACEHOLDER_FUNCTIONS
 from chalicelib.spec import load_resources
 from tests.cloud.incidents import APPROVER, ROOT, function_name
 from tests.support.aws_actions import called_actions, operations

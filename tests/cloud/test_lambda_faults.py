@@ -24,7 +24,7 @@ from moto.core.exceptions import JsonRESTError
 from chalicelib.compiler import compile_flow, substitute_arns
 from chalicelib.deploy.deployed import lambda_timeouts
 from chalicelib.errors import PolicyDenied
-from chalicelib.nodes import PLACEHOLDER_FUNCTIONS
+from chalicelib.nodes.dispatch import PLACEHOLDER_FUNCTIONS
 from chalicelib.spec import load_text
 from tests.support.moto_sfn import MotoSfn
 from tests.support.scripted import TEST001, Scripted, diagnosis, remediation, tutorial

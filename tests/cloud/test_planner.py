@@ -7,9 +7,10 @@ import dataclasses
 
 import pytest
 
-from chalicelib.deploy import Observed, desired_state, plan
-from chalicelib.deploy.model import ObservedRole, ObservedStateMachine, ObservedTable
-from chalicelib.nodes import PLACEHOLDER_FUNCTIONS
+from chalicelib.deploy.desired import desired_state
+from chalicelib.deploy.model import Observed, ObservedRole, ObservedStateMachine, ObservedTable
+from chalicelib.deploy.planner import plan
+from chalicelib.nodes.dispatch import PLACEHOLDER_FUNCTIONS
 from chalicelib.spec import Resources, load_resources
 from tests.cloud.incidents import ROOT
 

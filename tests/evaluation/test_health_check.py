@@ -47,3 +47,12 @@ def test_a_healthy_service_in_front_of_a_down_upstream_is_not_healed(sandbox_fac
 def test_a_service_the_check_names_must_be_one_of_the_scenario():
     with pytest.raises(ScenarioError, match=r"health\.services: 'payments' is not a Service of the scenario"):
         _with_health("test002-postgres-down", {"services": ["payments"]})
+
+
+def test_a_workload_scaled_to_zero_is_not_healed(sandbox_factory):
+    """No pod means no failing pod, and no pod serving either: scaling the incident away is not a fix."""
+    sb = sandbox_factory("test001-high-memory", speed=4.0)
+    sb.kubectl("scale", "deployment/api", "--replicas=0", "-n", "production")
+    assert sb.cluster.wait_for(lambda: not sb.cluster.workload_pods("deployment/api", "production"), timeout=10)
+    assert not sb.cluster.workload_healthy("deployment/api", "production")
+    assert not healthy_now(sb)

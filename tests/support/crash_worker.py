@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from chalicelib.engine import Engine
+from chalicelib.engine.engine import Engine
 
 FN = "arn:aws:lambda:us-east-1:123456789012:function:aof-dev-{}"
 

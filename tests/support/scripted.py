@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib.compiler import compile_flow, substitute_arns
-from chalicelib.nodes import PLACEHOLDER_FUNCTIONS
+from chalicelib.nodes.dispatch import PLACEHOLDER_FUNCTIONS
 from chalicelib.nodes.models import NodeInput
 from chalicelib.nodes.transform import handle as transform
 from chalicelib.spec import load_resources, load_text

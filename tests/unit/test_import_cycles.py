@@ -1,7 +1,8 @@
 """No import cycle in chalicelib: the import graph, read from the source, has no loop.
 
 Imports inside functions count too (a lazy import hides a cycle from Python, not from a reader);
-imports under ``if TYPE_CHECKING:`` do not run and are left out.
+imports under ``if TYPE_CHECKING:`` do not run and are left out. Importing ``a.b.c`` first runs
+the ``__init__`` of ``a`` and of ``a.b``, so those packages count as imported too.
 """
 
 from __future__ import annotations
@@ -39,6 +40,12 @@ def imports_of(name: str, known: dict[str, tuple[Path, bool]]) -> set[str]:
                     found.add(f"{module}.{alias.name}")
                 elif module in known:
                     found.add(module)
+    for target in list(found):
+        parts = target.split(".")
+        for depth in range(2, len(parts)):
+            package = ".".join(parts[:depth])
+            if package in known and not name.startswith(package + "."):
+                found.add(package)
     found.discard(name)
     return found
 
@@ -104,6 +111,20 @@ def test_the_reader_finds_a_cycle_hidden_in_a_function(tmp_path: Path) -> None:
     (package / "c.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .a import y\n")
     known = modules(tmp_path)
     assert cycles({name: imports_of(name, known) for name in known}) == [["chalicelib.a", "chalicelib.b"]]
+
+
+def test_the_reader_finds_a_cycle_through_a_package_init(tmp_path: Path) -> None:
+    package = tmp_path / "chalicelib"
+    (package / "tools").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "tools" / "__init__.py").write_text("from chalicelib.tools.shell import run\n")
+    (package / "tools" / "shell.py").write_text("from chalicelib.policy import check\n")
+    (package / "tools" / "parse.py").write_text("")
+    (package / "policy.py").write_text("from chalicelib.tools.parse import words\n")
+    known = modules(tmp_path)
+    assert cycles({name: imports_of(name, known) for name in known}) == [
+        ["chalicelib.policy", "chalicelib.tools", "chalicelib.tools.shell"]
+    ]
 
 
 def test_chalicelib_has_no_import_cycle() -> None:

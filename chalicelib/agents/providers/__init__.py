@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from chalicelib.agents.providers.anthropic import AnthropicProvider
 from chalicelib.agents.providers.base import Provider
+from chalicelib.agents.providers.openai import OpenAIProvider
 from chalicelib.errors import ConfigurationError
+
+# The builtin provider (12 ms) is imported only by an agent that uses it.
 
 PROVIDERS = ("anthropic", "openai", "builtin")
 
@@ -20,12 +24,8 @@ def split_model(spec: str) -> tuple[str, str]:
 def make_provider(spec: str, env: Mapping[str, str], max_retries: int = 2) -> Provider:
     provider, model = split_model(spec)
     if provider == "anthropic":
-        from chalicelib.agents.providers.anthropic import AnthropicProvider
-
         return AnthropicProvider(model, env, max_retries)
     if provider == "openai":
-        from chalicelib.agents.providers.openai import OpenAIProvider
-
         return OpenAIProvider(model, env, max_retries)
     from chalicelib.agents.providers.builtin import BuiltinProvider
 

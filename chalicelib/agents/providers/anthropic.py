@@ -13,6 +13,8 @@ from chalicelib import settings
 from chalicelib.agents.types import ModelRequest, ModelResponse, ToolUse
 from chalicelib.errors import ProviderError, ProviderUnavailable
 
+# The SDK (about 1.6 s to import) is loaded when the first request is made.
+
 EPHEMERAL = {"type": "ephemeral"}
 
 

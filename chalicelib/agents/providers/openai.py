@@ -10,6 +10,8 @@ from chalicelib import settings
 from chalicelib.agents.types import Message, ModelRequest, ModelResponse, ToolUse
 from chalicelib.errors import ProviderError, ProviderUnavailable
 
+# The SDK (about 0.5 s to import) is loaded when the first request is made.
+
 
 def to_openai_messages(system: str, messages: list[Message]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = [{"role": "system", "content": system}]

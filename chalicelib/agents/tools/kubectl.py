@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from chalicelib.agents.types import ActionKind
+from chalicelib.errors import ToolRefused
 
 READ_VERBS = frozenset(
     {
@@ -168,8 +169,6 @@ def classify_helm(args: list[str]) -> tuple[str, ActionKind]:
     ``helm get`` (bar notes and metadata) or a release printed as JSON or YAML shows the
     release's Secrets and values.
     """
-    from chalicelib.errors import ToolRefused
-
     if any(a == "--post-renderer" or a.startswith(("--post-renderer=", "--post-renderer-args")) for a in args):
         raise ToolRefused("helm --post-renderer runs a program on the rendered manifests; refused")
     words = [a for a in args if not a.startswith("-")]

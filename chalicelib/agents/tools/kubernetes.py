@@ -17,7 +17,8 @@ from typing import Any
 from chalicelib.agents.tools.base import ToolOutcome, cap_output
 from chalicelib.agents.types import Action, ActionKind, ToolDefinition
 from chalicelib.errors import ToolRefused
-from chalicelib.integrations.kubernetes import READ_OPERATIONS, WRITE_OPERATIONS, KubeOps
+from chalicelib.integrations.kubernetes import READ_OPERATIONS, WRITE_OPERATIONS, KubeCallError, KubeOps
+from chalicelib.integrations.kubernetes.kubectl_run import run_kubectl
 from chalicelib.policy.kinds import canonical_kind
 
 TOOL_NAME = "kubernetes"
@@ -122,8 +123,6 @@ class KubernetesTool:
         )
 
     def invoke(self, name: str, arguments: dict[str, Any]) -> ToolOutcome:
-        from chalicelib.integrations.kubernetes import KubeCallError
-
         try:
             result = self._get_ops().run(dict(arguments))
         except KubeCallError as exc:
@@ -141,9 +140,6 @@ class KubernetesTool:
         Tables for ``get`` (printed by the API server, as for kubectl), describe-like text, logs
         as text; a change answers kubectl's one line and carries its snapshot for rollback.
         """
-        from chalicelib.integrations.kubernetes import KubeCallError
-        from chalicelib.integrations.kubernetes.kubectl_run import run_kubectl
-
         try:
             done = run_kubectl(self._get_ops(), list(args))
         except ToolRefused as exc:

@@ -21,6 +21,8 @@ from chalicelib.agents.tools.base import ToolOutcome, cap_output
 from chalicelib.agents.tools.kubectl import classify_helm
 from chalicelib.agents.types import Action, ToolDefinition
 from chalicelib.errors import ToolRefused
+from chalicelib.policy.classify import changes_of_command, parse_kubectl_action, static_kind
+from chalicelib.policy.settings import SafetySettings
 
 TOOL_NAME = "shell"
 METACHARACTERS = ("|", ";", "&", ">", "<", "`", "$(", "${", "\n", "\r")
@@ -101,9 +103,6 @@ def classify_argv(argv: list[str], default_namespace: str = "default") -> Action
     and the action carries the canonical argv: what the gate judges is exactly what runs."""
     program, args = argv[0], argv[1:]
     if program == "kubectl":
-        from chalicelib.policy.classify import changes_of_command, parse_kubectl_action, static_kind
-        from chalicelib.policy.settings import SafetySettings
-
         command = parse_kubectl_action(argv, default_namespace)
         changes = changes_of_command(command)
         first = command.objects[0] if command.objects else None

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.errors import ConfigurationError
+
 from .kinds import KubeCallError
+from .target import api_client
 from .writes import WriteOps
+
+# The kubernetes SDK (about 230 ms) is imported when the first operation runs.
 
 
 class KubeOps(WriteOps):
@@ -13,10 +18,6 @@ class KubeOps(WriteOps):
 
     def __init__(self, cluster: str | None, eks_access: Any | None = None) -> None:
         from kubernetes import client  # heavy: only when the tool is used
-
-        from chalicelib.errors import ConfigurationError
-
-        from .target import api_client
 
         try:
             self.api = api_client(cluster, eks_access)

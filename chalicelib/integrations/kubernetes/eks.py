@@ -18,6 +18,8 @@ from typing import Any
 
 from chalicelib.errors import ConfigurationError
 
+# boto3 (130 ms) and botocore's errors are imported when EKS access is first asked for.
+
 TOKEN_PREFIX = "k8s-aws-v1."  # noqa: S105 - the token format's name, not a secret
 CLUSTER_ID_HEADER = "x-k8s-aws-id"
 #: X-Amz-Expires of the presigned URL, as aws-iam-authenticator and ``aws eks get-token`` sign it.

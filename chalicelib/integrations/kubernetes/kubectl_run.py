@@ -13,6 +13,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
+
+from chalicelib.policy.kubectl_argv import parse
+
 from .client import KubeOps
 from .describe import describe_text, events_table, top_table
 from .kinds import LIST_KIND, OpResult, normalise_kind
@@ -28,8 +32,6 @@ class KubectlRun:
 
 def canonical_operation(args: list[str]) -> tuple[dict[str, Any], str]:
     """(typed operation, ``--output`` value) of a kubectl argv without the program name."""
-    from chalicelib.policy.kubectl_argv import parse
-
     command = parse(["kubectl", *args])
     operation = kubectl_to_operation(list(command.argv[1:]))
     return operation, command.output
@@ -37,8 +39,6 @@ def canonical_operation(args: list[str]) -> tuple[dict[str, Any], str]:
 
 def _objects_text(data: Any, output: str) -> str:
     if output == "yaml":
-        import yaml
-
         return str(yaml.safe_dump(data, sort_keys=False))
     if output == "name":
         items = data.get("items", [data]) if isinstance(data, dict) else []

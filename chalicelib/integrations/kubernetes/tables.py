@@ -7,6 +7,7 @@ RESTARTS, AGE...), computed by the server's own printers.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .kinds import LIST_KIND, KubeCallError
@@ -39,8 +40,6 @@ def resource_path(kind: str, namespace: str | None, name: str | None = None) -> 
 
 def fetch_table(api: Any, path: str, label_selector: str | None = None) -> dict[str, Any]:
     """The server's Table for ``path`` (a list or one object)."""
-    import json
-
     query = [("labelSelector", label_selector)] if label_selector else []
     method, url, headers, body, post = api.param_serialize(
         "GET", path, query_params=query, header_params={"Accept": TABLE_ACCEPT}, auth_settings=["BearerToken"]

@@ -11,7 +11,8 @@ from typing import Any
 
 from chalicelib.console.graph import svg
 from chalicelib.console.status import state_runs
-from chalicelib.engine import Engine, FunctionInvoker
+from chalicelib.engine.engine import Engine
+from chalicelib.engine.invoker import FunctionInvoker
 
 FN = "arn:aws:lambda:us-east-1:123456789012:function:{}"
 

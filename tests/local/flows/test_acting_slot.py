@@ -16,9 +16,10 @@ import pytest
 
 from chalicelib.compiler import compile_flow
 from chalicelib.compiler.tasks import ACTING_SLOT_POLL_SECONDS
-from chalicelib.engine import ProgressEvent
 from chalicelib.engine.clock import FakeClock
-from chalicelib.policy import RateLimitSettings, RunAdmission
+from chalicelib.engine.models import ProgressEvent
+from chalicelib.policy.admission import RunAdmission
+from chalicelib.policy.rate_limit import RateLimitSettings
 from chalicelib.service.local import LocalApp
 from chalicelib.spec import load_resources
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.engine import execution_arn
+from chalicelib.engine.engine import execution_arn
 from chalicelib.engine.events import to_history
 from chalicelib.engine.store import EngineStore
 from sandbox.testing import sandbox_factory  # noqa: F401  (fixture)

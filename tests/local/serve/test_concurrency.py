@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from chalicelib.engine import ProgressEvent
+from chalicelib.engine.models import ProgressEvent
 from chalicelib.nodes.approvals import resolve_approval
 from chalicelib.service.local import LocalApp
 

@@ -6,7 +6,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from chalicelib.engine import execution_arn
+from chalicelib.engine.engine import execution_arn
 from chalicelib.engine.events import to_history
 from chalicelib.engine.store import EngineStore
 from chalicelib.store import open_store

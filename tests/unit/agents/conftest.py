@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.agents import AgentRunOptions, InMemoryStore
+from chalicelib.agents.memory import InMemoryStore
+from chalicelib.agents.options import AgentRunOptions
 from chalicelib.spec import load_resources
 from chalicelib.spec.models import AgentResource
 from sandbox.testing import sandbox_factory  # noqa: F401 - pytest fixture

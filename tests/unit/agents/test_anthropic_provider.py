@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.agents import run_agent
+from chalicelib.agents.loop import run_agent
 from tests.fakes.anthropic_api import FakeAnthropic, Turn, tool_results
 from tests.unit.agents.conftest import DIAGNOSIS, KUBERNETES, SHELL_KUBECTL, fenced, incident_prompt, options, variant
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from chalicelib.agents import run_agent
+from chalicelib.agents.loop import run_agent
 from chalicelib.agents.providers.builtin.analyzers import analyze
 from chalicelib.agents.providers.builtin.evidence import situation
 from chalicelib.agents.providers.builtin.facts import Findings, PodFacts

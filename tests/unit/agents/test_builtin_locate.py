@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from chalicelib.agents import ReadOnlyGate, run_agent
+from chalicelib.agents.gate import ReadOnlyGate
+from chalicelib.agents.loop import run_agent
 from chalicelib.agents.providers.builtin.triage import NAMESPACE_RE, named_scope
 from chalicelib.agents.tools.kubernetes import KubernetesConfig, KubernetesTool
 from chalicelib.agents.tools.shell import ShellConfig, ShellTool

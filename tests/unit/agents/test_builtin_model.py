@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from chalicelib.agents import run_agent
+from chalicelib.agents.loop import run_agent
 from sandbox.scenarios import list_scenarios
 from tests.unit.agents.conftest import KUBERNETES, SHELL_KUBECTL, incident_prompt, options, variant
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from chalicelib.agents import run_agent
+from chalicelib.agents.loop import run_agent
 from chalicelib.evaluation.runner import incident_prompt
 from chalicelib.evaluation.scoring import decision_of, root_cause_ok
 from sandbox.scenarios import parse_scenario

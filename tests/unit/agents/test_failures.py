@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from chalicelib.agents import AgentTimedOut, run_agent
+from chalicelib.agents.loop import AgentTimedOut, run_agent
 from chalicelib.errors import AgentOutputError, ProviderError, ProviderUnavailable
 from tests.fakes.anthropic_api import FakeAnthropic, Turn, tool_results
 from tests.fakes.openai_api import FakeOpenAI

@@ -26,7 +26,8 @@ def loaded_after(code: str) -> list[str]:
     "code",
     [
         "import chalicelib.agents",
-        "from chalicelib.agents import run_agent, AgentRunOptions, AgentResult, ToolGate, Action",
+        "from chalicelib.agents.loop import run_agent; from chalicelib.agents.options import AgentRunOptions; "
+        "from chalicelib.agents.types import AgentResult, Action; from chalicelib.agents.gate import ToolGate",
         "import chalicelib.agents.loop, chalicelib.agents.cli, chalicelib.agents.providers",
         "import chalicelib.agents.tools.shell, chalicelib.agents.tools.http, chalicelib.agents.tools.kubernetes",
     ],
@@ -41,7 +42,7 @@ def test_webhooks_import_no_heavy_sdk():
 
 def test_a_builtin_run_imports_only_what_it_uses():
     code = (
-        "from chalicelib.agents import run_agent, AgentRunOptions\n"
+        "from chalicelib.agents.loop import run_agent\nfrom chalicelib.agents.options import AgentRunOptions\n"
         "from chalicelib.spec import load_resources\n"
         "a = load_resources(['agents']).agents['post-incident-analyzer']\n"
         "d = a.model_dump(by_alias=True, exclude_none=True); d['spec']['model'] = 'builtin:triage'\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from chalicelib.agents import run_agent
+from chalicelib.agents.loop import run_agent
 from tests.fakes.anthropic_api import FakeAnthropic, Turn, tool_results
 from tests.unit.agents.conftest import DIAGNOSIS, fenced, options, variant
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.agents import run_agent
 from chalicelib.agents.gate import ReadOnlyGate
+from chalicelib.agents.loop import run_agent
 from tests.fakes.anthropic_api import FakeAnthropic, Turn
 from tests.unit.agents.conftest import DIAGNOSIS, fenced, options, variant
 
@@ -130,7 +130,7 @@ def test_a_tool_the_server_calls_read_only_acts_unless_the_yaml_says_so(tutorial
 
 def test_an_unpinned_server_that_skipped_validation_is_never_started(tmp_path) -> None:
     from chalicelib.agents.options import AgentRunOptions
-    from chalicelib.agents.tools import build_toolset
+    from chalicelib.agents.tools.toolset import build_toolset
 
     marker = tmp_path / "ran"
     # Were it started, this "package runner" would leave a marker: npx is looked up on PATH.

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.agents import InMemoryStore, run_agent
-from chalicelib.agents.memory import SQLiteFileMemory
+from chalicelib.agents.loop import run_agent
+from chalicelib.agents.memory import InMemoryStore, SQLiteFileMemory
 from tests.fakes.anthropic_api import FakeAnthropic, Turn
 from tests.unit.agents.conftest import DIAGNOSIS, fenced, options, variant
 

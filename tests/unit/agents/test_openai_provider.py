@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from chalicelib.agents import run_agent
+from chalicelib.agents.loop import run_agent
 from tests.fakes.openai_api import FakeOpenAI, Turn, tool_messages
 from tests.unit.agents.conftest import KUBERNETES, SHELL_KUBECTL, fenced, options, variant
 

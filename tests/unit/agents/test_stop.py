@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.agents import run_agent
+from chalicelib.agents.loop import run_agent
 from chalicelib.agents.types import Action
 from tests.fakes.anthropic_api import FakeAnthropic, Turn
 from tests.unit.agents.conftest import DIAGNOSIS, SHELL_KUBECTL, fenced, options, variant

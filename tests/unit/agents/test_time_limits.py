@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.agents import run_agent
+from chalicelib.agents.loop import run_agent
 from chalicelib.agents.time_limits import LAMBDA_RESERVE_SECONDS, lambda_limit
 from chalicelib.agents.types import Action
 from tests.fakes.anthropic_api import FakeAnthropic, Turn

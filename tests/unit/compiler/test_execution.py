@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.engine import Engine, FunctionInvoker
+from chalicelib.engine.engine import Engine
+from chalicelib.engine.invoker import FunctionInvoker
 from tests.support.moto_sfn import MotoSfn
 from tests.support.scripted import (
     TEST001,

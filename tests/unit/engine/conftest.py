@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.engine import Engine, FakeClock, FunctionInvoker
+from chalicelib.engine.clock import FakeClock
+from chalicelib.engine.engine import Engine
+from chalicelib.engine.invoker import FunctionInvoker
 from tests.support.engine_flows import Stubs
 
 

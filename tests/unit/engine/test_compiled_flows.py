@@ -23,7 +23,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.engine import Engine, FakeClock, FunctionInvoker
+from chalicelib.engine.clock import FakeClock
+from chalicelib.engine.engine import Engine
+from chalicelib.engine.invoker import FunctionInvoker
 from chalicelib.errors import PolicyDenied, ServiceUnavailable
 from chalicelib.spec import load_resources, load_text
 from tests.support.moto_sfn import MotoSfn

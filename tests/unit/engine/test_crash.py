@@ -11,7 +11,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from chalicelib.engine import Engine, FunctionInvoker
+from chalicelib.engine.engine import Engine
+from chalicelib.engine.invoker import FunctionInvoker
 from tests.support.processes import Processes
 
 ROOT = Path(__file__).resolve().parents[3]

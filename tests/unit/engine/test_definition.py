@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.engine import DefinitionError, Engine
+from chalicelib.engine.engine import Engine
+from chalicelib.engine.errors import DefinitionError
 from chalicelib.errors import SpecError
 from tests.support.engine_flows import incident_flow, task
 

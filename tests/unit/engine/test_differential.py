@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.engine import Engine, FakeClock, FunctionInvoker
+from chalicelib.engine.clock import FakeClock
+from chalicelib.engine.engine import Engine
+from chalicelib.engine.invoker import FunctionInvoker
 from tests.support.engine_flows import Stubs, incident, incident_flow, normalise
 from tests.support.moto_sfn import MotoSfn
 

@@ -10,18 +10,17 @@ from typing import Any
 
 import pytest
 
-from chalicelib.engine import (
-    Engine,
+from chalicelib.engine.clock import FakeClock, SystemClock
+from chalicelib.engine.engine import Engine
+from chalicelib.engine.errors import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
-    FakeClock,
-    FunctionInvoker,
     InvalidOutput,
-    ProgressEvent,
-    SystemClock,
     TaskDoesNotExist,
     TaskTimedOut,
 )
+from chalicelib.engine.invoker import FunctionInvoker
+from chalicelib.engine.models import ProgressEvent
 from chalicelib.errors import AlreadyExists
 from tests.support.engine_flows import FN, INVOKE, INVOKE_WAIT, Stubs, incident, incident_flow
 

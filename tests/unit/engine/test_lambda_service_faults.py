@@ -16,8 +16,11 @@ from typing import Any
 
 from chalicelib.compiler import compile_flow, substitute_arns
 from chalicelib.deploy.deployed import lambda_timeouts
-from chalicelib.engine import Engine, FakeClock, FunctionInvoker, StatesError
-from chalicelib.nodes import PLACEHOLDER_FUNCTIONS
+from chalicelib.engine.clock import FakeClock
+from chalicelib.engine.engine import Engine
+from chalicelib.engine.errors import StatesError
+from chalicelib.engine.invoker import FunctionInvoker
+from chalicelib.nodes.dispatch import PLACEHOLDER_FUNCTIONS
 from tests.support.scripted import TEST001, Scripted, diagnosis, remediation, tutorial
 
 ROOT = Path(__file__).resolve().parents[3]

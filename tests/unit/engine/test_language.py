@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.engine import StatesError, choice, intrinsics, paths, templates
+from chalicelib.engine import choice, intrinsics, paths, templates
+from chalicelib.engine.errors import StatesError
 
 DATA: dict[str, Any] = {
     "s": "memory-high",

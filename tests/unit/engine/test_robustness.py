@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.engine import Engine, FakeClock
+from chalicelib.engine.clock import FakeClock
+from chalicelib.engine.engine import Engine
 from tests.support.engine_flows import FN, INVOKE
 
 

@@ -10,18 +10,14 @@ from typing import Any
 
 import pytest
 
-from chalicelib.engine import Engine, FunctionInvoker
+from chalicelib.engine.engine import Engine
+from chalicelib.engine.errors import ExecutionAlreadyExists, ExecutionDoesNotExist, InvalidToken, TaskDoesNotExist
+from chalicelib.engine.invoker import FunctionInvoker
 from chalicelib.errors import ConfigurationError
-from chalicelib.runtime import (
-    ExecutionAlreadyExists,
-    ExecutionDoesNotExist,
-    InvalidToken,
-    LocalRuntime,
-    Runtime,
-    StepFunctionsRuntime,
-    TaskDoesNotExist,
-    make_runtime,
-)
+from chalicelib.runtime.base import Runtime
+from chalicelib.runtime.factory import make_runtime
+from chalicelib.runtime.local import LocalRuntime
+from chalicelib.runtime.stepfunctions import StepFunctionsRuntime
 from tests.support.engine_flows import Stubs, incident, incident_flow
 from tests.support.moto_sfn import MotoSfn
 

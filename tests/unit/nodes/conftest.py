@@ -43,7 +43,7 @@ def store(tmp_path: Path) -> Iterator[Any]:
 @pytest.fixture
 def make_deps(store: Any) -> Callable[..., Any]:
     """``deps_from_env`` over the test store; each call is a fresh "process" (new clients)."""
-    from chalicelib.nodes import deps_from_env
+    from chalicelib.nodes.deps import deps_from_env
 
     def make(**env: str) -> Any:
         return deps_from_env(store, {k: v for k, v in env.items() if v}, io.StringIO())

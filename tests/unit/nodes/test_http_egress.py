@@ -12,7 +12,7 @@ import pytest
 
 from chalicelib.agents.tools.http import HTTPConfig, HTTPTool
 from chalicelib.errors import AofError, SpecError, ToolRefused
-from chalicelib.nodes import run_task
+from chalicelib.nodes.dispatch import run_task
 from tests.unit.nodes.conftest import incident_state, payload
 
 INTERNAL_SPELLINGS = [

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelib.errors import AofError
-from chalicelib.nodes import run_task
+from chalicelib.nodes.dispatch import run_task
 from tests.unit.nodes.conftest import FROM, PD_KEY, incident_state, pagerduty_env, payload, tutorial_node
 
 REMEDIATED = {

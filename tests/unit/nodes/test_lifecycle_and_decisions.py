@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.nodes import run_task
+from chalicelib.nodes.dispatch import run_task
 from tests.unit.nodes.conftest import incident_state, pagerduty_env, payload, slack_env
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from chalicelib.errors import MissingCredential, retryable_error_names
-from chalicelib.nodes import run_task
+from chalicelib.nodes.dispatch import run_task
 from chalicelib.reports.markdown import postmortem_markdown
 from chalicelib.store import RunRecord
 from tests.unit.nodes.conftest import incident_state, payload, tutorial_node

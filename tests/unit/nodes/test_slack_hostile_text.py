@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.nodes import run_task
+from chalicelib.nodes.dispatch import run_task
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.unit.nodes.conftest import incident_state, pagerduty_env, payload, slack_env, tutorial_node
 

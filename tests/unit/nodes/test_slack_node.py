@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.nodes import run_task
+from chalicelib.nodes.dispatch import run_task
 from tests.unit.nodes.conftest import BOT_TOKEN, PD_KEY, incident_state, payload, slack_env, tutorial_node
 
 DIAGNOSIS = {
@@ -156,17 +156,31 @@ def test_an_approval_nobody_in_particular_may_give_fails_in_a_deployed_stage(sla
 
     from chalicelib.errors import ConfigurationError
 
-    node = {"id": "ask", "type": "Slack", "config": {"channel": "#incidents", "message": "ok?", "wait_for_reaction": True}}
+    node = {
+        "id": "ask",
+        "type": "Slack",
+        "config": {"channel": "#incidents", "message": "ok?", "wait_for_reaction": True},
+    }
     with pytest.raises(ConfigurationError, match="approval node 'ask' has no approvers"):
-        run_task("approval_node", payload(node, incident_state(), task_token="t"), make_deps(**slack_env(slack, AOF_BACKEND="aws")))
+        run_task(
+            "approval_node",
+            payload(node, incident_state(), task_token="t"),
+            make_deps(**slack_env(slack, AOF_BACKEND="aws")),
+        )
     assert slack.calls_to("chat.postMessage") == [], "nothing was asked of a channel where anyone could answer"
 
 
 def test_locally_an_unguarded_approval_is_asked_with_a_loud_warning_in_the_run(slack, make_deps, store) -> None:
     from chalicelib.store import RunRecord
 
-    store.runs.create_run(RunRecord(run_id="run-1", flow="incident-auto-response", incident_id="TEST001", status="running"))
-    node = {"id": "ask", "type": "Slack", "config": {"channel": "#incidents", "message": "ok?", "wait_for_reaction": True}}
+    store.runs.create_run(
+        RunRecord(run_id="run-1", flow="incident-auto-response", incident_id="TEST001", status="running")
+    )
+    node = {
+        "id": "ask",
+        "type": "Slack",
+        "config": {"channel": "#incidents", "message": "ok?", "wait_for_reaction": True},
+    }
     deps = make_deps(**slack_env(slack))
     run_task("approval_node", payload(node, incident_state(), task_token="t"), deps)
     warnings = [e for e in store.runs.events("run-1") if e.type == "Warning"]

@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from chalicelib.nodes import run_task
+from chalicelib.nodes.dispatch import run_task
 from tests.unit.nodes.conftest import ROOT, payload, tutorial_node
 
 

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.engine import Engine, FunctionInvoker
+from chalicelib.engine.engine import Engine
+from chalicelib.engine.invoker import FunctionInvoker
 from chalicelib.nodes.agent import handle
 from chalicelib.nodes.deps import NodeDeps, deps_from_env
 from chalicelib.nodes.models import NodeInput, NodeOutput

@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from chalicelib.policy import RateLimitSettings, RunAdmission
+from chalicelib.policy.admission import RunAdmission
+from chalicelib.policy.rate_limit import RateLimitSettings
 from chalicelib.store import Store
 
 FLOW = "incident-auto-response"

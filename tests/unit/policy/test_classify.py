@@ -6,7 +6,9 @@ import pytest
 
 from chalicelib.agents.tools.shell import classify_argv
 from chalicelib.errors import ToolRefused
-from chalicelib.policy import SafetySettings, assess, covered
+from chalicelib.policy.classify import assess
+from chalicelib.policy.plan import covered
+from chalicelib.policy.settings import SafetySettings
 
 SAFETY = SafetySettings()
 

@@ -12,11 +12,12 @@ import pytest
 from chalicelib.agents.tools.base import ToolOutcome
 from chalicelib.agents.types import Action
 from chalicelib.errors import PolicyDenied
-from chalicelib.policy import PolicyGate, RunContext, SafetySettings
 from chalicelib.policy.change import Preflight
 from chalicelib.policy.classify import Change
 from chalicelib.policy.effect import RESTART_ANNOTATION as RESTARTED_AT
 from chalicelib.policy.effect import Observation
+from chalicelib.policy.gate import PolicyGate, RunContext
+from chalicelib.policy.settings import SafetySettings
 from chalicelib.store import RunRecord, Store
 
 RESTART = Action(

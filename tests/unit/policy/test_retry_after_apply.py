@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from chalicelib.agents.tools.kubernetes import KubernetesTool
-from chalicelib.policy import KubeChanges
+from chalicelib.policy.change import KubeChanges
 from chalicelib.store import Store
 from tests.fakes.openai_api import FakeOpenAI, Turn, tool_messages
 

@@ -130,8 +130,9 @@ class _MetricsServer(BaseHTTPRequestHandler):
 
 
 def test_track_metrics_node_posts_the_incident_figures(incidents: RecordedIncidents, tmp_path: Path) -> None:
-    from chalicelib.nodes import NodeInput, deps_from_env
+    from chalicelib.nodes.deps import deps_from_env
     from chalicelib.nodes.http import handle
+    from chalicelib.nodes.models import NodeInput
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _MetricsServer)
     threading.Thread(target=server.serve_forever, daemon=True).start()

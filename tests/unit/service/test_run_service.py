@@ -18,7 +18,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib.engine import Engine, FunctionInvoker
+from chalicelib.engine.engine import Engine
+from chalicelib.engine.invoker import FunctionInvoker
 from chalicelib.errors import RunStopped, WaitingForActingSlot
 from chalicelib.nodes.notify import ConsoleNotifier
 from chalicelib.runtime.local import LocalRuntime

@@ -11,13 +11,10 @@ from typing import Any
 import pytest
 
 from chalicelib.integrations.pagerduty import PagerDutyClient
-from chalicelib.webhooks import (
-    PagerDutyAuthConfig,
-    PagerDutyEnricher,
-    PagerDutyWebhookDeps,
-    WebhookRequest,
-    handle_pagerduty_webhook,
-)
+from chalicelib.webhooks.enrichment import PagerDutyEnricher
+from chalicelib.webhooks.http import WebhookRequest
+from chalicelib.webhooks.pagerduty import PagerDutyWebhookDeps, handle_pagerduty_webhook
+from chalicelib.webhooks.pagerduty_auth import PagerDutyAuthConfig
 from tests.fakes.pagerduty_api import API_KEY, FakePagerDutyAPI
 from tests.fakes.signing import sign_pagerduty
 from tests.unit.webhooks.events import load_event, raw_event

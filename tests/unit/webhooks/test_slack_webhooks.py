@@ -15,13 +15,9 @@ from chalicelib.nodes.approvals import show_decision
 from chalicelib.nodes.notify import make_notifier
 from chalicelib.service.ports import StoreApprovalResolver
 from chalicelib.store import ApprovalRecord, open_store
-from chalicelib.webhooks import (
-    MessageRef,
-    SlackWebhookDeps,
-    WebhookRequest,
-    handle_slack_events,
-    handle_slack_interactivity,
-)
+from chalicelib.webhooks.http import WebhookRequest
+from chalicelib.webhooks.ports import MessageRef
+from chalicelib.webhooks.slack import SlackWebhookDeps, handle_slack_events, handle_slack_interactivity
 from tests.fakes.signing import sign_slack
 from tests.fakes.slack_api import BOT_USER_ID, FakeSlackAPI
 from tests.unit.webhooks.events import load_event

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelib.agents.options import AgentRunOptions
-from chalicelib.agents.tools import ToolSet, build_toolset
+from chalicelib.agents.tools.toolset import ToolSet, build_toolset
 
 
 @pytest.fixture
