@@ -107,25 +107,33 @@ def _findings(pods: list[PodFacts], *, metrics: dict[str, str] | None = None, lo
     return f
 
 
-def test_an_oomkill_with_nothing_to_say_leak_or_small_limit_is_escalated_not_restarted():
+def test_an_oomkill_is_a_leak_to_restart_only_when_memory_is_seen_growing():
     out = diagnose(_findings([_pod("api-1"), _pod("api-2")], metrics={"api-1": "200Mi", "api-2": "210Mi"}))
     assert out.action is None
     assert "nothing says whether" in out.root_cause
-    # Usage at the limit is the evidence that was missing: now it is a leak to restart.
-    out = diagnose(_findings([_pod("api-1"), _pod("api-2")], metrics={"api-1": "505Mi", "api-2": "498Mi"}))
+    # Usage at the limit, even an OutOfMemoryError, says memory ran out, not that it leaks: a limit
+    # too small for the work looks the same, and a restart keeps the same limit.
+    at_limit = {"api-1": "505Mi", "api-2": "498Mi"}
+    out = diagnose(_findings([_pod("api-1"), _pod("api-2")], metrics=at_limit,
+                             logs="ERROR render failed: java.lang.OutOfMemoryError: Java heap space"))
+    assert out.action is None
+    assert "limit may be too low" in out.root_cause and "512Mi" in out.root_cause
+    # Memory seen growing over time is what makes it a leak, which a restart resets.
+    growing = "WARN heap usage 1.48GiB/1.75GiB (85%) after full GC, old gen growing"
+    out = diagnose(_findings([_pod("api-1"), _pod("api-2")], metrics=at_limit, logs=growing))
     assert out.action == {"verb": "rollout restart", "target": "deployment/api", "namespace": "shop"}
 
 
-def test_two_causes_with_different_fixes_are_named_and_escalated():
-    # A new revision's pods fail (rollback) and they are OOMKilled with usage at the limit (restart),
-    # with no log line to say which: the answer names both and changes nothing.
+def test_a_new_revision_oomkilled_at_its_limit_without_growth_is_rolled_back():
+    # A new revision's pods fail, OOMKilled with usage at the limit, and nothing shows memory
+    # growing: the cause is the revision (the previous one ran for days), not a leak to restart.
     history = [_rs(2, "new", minutes_old=20, ready=0), _rs(1, "old", minutes_old=60 * 24 * 9, ready=2)]
     f = _findings([_pod("api-1"), _pod("api-2")], metrics={"api-1": "505Mi", "api-2": "500Mi"}, replicasets=history)
     seen = {e.cause for e in analyze(situation(f, now=time.time())).evidence}
-    assert {"bad-revision", "oom-killed", "memory-at-limit"} <= seen
+    assert {"bad-revision", "oom-killed", "memory-at-limit"} <= seen and "memory-leak" not in seen
     out = diagnose(f)
-    assert out.action is None
-    assert "bad-revision" in out.root_cause and "memory-leak" in out.root_cause
+    assert out.action == {"verb": "rollout undo", "target": "deployment/api", "namespace": "shop"}
+    assert "revision 2" in out.root_cause
 
 
 def test_each_signal_family_reports_its_own_evidence():
@@ -148,3 +156,45 @@ def test_each_signal_family_reports_its_own_evidence():
         ("logs", "dns"),
         ("endpoints", "no-endpoints"),
     } <= by_signal
+
+
+def _with_container(rs: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    rs["spec"]["template"]["spec"]["containers"][0].update(fields)
+    return rs
+
+
+def test_a_probe_the_current_revision_tightened_is_rolled_back_however_old_the_revision():
+    # Deployed 14 hours ago (not "recent"), the old pods all replaced: only the probe change explains it.
+    tight = {"httpGet": {"path": "/healthz", "port": 8080}, "timeoutSeconds": 1}
+    loose = {"httpGet": {"path": "/healthz", "port": 8080}, "timeoutSeconds": 5}
+    history = [
+        _with_container(_rs(2, "new", minutes_old=14 * 60, ready=0), livenessProbe=tight),
+        _with_container(_rs(1, "old", minutes_old=60 * 24 * 30, ready=0), livenessProbe=loose),
+    ]
+    pods = [_pod("api-1", last_terminated="Error", exit_code=137), _pod("api-2", last_terminated="Error", exit_code=137)]
+    f = _findings(pods, replicasets=history)
+    f.events = [{"type": "Warning", "reason": "Unhealthy", "message": "Liveness probe failed: context deadline exceeded",
+                 "involvedObject": {"name": "api-1"}}]
+    out = diagnose(f)
+    assert out.action == {"verb": "rollout undo", "target": "deployment/api", "namespace": "shop"}
+    assert "livenessProbe" in out.root_cause
+    # The same failure with the probe unchanged between revisions is not pinned on the revision.
+    history[0]["spec"]["template"]["spec"]["containers"][0]["livenessProbe"] = loose
+    assert diagnose(_findings(pods, replicasets=history)).action is None
+
+
+def test_requests_the_current_revision_raised_beyond_the_nodes_are_rolled_back():
+    history = [
+        _with_container(_rs(2, "new", minutes_old=30, ready=0), resources={"requests": {"cpu": "25"}}),
+        _with_container(_rs(1, "old", minutes_old=60 * 24 * 9, ready=2), resources={"requests": {"cpu": "250m"}}),
+    ]
+    pending = dict(phase="Pending", waiting=None, last_terminated=None, exit_code=None, restarts=0,
+                   unschedulable="0/3 nodes are available: 3 Insufficient cpu.")
+    f = _findings([_pod("api-new", **pending), _pod("api-1", ready=True, waiting=None, last_terminated=None,
+                                                    template_hash="old", restarts=0)], replicasets=history)
+    out = diagnose(f)
+    assert out.action == {"verb": "rollout undo", "target": "deployment/api", "namespace": "shop"}
+    assert "cpu request 250m -> 25" in out.root_cause
+    # Lack of capacity with the requests unchanged is the cluster's, escalated.
+    history[0]["spec"]["template"]["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "250m"}}
+    assert diagnose(_findings(f.pods, replicasets=history)).action is None
