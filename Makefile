@@ -4,7 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck pytest install clean compile deploy package references
+.PHONY: test demo lint typecheck pytest install clean compile deploy package references golden
+.PHONY: test-unit test-local test-cloud test-sandbox test-conformance test-evaluation
 STAGE ?= dev
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
@@ -37,6 +38,30 @@ pytest: $(STAMP) $(ASL_LOCAL)
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# One tier at a time (tests/README.md says what each holds); `make test` runs them all.
+test-unit: $(STAMP)
+	$(BIN)/pytest tests/unit tests/repo
+
+test-local: $(STAMP)
+	$(BIN)/pytest tests/local
+
+test-cloud: $(STAMP)
+	$(BIN)/pytest tests/cloud
+
+test-sandbox: $(STAMP)
+	$(BIN)/pytest tests/sandbox
+
+test-conformance: $(STAMP) $(ASL_LOCAL)
+	$(BIN)/pytest tests/conformance
+
+test-evaluation: $(STAMP)
+	$(BIN)/pytest tests/evaluation
+
+# The only way the reviewed golden definition is rewritten: its test only compares.
+golden: $(STAMP)
+	$(BIN)/python -m tests.unit.compiler.test_golden
+	-git diff --stat -- tests/unit/compiler/golden
 
 demo: $(STAMP)
 	$(BIN)/python -m sandbox.demo

@@ -26,8 +26,8 @@ os.chdir(ROOT)  # the tutorial's relative paths (flows/, agents/)
 
 from chalicelib.engine.engine import Engine  # noqa: E402
 from chalicelib.engine.invoker import FunctionInvoker  # noqa: E402
-from tests.compiler.scripted import TEST001, Scripted, definition_of, diagnosis, remediation, tutorial  # noqa: E402
 from tests.support.moto_sfn import MotoSfn  # noqa: E402
+from tests.support.scripted import TEST001, Scripted, definition_of, diagnosis, remediation, tutorial  # noqa: E402
 
 FLOW = "incident-auto-response"
 

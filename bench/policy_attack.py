@@ -2,11 +2,11 @@
 
     .venv/bin/python bench/policy_attack.py
 
-Runs every entry of ``tests/policy/hostile.py`` through the same judgment ``aofctl policy check
+Runs every entry of ``tests/unit/policy/hostile.py`` through the same judgment ``aofctl policy check
 --kubeconfig`` gives (strict parse, static rules, server-side dry run, effect), on a
 non-critical incident (the worst case: plain writes need no approval there), then prints how
 many were refused, held for an approval, or allowed, and whether the cluster changed. The test
-``tests/policy/test_hostile_commands.py`` runs the same table through an agent and the gate.
+``tests/unit/policy/test_hostile_commands.py`` runs the same table through an agent and the gate.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from chalicelib.cli.policy_cmd import judge_command  # noqa: E402
 from chalicelib.policy.settings import SafetySettings  # noqa: E402
 from sandbox.testing import running_sandbox  # noqa: E402
-from tests.policy.hostile import KUBECTL  # noqa: E402
+from tests.unit.policy.hostile import KUBECTL  # noqa: E402
 
 
 def main() -> int:

@@ -14,7 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.compiler.scripted import (  # noqa: E402
+from tests.support.moto_sfn import MotoSfn  # noqa: E402
+from tests.support.scripted import (  # noqa: E402
     TEST001,
     TEST002,
     Scripted,
@@ -25,7 +26,6 @@ from tests.compiler.scripted import (  # noqa: E402
     remediation,
     tutorial,
 )
-from tests.support.moto_sfn import MotoSfn  # noqa: E402
 
 CONDITIONALS = {"check-severity", "remediation-failed"}
 

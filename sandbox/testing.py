@@ -34,6 +34,10 @@ from sandbox.server import SandboxServer
 
 DEFAULT_SPEED = 1.0
 KUBECTL = os.environ.get("SANDBOX_KUBECTL", "kubectl")
+KUBECTL_MISSING = (
+    f"{KUBECTL} is not on PATH: these tests drive the real kubectl against the sandbox cluster. "
+    "Install it (Debian: apt-get install kubernetes-client; .ci/run does) or set SANDBOX_KUBECTL."
+)
 
 
 def write_kubeconfig(path: str | Path, url: str, namespace: str, *, name: str = "sandbox") -> Path:
@@ -326,8 +330,8 @@ if pytest is not None:
 
     @pytest.fixture
     def kubectl_available() -> str:
-        """Path of kubectl, or skip the test."""
+        """Path of kubectl; without one the test fails (a missing kubectl never passes for green)."""
         path = shutil.which(KUBECTL)
         if not path:
-            pytest.skip("kubectl not on PATH")
+            pytest.fail(KUBECTL_MISSING, pytrace=False)
         return path

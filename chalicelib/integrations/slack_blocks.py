@@ -16,6 +16,10 @@ import re
 from datetime import datetime
 from typing import Any, Literal
 
+from .slack_marks import _CLOSE, _OPEN, _SLOT_CLOSE, _SLOT_OPEN, escape, mark, plain
+
+__all__ = ["escape", "mark", "plain"]  # with the renderers below: callers need one module
+
 SECTION_LIMIT = 3000  # characters in a section's text
 BLOCK_LIMIT = 50  # blocks in a message
 APPROVAL_BLOCK_ID = "approval-actions"
@@ -36,35 +40,13 @@ _LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^\s)]+)\)")
 _HEADING = re.compile(r"^#{1,6}\s+(.+)$", re.MULTILINE)
 
 
-# Private-use code points: they never come from a keyboard, and any in a value are dropped.
-_OPEN, _CLOSE = "\ue000", "\ue001"
 _MARKED = re.compile(f"{_OPEN}(.*?){_CLOSE}", re.DOTALL)
-_SLOT_OPEN, _SLOT_CLOSE = "\ue002", "\ue003"
 _SLOT = re.compile(f"{_SLOT_OPEN}([0-9]+){_SLOT_CLOSE}")
-
-
-def escape(text: str) -> str:
-    """Slack's own escaping: the three characters its markup is made of."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def mark(value: str) -> str:
-    """``value`` as data inside a message: shown escaped, never read as markdown or markup."""
-    return _OPEN + _unmarked(value) + _CLOSE
-
-
-def plain(text: str) -> str:
-    """The message as plain text (marks removed, nothing escaped)."""
-    return text.replace(_OPEN, "").replace(_CLOSE, "")
 
 
 def fallback_text(text: str) -> str:
     """A message's ``text`` field (notifications, clients without blocks): plain text, escaped."""
     return escape(plain(text))
-
-
-def _unmarked(text: str) -> str:
-    return "".join(c for c in text if c not in (_OPEN, _CLOSE, _SLOT_OPEN, _SLOT_CLOSE))
 
 
 def to_mrkdwn(text: str) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from ..errors import AlreadyExists, MissingCredential
-from ..integrations.slack_blocks import plain
+from ..integrations.slack_marks import plain
 from ..settings import SLACK_BOT_TOKEN, is_deployed, resolve
 
 if TYPE_CHECKING:

@@ -113,8 +113,6 @@ def human_decision_line(event: NodeInput) -> str:
     automatically" whatever happened before it); the thread must still not claim a change nobody
     approved, nor hide one that somebody did. Empty when no approval was decided upstream.
     """
-    from ..integrations.slack_blocks import mark
-
     for record in (event.state.get("nodes") or {}).values():
         output = record.get("output") if isinstance(record, dict) else None
         if not isinstance(output, dict) or output.get("timed_out"):

@@ -16,8 +16,8 @@ import pytest
 from chalicelib.errors import RunStopped
 from chalicelib.spec import load_resources
 from tests.cloud.incidents import ROOT, SCENARIOS
-from tests.compiler.scripted import TEST001
 from tests.fakes.openai_api import FakeOpenAI, Turn
+from tests.support.scripted import TEST001
 
 RESTART = "kubectl rollout restart deployment/api -n production"
 

@@ -26,9 +26,9 @@ from chalicelib.deploy.deployed import lambda_timeouts
 from chalicelib.errors import PolicyDenied
 from chalicelib.nodes.dispatch import PLACEHOLDER_FUNCTIONS
 from chalicelib.spec import load_text
-from tests.compiler.scripted import TEST001, Scripted, diagnosis, remediation, tutorial
-from tests.compiler.synthetic_flows import FLOWS as SYNTHETIC
 from tests.support.moto_sfn import MotoSfn
+from tests.support.scripted import TEST001, Scripted, diagnosis, remediation, tutorial
+from tests.support.synthetic_flows import FLOWS as SYNTHETIC
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,7 +5,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from sandbox.testing import Sandbox, kubectl_available, running_sandbox, sandbox_factory  # noqa: F401
+from sandbox.testing import (  # noqa: F401  (fixtures)
+    KUBECTL,
+    KUBECTL_MISSING,
+    Sandbox,
+    kubectl_available,
+    running_sandbox,
+    sandbox_factory,
+)
 
 FAST = 3.0  # simulation speed for tests
 
@@ -17,7 +24,10 @@ def memory_sandbox() -> Iterator[Sandbox]:
         yield sb
 
 
-def need_kubectl() -> None:
-    if not shutil.which("kubectl"):
-        # .ci/run installs it; a missing kubectl must not pass for a green run.
-        pytest.fail("kubectl is not on PATH: install it (Debian: kubernetes-client) to run these tests")
+def need_kubectl() -> str:
+    """kubectl's path; without one the test fails (.ci/run installs it; a missing kubectl must
+    never pass for a green run)."""
+    path = shutil.which(KUBECTL)
+    if not path:
+        pytest.fail(KUBECTL_MISSING, pytrace=False)
+    return path

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -47,7 +46,8 @@ def test_add_parser_registers_sandbox() -> None:
     assert cli.run(parser.parse_args(["sandbox", "list"])) == 0
 
 
-def test_up_in_the_foreground(tmp_path: Path, processes: Processes) -> None:
+def test_up_in_the_foreground(tmp_path: Path, processes: Processes, kubectl_available: str) -> None:
+    kubectl = kubectl_available
     kubeconfig = tmp_path / "kc.yaml"
     proc = processes.start(
         [
@@ -72,15 +72,15 @@ def test_up_in_the_foreground(tmp_path: Path, processes: Processes) -> None:
     assert first == f"export KUBECONFIG={kubeconfig}"
     text = kubeconfig.read_text()
     assert "server: http://127.0.0.1:" in text and "namespace: production" in text
-    if shutil.which("kubectl"):
-        r = subprocess.run(
-            ["kubectl", "get", "deploy", "checkout", "--request-timeout=5s", f"--cache-dir={tmp_path / 'cache'}"],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "KUBECONFIG": str(kubeconfig)},
-            timeout=20,
-        )
-        assert r.returncode == 0 and "4/4" in r.stdout
+    # The cluster `sandbox up` prints is one the real kubectl reads.
+    r = subprocess.run(
+        [kubectl, "get", "deploy", "checkout", "--request-timeout=5s", f"--cache-dir={tmp_path / 'cache'}"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KUBECONFIG": str(kubeconfig)},
+        timeout=20,
+    )
+    assert r.returncode == 0 and "4/4" in r.stdout, r.stdout + r.stderr
     proc.send_signal(signal.SIGINT)  # Ctrl-C, whatever the test runner's own SIGINT disposition
     out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err

@@ -58,7 +58,33 @@ def stop_process(process: subprocess.Popen[Any], grace: float = 10.0) -> None:
             _signal_group(process.pid, signal.SIGTERM)
             exited(process.pid, grace)
         _signal_group(process.pid, signal.SIGKILL)  # what is left of the group, the process too
+        # A signal is delivered asynchronously: return once nothing of the group runs any more.
+        _group_gone(process.pid, grace)
     process.wait(timeout=grace)
+
+
+def _group_gone(pgid: int, timeout: float) -> bool:
+    """Has every process of group ``pgid`` ended (zombies count as ended), within ``timeout`` s?"""
+    deadline = time.monotonic() + timeout
+    while _group_running(pgid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def _group_running(pgid: int) -> bool:
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii") as stat:
+                state, _ppid, group = stat.read().rsplit(")", 1)[1].split()[:3]
+        except (OSError, ValueError):
+            continue
+        if group == str(pgid) and state not in ("Z", "X"):
+            return True
+    return False
 
 
 def exited(pid: int, timeout: float) -> bool:
@@ -207,6 +233,7 @@ class Processes:
         for pid in self._adopted:
             if alive(pid):
                 _signal_group(pid, signal.SIGKILL)
+                _group_gone(pid, 10)
         if errors:
             raise errors[0]
 

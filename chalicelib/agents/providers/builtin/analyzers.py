@@ -6,13 +6,16 @@ Cause names the evidence points at (what :mod:`combine` weighs):
 - ``image-pull``, ``registry-auth``: a pull fails; the registry refused the credentials
 - ``crash-loop``, ``config-error``: containers exit at start; a line that says the config is wrong
 - ``missing-reference``: a Secret or ConfigMap (or a key of one) the pod reads is not there
-- ``oom-killed``, ``memory-leak``, ``memory-at-limit``, ``limit-lowered``: memory
+- ``oom-killed``, ``out-of-memory``, ``memory-at-limit``, ``limit-lowered``: memory ran out, or was
+  made smaller; ``memory-leak``: the logs show memory growing over time (a leak, not a small limit)
 - ``unschedulable``: no node fits; ``unbound-claim``: a claim the pods need does not bind (and why)
 - ``bad-revision``, ``previous-revision``: the current revision's pods fail; there is one to go back to
 - ``pull-secret-dropped``: the current revision's template lost imagePullSecrets the previous one had
 - ``placement-changed``: the current revision changed tolerations, nodeSelector or affinity, and only
   its pods are unschedulable for a taint or a selector
-- ``probe-failing``: liveness or readiness probes fail
+- ``probe-failing``: liveness or readiness probes fail; ``probe-changed``: the current revision changed
+  a probe that now fails on its pods; ``requests-raised``: it raised resource requests and only its
+  pods are unschedulable for lack of cpu or memory
 - ``disk-full``, ``wedged-state``, ``dns``, ``tls``, ``upstream``, ``error-line``: what the logs say
 - ``no-endpoints``, ``serving``: what the Service in front of the pods has
 - ``selector-mismatch``: a Service with no endpoint at all whose selector shares labels with the
@@ -31,6 +34,7 @@ from chalicelib.agents.providers.builtin.facts import (
     CONFIG_ERROR_RE,
     DISK_FULL_RE,
     ERROR_LINE_RE,
+    LEAK_LOG_RE,
     MISSING_REF_RE,
     OOM_LOG_RE,
     PROBE_RE,
@@ -41,10 +45,12 @@ from chalicelib.agents.providers.builtin.facts import (
     memory_bytes,
 )
 from chalicelib.agents.providers.builtin.rollout import (
+    changed_probes,
     current_template_hash,
     dropped_pull_secrets,
     lowered_memory_limit,
     placement_changes,
+    raised_requests,
     regression,
 )
 
@@ -218,6 +224,43 @@ def rollout_history(s: Situation) -> list[Evidence]:
                 values=tuple(changed),
             )
         )
+    raised = raised_requests(f)
+    short = re.compile(r"Insufficient (cpu|memory)", re.I)
+    if (
+        raised
+        and pending
+        and current
+        and all(p.template_hash == current for p in pending)
+        and all(short.search(p.unschedulable or "") for p in pending)
+    ):
+        # Capacity did not shrink: the new template asks for more than the nodes that ran the old one have.
+        out.append(
+            Evidence(
+                "rollout",
+                "requests-raised",
+                f"revision {f.revision} raised the {', '.join(raised)}; only its pods are unschedulable",
+                "requests",
+                values=("resource requests",),
+            )
+        )
+    probes = changed_probes(f)
+    on_current = {p.name for p in s.pods if current and p.template_hash == current}
+    failing = {
+        str(e.get("message") or "").split()[0].lower() + "Probe"
+        for e in s.warnings
+        if PROBE_RE.search(str(e.get("message") or "")) and (e.get("involvedObject") or {}).get("name") in on_current
+    }
+    if set(probes) & failing:
+        fields = sorted(set(probes) & failing)
+        out.append(
+            Evidence(
+                "rollout",
+                "probe-changed",
+                f"revision {f.revision} changed the {', '.join(fields)}, and that probe fails on its pods",
+                "probes",
+                values=tuple(fields),
+            )
+        )
     if s.target.startswith("deployment/"):
         regressed = regression(f, s.warnings, now=s.now)
         if regressed:
@@ -232,7 +275,8 @@ def log_lines(s: Situation) -> list[Evidence]:
     out: list[Evidence] = []
     for cause, pattern in (
         ("disk-full", DISK_FULL_RE),
-        ("memory-leak", OOM_LOG_RE),
+        ("out-of-memory", OOM_LOG_RE),
+        ("memory-leak", LEAK_LOG_RE),
         ("config-error", CONFIG_ERROR_RE),
         ("wedged-state", WEDGED_RE),
     ):

@@ -65,7 +65,7 @@ def _blocked(s: Situation) -> Diagnosis | None:
     """Causes a change in the namespace cannot fix: capacity, a full disk, a pull that fails."""
     target, ns = s.target, s.findings.namespace
     pending = s.of("unschedulable")
-    moved = s.first("placement-changed")
+    moved = s.first("placement-changed") or s.first("requests-raised")
     if pending and moved and target.startswith("deployment/"):
         # No capacity is missing: the new template cannot go where the old one ran.
         return Diagnosis(
@@ -167,7 +167,8 @@ def _oom_pods(s: Situation) -> list[str]:
     if killed:
         return killed
     # No OOMKilled state, but the log says memory ran out and the pods restart.
-    return [p.name for p in s.pods if p.restarts > 0] if s.has("memory-leak") else []
+    ran_out = s.has("out-of-memory") or s.has("memory-leak")
+    return [p.name for p in s.pods if p.restarts > 0] if ran_out else []
 
 
 def _proposals(s: Situation) -> list[Proposal]:
@@ -225,6 +226,27 @@ def _proposals(s: Situation) -> list[Proposal]:
                 ),
             )
         )
+    probe = s.first("probe-changed")
+    if probe and not regressed and target.startswith("deployment/"):
+        # However old the revision, the probe it changed is the one that fails: the image is not to blame.
+        out.append(
+            Proposal(
+                "probe-changed",
+                ["rollout", "probes"],
+                Diagnosis(
+                    severity=_down(s, "high"),
+                    root_cause=f"{probe.detail} ({target}); the previous revision's probe passed, so the probe "
+                    f"setting, not the service, fails the pods",
+                    affected=s.affected,
+                    impact=f"{_serving(s)} serving; pods restart or leave the Service while the probe fails",
+                    action=undo,
+                    recommended_action=kubectl_command("rollout undo", target, ns)
+                    + f" (restores the previous revision's {', '.join(probe.values)})",
+                    requires_approval=s.all_down,
+                    confidence=0.75,
+                ),
+            )
+        )
     wedged = s.first("wedged-state")
     if target.startswith("statefulset/") and s.all_down and (crash or s.unhealthy) and wedged and not oom:
         out.append(
@@ -264,7 +286,9 @@ def _proposals(s: Situation) -> list[Proposal]:
             )
         )
     at_limit = s.has("memory-at-limit")
-    if oom and (leak_log or at_limit):
+    # A restart resets a leak's memory; it does nothing for a limit too small for the work, so
+    # usage at the limit alone is not enough: the logs must show memory growing.
+    if oom and leak_log:
         limit = next((p.limits_memory for p in s.pods if p.limits_memory), None)
         kind_word = "statefulset" if target.startswith("statefulset/") else "deployment"
         log = leak_log.detail if leak_log else ""
@@ -299,10 +323,20 @@ def _no_change(s: Situation) -> Diagnosis:
     if missing:
         return _missing_reference(s, missing)
     if _oom_pods(s):
-        why = (
-            f"{target} is OOMKilled but nothing says whether its memory leaks or its limit is too small "
-            "(no usage at the limit, no memory error in the logs, no change of the limit)"
-        )
+        limit = next((p.limits_memory for p in s.pods if p.limits_memory), None)
+        at = s.first("memory-at-limit")
+        if at or s.has("out-of-memory"):
+            seen = f"usage {at.detail}" if at else "the logs say memory ran out"
+            why = (
+                f"{target} is OOMKilled at its {limit or 'memory'} memory limit ({seen}), and nothing shows its "
+                "memory growing over time: the limit may be too low for the work it gets (a leak is not shown). "
+                "A restart or a rollback keeps the same limit; raising limits.memory needs a human"
+            )
+        else:
+            why = (
+                f"{target} is OOMKilled but nothing says whether its memory leaks or its limit is too small "
+                "(no usage at the limit, no memory error in the logs, no change of the limit)"
+            )
         return undetermined(s.affected, why, 0.35, severity=_down(s, "high"))
     if s.has("crash-loop"):
         error = s.first("error-line")

@@ -15,6 +15,12 @@ CONFIG_ERROR_RE = re.compile(
 )
 DISK_FULL_RE = re.compile(r"no space left on device|disk (is )?full|ENOSPC", re.I)
 OOM_LOG_RE = re.compile(r"OutOfMemoryError|out of memory|memory leak|oom-?kill", re.I)
+#: Memory that grows over time, which is what tells a leak from a limit too small for the work:
+#: an OutOfMemoryError alone says only that memory ran out.
+LEAK_LOG_RE = re.compile(
+    r"memory leak|leak(ing)? suspected|\b(heap|memory|old gen|rss)\b[^\n]{0,80}?\b(grow(s|ing)?|increas(es|ing)|climb(s|ing)?)\b",
+    re.I,
+)
 WEDGED_RE = re.compile(
     r"(lock(ed| file)?|stale|wedged|stuck|deadlock|could not (acquire|obtain)|already running|"
     r"recovery (is )?(in progress|stuck)|pid file|postmaster\.pid|timed out waiting)",

@@ -60,6 +60,58 @@ def dropped_pull_secrets(f: Findings) -> list[str]:
     return sorted(names(previous) - names(current))
 
 
+#: The container fields whose change alone can make a healthy image fail its probes.
+PROBE_FIELDS = ("livenessProbe", "readinessProbe", "startupProbe")
+
+
+def _containers(rs: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    spec = ((rs.get("spec") or {}).get("template") or {}).get("spec") or {}
+    return {str(c.get("name")): c for c in spec.get("containers") or [] if isinstance(c, dict)}
+
+
+def changed_probes(f: Findings) -> list[str]:
+    """The probes (``livenessProbe``...) the current revision changed on a container both revisions run."""
+    pair = _current_and_previous(f)
+    if pair is None:
+        return []
+    current, previous = (_containers(rs) for rs in pair)
+    changed = {
+        field
+        for name, container in current.items()
+        if name in previous
+        for field in PROBE_FIELDS
+        if (container.get(field) or None) != (previous[name].get(field) or None)
+    }
+    return sorted(changed)
+
+
+def _cpu(value: Any) -> float | None:
+    text = str(value or "")
+    try:
+        return float(text[:-1]) / 1000 if text.endswith("m") else float(text)
+    except ValueError:
+        return None
+
+
+def raised_requests(f: Findings) -> list[str]:
+    """``cpu 250m -> 25`` for each resource request the current revision raised on a container."""
+    pair = _current_and_previous(f)
+    if pair is None:
+        return []
+    current, previous = (_containers(rs) for rs in pair)
+    raised: list[str] = []
+    for name, container in current.items():
+        if name not in previous:
+            continue
+        now = (container.get("resources") or {}).get("requests") or {}
+        before = (previous[name].get("resources") or {}).get("requests") or {}
+        for resource, amount in (("cpu", _cpu), ("memory", lambda v: memory_bytes(str(v)) if v else None)):
+            new, old = amount(now.get(resource)), amount(before.get(resource))
+            if new is not None and (old is None or new > old):
+                raised.append(f"{resource} request {before.get(resource) or 'none'} -> {now.get(resource)}")
+    return raised
+
+
 #: The pod-template fields that decide where a pod may run.
 PLACEMENT_FIELDS = ("tolerations", "nodeSelector", "affinity")
 
