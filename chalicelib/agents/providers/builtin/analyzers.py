@@ -55,6 +55,9 @@ from chalicelib.agents.providers.builtin.rollout import (
 )
 
 PULLING = ("ImagePullBackOff", "ErrImagePull")
+#: Why a pod is unschedulable: where it may go (a taint, affinity, a selector), or what it asks for.
+PLACEMENT_RE = re.compile(r"untolerated taint|node affinity|selector", re.I)
+SHORT_OF_RE = re.compile(r"Insufficient (cpu|memory)", re.I)
 CRASHING = ("CrashLoopBackOff", "CreateContainerConfigError", "Error")
 #: Usage at or above this share of the memory limit is "at the limit".
 AT_LIMIT = 0.9
@@ -204,17 +207,17 @@ def rollout_history(s: Situation) -> list[Evidence]:
                 values=tuple(dropped),
             )
         )
-    changed = placement_changes(f)
     current = current_template_hash(f)
     pending = [p for p in s.pods if p.unschedulable]
-    placement = re.compile(r"untolerated taint|node affinity|selector", re.I)
-    if (
-        changed
-        and pending
-        and current
-        and all(p.template_hash == current for p in pending)
-        and all(placement.search(p.unschedulable or "") for p in pending)
-    ):
+
+    def only_new_pods_pending(why: re.Pattern[str]) -> bool:
+        """Every unschedulable pod runs the current template, for the reason ``why`` matches."""
+        return bool(pending and current) and all(
+            p.template_hash == current and why.search(p.unschedulable or "") for p in pending
+        )
+
+    changed = placement_changes(f)
+    if changed and only_new_pods_pending(PLACEMENT_RE):
         out.append(
             Evidence(
                 "rollout",
@@ -225,15 +228,8 @@ def rollout_history(s: Situation) -> list[Evidence]:
             )
         )
     raised = raised_requests(f)
-    short = re.compile(r"Insufficient (cpu|memory)", re.I)
-    if (
-        raised
-        and pending
-        and current
-        and all(p.template_hash == current for p in pending)
-        and all(short.search(p.unschedulable or "") for p in pending)
-    ):
-        # Capacity did not shrink: the new template asks for more than the nodes that ran the old one have.
+    # Capacity did not shrink: the new template asks for more than the nodes that ran the old one have.
+    if raised and only_new_pods_pending(SHORT_OF_RE):
         out.append(
             Evidence(
                 "rollout",
