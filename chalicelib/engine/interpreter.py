@@ -22,7 +22,7 @@ from . import choice, paths, templates
 from .branch_states import BranchStates
 from .clock import iso
 from .errors import StatesError
-from .state_base import TIMER, _compact, _Stopped
+from .state_base import TIMER, Stopped, compact
 from .store import RUNNING, Event, Run
 from .task_states import TaskStates
 
@@ -48,7 +48,7 @@ class Interpreter(TaskStates, BranchStates):
                     return
                 if not self._advance(run):
                     return
-        except _Stopped:
+        except Stopped:
             return
         except Exception as exc:  # a defect of ours: end the run rather than leave it RUNNING
             where = "" if run is None else f" in state {run.cursor.get('state')!r}"
@@ -65,7 +65,7 @@ class Interpreter(TaskStates, BranchStates):
             return
         try:
             self._finish(run, [], "FAILED", error="States.Runtime", cause=cause)
-        except _Stopped:
+        except Stopped:
             return
 
     def _advance(self, run: Run) -> bool:
@@ -113,7 +113,7 @@ class Interpreter(TaskStates, BranchStates):
         )
         run.cursor = cur
         log_state("state entered", run.context, name, 0, type=kind)
-        events = [self._event(run, f"{kind}StateEntered", name=name, input=_compact(cur["input"]))]
+        events = [self._event(run, f"{kind}StateEntered", name=name, input=compact(cur["input"]))]
         try:
             if kind == "Pass":
                 return self._exit(run, events, self._pass_output(run, state))
@@ -121,7 +121,7 @@ class Interpreter(TaskStates, BranchStates):
                 return self._choose(run, events, state)
             if kind == "Succeed":
                 out = paths.select(state.get("OutputPath", "$"), self._effective_input(run, state))
-                events.append(self._event(run, "SucceedStateExited", name=name, output=_compact(out)))
+                events.append(self._event(run, "SucceedStateExited", name=name, output=compact(out)))
                 return self._finish(run, events, "SUCCEEDED", output=out)
             if kind == "Fail":
                 error, cause = self._fail_fields(run, state)

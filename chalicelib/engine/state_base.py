@@ -28,11 +28,11 @@ READY = "ready"
 __all__ = ["DEADLINE", "READY", "REGION", "RUNNING", "TIMER", "StateMachineCore", "error_matches"]
 
 
-class _Stopped(Exception):
+class Stopped(Exception):
     """The run stopped being RUNNING under us (aborted, timed out): drop the work."""
 
 
-def _compact(value: Any) -> str:
+def compact(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
@@ -95,10 +95,10 @@ class StateMachineCore:
         return paths.select(state.get("InputPath", "$"), run.cursor["input"])
 
     def _save(self, run: Run, events: list[Event], **fields: Any) -> None:
-        """Commit events and the run's new checkpoint together, or raise _Stopped."""
+        """Commit events and the run's new checkpoint together, or raise Stopped."""
         with self.store.transaction():
             if not self.store.update_run(run.id, **fields):
-                raise _Stopped
+                raise Stopped
             self.store.add_events(events)
         for key, value in fields.items():
             setattr(run, key, value)
@@ -118,7 +118,7 @@ class StateMachineCore:
     def _exit(self, run: Run, events: list[Event], output: Any, next_state: str | None = None) -> bool:
         state = self._state(run)
         name = run.cursor["state"]
-        events.append(self._event(run, f"{state['Type']}StateExited", name=name, output=_compact(output)))
+        events.append(self._event(run, f"{state['Type']}StateExited", name=name, output=compact(output)))
         target = next_state if next_state is not None else state.get("Next")
         log_state("state exited", run.context, name, run.cursor.get("retry_count", 0), next=target or "")
         if target is None:
@@ -173,7 +173,7 @@ class StateMachineCore:
         now = self.clock.time()
         if run.is_root:
             if status == "SUCCEEDED":
-                events.append(self._event(run, "ExecutionSucceeded", output=_compact(output)))
+                events.append(self._event(run, "ExecutionSucceeded", output=compact(output)))
             else:
                 events.append(self._event(run, "ExecutionFailed", error=error, cause=cause))
         with self.store.transaction():

@@ -11,7 +11,7 @@ from . import templates
 from .definition import RESOURCES
 from .errors import StatesError
 from .invoker import error_of, lambda_envelope
-from .state_base import DEADLINE, READY, REGION, StateMachineCore, _compact
+from .state_base import DEADLINE, READY, REGION, StateMachineCore, compact
 from .store import Event, Run
 
 
@@ -45,7 +45,7 @@ class TaskStates(StateMachineCore):
                 resourceType=kind,
                 resource=resource,
                 region=REGION,
-                parameters=_compact(params),
+                parameters=compact(params),
                 **({"timeoutInSeconds": timeout} if timeout is not None else {}),
                 **({"heartbeatInSeconds": heartbeat} if heartbeat is not None else {}),
             )
@@ -88,10 +88,10 @@ class TaskStates(StateMachineCore):
         result = lambda_envelope(outcome)
         if token is None:
             events.append(
-                self._event(run, "TaskSucceeded", resourceType=kind, resource=resource, output=_compact(result))
+                self._event(run, "TaskSucceeded", resourceType=kind, resource=resource, output=compact(result))
             )
             return self._task_result(run, events, state, result)
-        events.append(self._event(run, "TaskSubmitted", resourceType=kind, resource=resource, output=_compact(result)))
+        events.append(self._event(run, "TaskSubmitted", resourceType=kind, resource=resource, output=compact(result)))
         cur = {**cur, "phase": "await_token"}
         # Wake now: the token may have been resolved while the function was still running.
         self._save(run, events, cursor=cur, wake_at=self.clock.time(), wake_kind=READY)
@@ -107,7 +107,7 @@ class TaskStates(StateMachineCore):
             )
             return self._handle_error(run, [event], outcome.error, outcome.cause)
         result = json.loads(json.dumps(outcome.result))
-        event = self._event(run, "TaskSucceeded", resourceType=kind, resource=resource, output=_compact(result))
+        event = self._event(run, "TaskSucceeded", resourceType=kind, resource=resource, output=compact(result))
         return self._task_result(run, [event], state, result)
 
     def _call(self, function_name: str, payload: Any, token: str | None, key: str, deadline: float | None) -> Any:
